@@ -1,0 +1,256 @@
+"""Reading the month's data exports (long format) and the 加减分 log files.
+
+Long format, one value a row: 工号, 指标 (metric id or Chinese name), 数值,
+optionally 周 (1–4) and 类型 (实际 / 目标 / 基准, or a rater: 自评 / 主管评定 /
+考核小组 / 跨团队). English headers work too. CSV (UTF-8 or GBK) or xlsx.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from .core.errors import KpiError, Problem
+from .core.plan import Metric, Plan
+from .core.rules import RATER_NAMES
+from .core.scorecard import AdjustmentEntry, EmployeeInputs
+from .roster import Employee
+
+HEADERS = {
+    "工号": "employee", "employee_id": "employee",
+    "指标": "metric", "metric": "metric",
+    "数值": "value", "value": "value",
+    "周": "week", "week": "week",
+    "类型": "kind", "kind": "kind",
+}
+ADJ_HEADERS = {
+    "工号": "employee", "employee_id": "employee", "日期": "date", "date": "date",
+    "项目": "item", "item": "item", "数量": "count", "count": "count",
+    "分值": "chosen", "points": "chosen", "说明": "note", "note": "note",
+}
+KINDS = {"实际": "actual", "actual": "actual", "": "actual", "目标": "target", "target": "target",
+         "基准": "baseline", "baseline": "baseline"}
+KINDS.update({zh: r for r, zh in RATER_NAMES.items()})
+KINDS.update({r: r for r in RATER_NAMES})
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, object]
+
+
+@dataclass
+class Table:
+    file: str
+    rows: list[Row] = field(default_factory=list)
+
+
+def _decode(raw: bytes, file: str) -> str:
+    for enc in ("utf-8-sig", "gb18030"):  # gb18030 is a superset of GBK
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise KpiError([Problem("encoding", "文件编码无法识别(应为UTF-8或GBK) / not UTF-8 or GBK", file=file)])
+
+
+def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], rename: dict[str, str] | None = None) -> Table:
+    """Rows of a CSV or xlsx file keyed by field names; ``rename`` maps a platform's headers to ours."""
+    path, file = Path(path), str(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            wb = CalamineWorkbook.from_path(file)
+            grid = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        else:
+            grid = list(csv.reader(io.StringIO(_decode(path.read_bytes(), file))))
+    except FileNotFoundError:
+        raise KpiError([Problem("file_missing", "找不到文件 / file not found", file=file)]) from None
+    except KpiError:
+        raise
+    except Exception as exc:
+        raise KpiError([Problem("file_unreadable", f"文件无法读取 / cannot read the file: {exc}", file=file)]) from None
+    if not grid:
+        raise KpiError([Problem("file_empty", "文件为空 / the file is empty", file=file)])
+    rename = rename or {}
+    names = [str(h).strip() for h in grid[0]]
+    names = [rename.get(h, h) for h in names]
+    cols = {headers[h]: i for i, h in enumerate(names) if h in headers}
+    missing = [f for f in required if f not in cols]
+    if missing:
+        raise KpiError([Problem("header_missing", f"缺少列 / missing columns: {', '.join(missing)} "
+                                f"(表头 / headers: {', '.join(names)})", file=file, line=1)])
+    table = Table(file)
+    for n, row in enumerate(grid[1:], start=2):
+        if all(str(v).strip() == "" for v in row):
+            continue
+        table.rows.append(Row(n, {f: (row[i] if i < len(row) else "") for f, i in cols.items()}))
+    return table
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip() if v is not None else ""
+
+
+def parse_value(v, m: Metric) -> float:
+    """A number from a cell or CSV field; "87%" only for percent metrics, where 87 is refused."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        x = float(v)
+    else:
+        s = _text(v).replace(",", "").replace("，", "")
+        if not s:
+            raise ValueError("数值为空 / the value is empty")
+        pct = s.endswith("%")
+        try:
+            x = float(s[:-1]) / 100 if pct else float(s)
+        except ValueError:
+            raise ValueError(f"“{s}”不是数字 / “{s}” is not a number") from None
+        if pct and not m.percent:
+            raise ValueError(f"{m.name}不是百分比指标, 不能写“{s}” / {m.id} is not a percent metric")
+    if m.percent and abs(x) > 1 and (m.max is None or x > m.max):
+        raise ValueError(f"{m.name}是百分比, 应写{x:g}%或{x / 100:g}, 不是{x:g} / "
+                         f"{m.id} is a percent: write {x:g}% or {x / 100:g}")
+    lo, hi = m.min, m.max
+    if (lo is not None and x < lo) or (hi is not None and x > hi):
+        raise ValueError(f"{m.name}的值{x:g}超出允许范围 / {m.id} value {x:g} is outside "
+                         f"{'-∞' if lo is None else f'{lo:g}'}–{'∞' if hi is None else f'{hi:g}'}")
+    return x
+
+
+def _metric_lookup(plan: Plan, role_id: str, alias: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Metric id, Chinese name or alias → (kind of thing, id): ('metric', id) or ('weekly', item id)."""
+    role = plan.roles[role_id]
+    out = {}
+    for item in role.weekly_report:
+        out[item.id] = out[item.name] = ("weekly", item.id)
+    for m in role.metrics:
+        out[m.id] = out[m.name] = ("metric", m.id)
+    for a, target in alias.items():
+        if target in out:
+            out[a] = out[target]
+    return out
+
+
+@dataclass
+class ImportedRow:
+    line: int
+    employee: str
+    kind: str  # actual, target, baseline, a rater, or "week"
+    metric: str
+    value: float
+    week: int | None = None
+
+
+def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None,
+                 metric_alias: dict[str, str] | None = None) -> tuple[list[ImportedRow], list[Problem]]:
+    """Every good row and every problem (file and line) of a long-format data file."""
+    table = read_table(path, {**HEADERS, **(rename or {})}, ("employee", "metric", "value"))
+    people = {e.id: e for e in roster}
+    lookups: dict[str, dict] = {}
+    good, problems = [], []
+    for row in table.rows:
+        v = row.values
+
+        def bad(msg: str, type_: str = "import_invalid"):
+            problems.append(Problem(type_, msg, file=table.file, line=row.line))
+
+        emp_id, metric_key = _text(v.get("employee")), _text(v.get("metric"))
+        emp = people.get(emp_id)
+        if emp is None:
+            bad(f"工号“{emp_id}”不在花名册 / employee “{emp_id}” is not on the roster", "unknown_employee")
+            continue
+        lookup = lookups.setdefault(emp.role, _metric_lookup(plan, emp.role, metric_alias or {}))
+        found = lookup.get(metric_key)
+        if found is None:
+            bad(f"“{metric_key}”不是{plan.roles[emp.role].name}的指标 / “{metric_key}” is not a metric of role {emp.role}",
+                "unknown_metric")
+            continue
+        what, mid = found
+        kind = KINDS.get(_text(v.get("kind")))
+        if kind is None:
+            bad(f"类型“{_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
+            continue
+        week_text = _text(v.get("week"))
+        week = None
+        if week_text:
+            if week_text not in ("1", "2", "3", "4"):
+                bad(f"周“{week_text}”应为1–4 / week must be 1–4")
+                continue
+            week = int(week_text)
+        metric = plan.roles[emp.role].metric(mid) if what == "metric" else None
+        if what == "weekly" or (metric is not None and metric.source == "weekly_sum"):
+            if week is None or kind != "actual":
+                bad(f"“{metric_key}”按周填写, 需要周(1–4) / “{metric_key}” is weekly: give week 1–4")
+                continue
+            kind = "week"
+        elif week is not None:
+            bad(f"“{metric_key}”不是周报项目, 不应填周 / “{metric_key}” is not weekly")
+            continue
+        if kind in RATER_NAMES and kind not in getattr(metric.rule, "weights", {}):
+            bad(f"“{metric_key}”没有{RATER_NAMES[kind]}评分 / “{metric_key}” has no {kind} rating")
+            continue
+        if kind == "actual" and metric.source == "rating":
+            bad(f"“{metric_key}”是评分指标, 类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
+            continue
+        check = metric or _weekly_as_metric(plan, emp.role, mid)
+        try:
+            value = parse_value(v.get("value"), check if kind not in RATER_NAMES else check.model_copy(update={"unit": ""}))
+        except ValueError as exc:
+            bad(str(exc))
+            continue
+        good.append(ImportedRow(row.line, emp_id, kind, mid, value, week))
+    return good, problems
+
+
+def _weekly_as_metric(plan: Plan, role_id: str, item_id: str) -> Metric:
+    item = next(i for i in plan.roles[role_id].weekly_report if i.id == item_id)
+    return Metric(id=item.id, name=item.name, unit=item.unit, rule="ratio(max=1)", target=1)
+
+
+def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> None:
+    """Put imported values into each employee's inputs (a later row wins)."""
+    for r in rows:
+        x = inputs.setdefault(r.employee, EmployeeInputs())
+        if r.kind == "week":
+            weeks = x.weekly.setdefault(r.metric, [None] * 4)
+            weeks[r.week - 1] = r.value
+        elif r.kind in RATER_NAMES:
+            x.ratings.setdefault(r.metric, {})[r.kind] = r.value
+        else:
+            {"actual": x.actuals, "target": x.targets, "baseline": x.baselines}[r.kind][r.metric] = r.value
+
+
+def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[dict[str, list[AdjustmentEntry]], list[Problem]]:
+    """The 加减分 log file: item by id or Chinese name; checks left to the scorecard."""
+    table = read_table(path, ADJ_HEADERS, ("employee", "item"))
+    people = {e.id: e for e in roster}
+    out: dict[str, list[AdjustmentEntry]] = {}
+    problems = []
+    for row in table.rows:
+        v = row.values
+        emp = people.get(_text(v.get("employee")))
+        if emp is None:
+            problems.append(Problem("unknown_employee", f"工号“{_text(v.get('employee'))}”不在花名册 / not on the roster",
+                                    file=table.file, line=row.line))
+            continue
+        item = _text(v.get("item"))
+        adj = next((a for a in plan.role_adjustments(emp.role) if item in (a.id, a.name)), None)
+        if adj is None:
+            problems.append(Problem("adjustment_unknown", f"“{item}”不是{plan.roles[emp.role].name}的加减分项目 / "
+                                    f"“{item}” is not an adjustment of role {emp.role}", file=table.file, line=row.line))
+            continue
+        num = lambda s: float(_text(s)) if _text(s) else None  # noqa: E731
+        try:
+            entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), _text(v.get("note")),
+                                    _text(v.get("date")) or None)
+        except ValueError:
+            problems.append(Problem("import_invalid", "数量或分值不是数字 / count or points is not a number",
+                                    file=table.file, line=row.line))
+            continue
+        out.setdefault(emp.id, []).append(entry)
+    return out, problems

@@ -1,0 +1,320 @@
+"""The plan HR edits: roles, categories, metrics, adjustments, grades, pay.
+
+Loaded from YAML and validated with pydantic; every problem is collected and
+reported with the file, the line and the field path, in Chinese and English.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import KpiError, Problem, bilingual, problems_from_validation
+from .numbers import money, num
+from .rules import AdjustRule, Bands, MetricRule, Rank, Rating, RATER_NAMES, Step, coerce_rule
+
+Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+QUARTER_END = (3, 6, 9, 12)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _duplicates(items, what_zh: str, what_en: str) -> None:
+    dup = sorted(k for k, n in Counter(items).items() if n > 1)
+    if dup:
+        raise bilingual("duplicate_id", "{what_zh}重复: {ids}", "duplicate {what_en}: {ids}",
+                        what_zh=what_zh, what_en=what_en, ids=", ".join(dup))
+
+
+class Metric(Model):
+    id: Ident
+    name: str
+    unit: str = ""  # "%" means a fraction shown as percent (87% is 0.87)
+    period: Literal["month", "quarter"] = "month"
+    direction: Literal["higher", "lower"] = "higher"
+    source: Literal["input", "weekly_sum", "rating", "cohort_rank"] = "input"
+    rule: Annotated[MetricRule, BeforeValidator(coerce_rule)]
+    target: float | None = None
+    baseline: float | None = None
+    baseline_from: Literal["plan", "previous"] = "plan"  # previous: last month's actual
+    min: float | None = 0  # the range an actual may take
+    max: float | None = None
+    note: str = ""
+
+    @property
+    def percent(self) -> bool:
+        return self.unit == "%"
+
+    def applies_in(self, month: int | None) -> bool:
+        """Quarterly metrics (the satisfaction survey) count in a quarter's last month."""
+        return self.period == "month" or month is None or month in QUARTER_END
+
+    @model_validator(mode="after")
+    def _check(self):
+        rule = self.rule
+        if "target" in rule.needs and self.target is None:
+            raise bilingual("target_missing", "规则{rule}需要目标值 target", "rule {rule} needs a target",
+                            rule=rule.type)
+        if "baseline" in rule.needs and self.baseline is None:
+            raise bilingual("baseline_missing", "规则{rule}需要基准值 baseline", "rule {rule} needs a baseline",
+                            rule=rule.type)
+        rule_dir = getattr(rule, "dir", None)
+        if rule_dir and {"up": "higher", "down": "lower"}[rule_dir] != self.direction:
+            raise bilingual("rule_contradiction", "规则方向dir={d}与指标方向direction={m}矛盾",
+                            "rule dir={d} contradicts metric direction={m}", d=rule_dir, m=self.direction)
+        if (self.source == "rating") != isinstance(rule, Rating):
+            raise bilingual("rule_contradiction", "来源为rating的指标须用rating规则, 反之亦然",
+                            "a rating source needs a rating rule and vice versa")
+        if (self.source == "cohort_rank") != isinstance(rule, Rank):
+            raise bilingual("rule_contradiction", "来源为cohort_rank的指标须用rank规则, 反之亦然",
+                            "a cohort_rank source needs a rank rule and vice versa")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise bilingual("rule_contradiction", "取值下限min高于上限max", "min is above max")
+        return self
+
+
+class Category(Model):
+    id: Ident
+    name: str
+    weight: float = Field(gt=0, le=100)
+    metrics: list[Metric] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if all(m.period != "month" for m in self.metrics):
+            raise bilingual("category_empty", "类别{c}须至少有一个月度指标", "category {c} needs a monthly metric",
+                            c=self.id)
+        return self
+
+    def possible(self, month: int | None = None) -> float:
+        return sum(m.rule.max_points() for m in self.metrics if m.applies_in(month))
+
+
+class ReportItem(Model):
+    """A line of the weekly report (周报); a weekly_sum metric of the same id sums its weeks."""
+
+    id: Ident
+    name: str
+    unit: str = ""
+    target: float | None = None  # per week
+
+
+class CommissionBand(Model):
+    upto: float | None = None  # None: everything above the previous band
+    rate: float = Field(ge=0, le=1)
+
+
+class Commission(Model):
+    """业绩提成: progressive bands on one metric's actual (1% up to 40,000, 1.5% above)."""
+
+    metric: Ident
+    bands: list[CommissionBand] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        uptos = [b.upto for b in self.bands]
+        if any(u is None for u in uptos[:-1]) or uptos[-1] is not None:
+            raise bilingual("band_gap", "只有最后一档可以不写upto, 且必须不写",
+                            "only the last band, and it alone, leaves upto empty")
+        if uptos[:-1] != sorted(set(uptos[:-1])):
+            raise bilingual("band_overlap", "提成档位upto须递增", "commission bands must rise")
+        return self
+
+    def _spans(self):
+        lo = 0.0
+        for b in self.bands:
+            yield lo, b.upto, b.rate
+            lo = b.upto
+
+    def amount(self, x: float) -> Decimal:
+        total = sum((Decimal(str(max(0.0, min(x, hi if hi is not None else x) - lo))) * Decimal(str(rate))
+                     for lo, hi, rate in self._spans()), Decimal(0))
+        return money(total)
+
+    def formula(self, ref: str) -> str:
+        parts = []
+        for lo, hi, rate in self._spans():
+            top = ref if hi is None else f"MIN({ref},{num(hi)})"
+            parts.append(f"MAX(0,{top}-{num(lo)})*{num(rate)}")
+        return f"ROUND({'+'.join(parts)},2)"
+
+    def describe(self) -> str:
+        return "; ".join((f"{num(lo)}–{num(hi)}部分" if hi is not None else f"超过{num(lo)}部分") + f"×{num(rate * 100)}%"
+                         for lo, hi, rate in self._spans())
+
+
+class Adjustment(Model):
+    """A 加减分 item: per-event deduction or bonus, award, rank bonus or veto."""
+
+    id: Ident
+    name: str
+    rule: Annotated[AdjustRule, BeforeValidator(coerce_rule)]
+    applies_to: Literal["score", "pay"] = "score"  # pay: the points are yuan (奖励/扣款)
+    note: str = ""
+
+
+class Role(Model):
+    name: str
+    headcount: int = Field(ge=0)
+    base_salary: Money  # 责任底薪
+    performance_pay_base: Money  # 绩效工资基数
+    categories: list[Category] = Field(min_length=1)
+    adjustments: list[Ident] = []
+    weekly_report: list[ReportItem] = []
+    commission: Commission | None = None
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [m for c in self.categories for m in c.metrics]
+
+    def metric(self, metric_id: str) -> Metric:
+        return next(m for m in self.metrics if m.id == metric_id)
+
+    @model_validator(mode="after")
+    def _check(self):
+        total = sum(c.weight for c in self.categories)
+        if abs(total - 100) > 1e-9:
+            raise bilingual("weights_sum", "类别权重合计应为100, 实为{t}", "category weights must sum to 100, got {t}",
+                            t=num(total))
+        _duplicates([c.id for c in self.categories], "类别编号", "category id")
+        _duplicates([m.id for m in self.metrics], "指标编号", "metric id")
+        _duplicates([i.id for i in self.weekly_report], "周报项目编号", "weekly report id")
+        _duplicates(self.adjustments, "加减分项目", "adjustment")
+        report = {i.id for i in self.weekly_report}
+        for m in self.metrics:
+            if m.source == "weekly_sum" and m.id not in report:
+                raise bilingual("weekly_missing", "指标{m}取周报合计, 但周报中没有该项目",
+                                "metric {m} sums the weekly report, which lacks it", m=m.id)
+        if self.commission and self.commission.metric not in {m.id for m in self.metrics}:
+            raise bilingual("unknown_id", "提成指标{m}不在本岗位指标中", "commission metric {m} is not a metric of this role",
+                            m=self.commission.metric)
+        return self
+
+
+class Grade(Model):
+    name: str
+    min: float = Field(ge=0)  # the lowest total of this grade
+    coefficient: float = Field(ge=0)  # 绩效系数
+    quota: float | None = Field(default=None, gt=0, le=100)  # 强制分布: at most this % of employees
+
+
+class Promotion(Model):
+    """升降级: ≥up 升级, keep–<up 保级, <keep 降级 (annual composite)."""
+
+    up: float = 90
+    keep: float = 80
+
+
+class Appeal(Model):
+    days: int = Field(default=3, ge=0)  # 申诉期
+    contact: str = ""
+
+
+class Plan(Model):
+    name: str
+    department: str
+    month_deadline_day: int = Field(default=5, ge=1, le=28)  # 每月初提交上月数据
+    rater_weights: dict[str, float] = {"self": 20, "supervisor": 50, "committee": 30}
+    grades: list[Grade] = Field(min_length=1)
+    promotion: Promotion = Promotion()
+    score_floor: float = 0
+    score_cap: float | None = None
+    adjustments: list[Adjustment] = []
+    roles: dict[Ident, Role] = Field(min_length=1)
+    appeal: Appeal = Appeal()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_rater_weights(cls, data):
+        """A rating rule without weights takes the plan's rater weights."""
+        if not isinstance(data, dict):
+            return data
+        weights = data.get("rater_weights") or {"self": 20, "supervisor": 50, "committee": 30}
+        for role in (data.get("roles") or {}).values():
+            for cat in (role or {}).get("categories") or []:
+                for m in (cat or {}).get("metrics") or []:
+                    if isinstance(m, dict):
+                        rule = coerce_rule(m.get("rule"))
+                        if isinstance(rule, dict) and rule.get("type") == "rating" and not rule.get("weights"):
+                            m["rule"] = {**rule, "weights": dict(weights)}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self):
+        unknown = set(self.rater_weights) - set(RATER_NAMES)
+        if unknown or abs(sum(self.rater_weights.values()) - 100) > 1e-9:
+            raise bilingual("weights_sum", "rater_weights须为{ok}中的评分人, 权重合计100",
+                            "rater_weights must name raters among {ok} and sum to 100", ok=",".join(RATER_NAMES))
+        mins = [g.min for g in self.grades]
+        if len(set(mins)) != len(mins):
+            raise bilingual("band_overlap", "两个等级的最低分相同", "two grades have the same minimum")
+        if min(mins) > self.score_floor:
+            raise bilingual("band_gap", "低于{v}分的总分没有等级", "totals below {v} have no grade", v=num(min(mins)))
+        _duplicates([g.name for g in self.grades], "等级名称", "grade name")
+        _duplicates([a.id for a in self.adjustments], "加减分编号", "adjustment id")
+        known = {a.id for a in self.adjustments}
+        for rid, role in self.roles.items():
+            missing = [a for a in role.adjustments if a not in known]
+            if missing:
+                raise bilingual("unknown_id", "岗位{r}引用了未定义的加减分项目: {ids}",
+                                "role {r} names undefined adjustments: {ids}", r=rid, ids=", ".join(missing))
+        object.__setattr__(self, "grades", sorted(self.grades, key=lambda g: -g.min))
+        return self
+
+    def adjustment(self, adj_id: str) -> Adjustment:
+        return next(a for a in self.adjustments if a.id == adj_id)
+
+    def role_adjustments(self, role_id: str) -> list[Adjustment]:
+        return [self.adjustment(a) for a in self.roles[role_id].adjustments]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _line_index(node, path=(), out=None) -> dict[tuple, int]:
+    """Every YAML node's path → its 1-based line, for error locations."""
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            out[path + (k.value,)] = k.start_mark.line + 1
+            _line_index(v, path + (k.value,), out)
+            out[path + (k.value,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_index(v, path + (i,), out)
+    return out
+
+
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    for n in range(len(loc), -1, -1):
+        key = tuple(str(p) if not isinstance(p, int) else p for p in loc[:n])
+        if key in lines:
+            return lines[key]
+    return None
+
+
+def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_index(yaml.compose(text)) if data is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise KpiError([Problem("yaml_syntax", f"YAML格式错误 / YAML syntax error: {getattr(exc, 'problem', exc)}",
+                                file=filename, line=mark.line + 1 if mark else None)]) from None
+    if not isinstance(data, dict):
+        raise KpiError([Problem("plan_empty", "方案文件为空或不是键值表 / the plan is empty or not a mapping",
+                                file=filename, line=1)])
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        probs = problems_from_validation(exc, file=filename)
+        raise KpiError([Problem(p.type, p.message, p.loc, file=filename, line=_line_of(lines, p.loc))
+                        for p in probs]) from None
+

@@ -1,0 +1,292 @@
+"""One employee's month: inputs → metric points → categories → adjustments
+and veto → total → grade → coefficient → pay.
+
+Each step's Python and its Excel formula sit next to each other, so the
+workbook computes exactly what this module does.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .errors import Problem
+from .numbers import clamp, money, num, round_float
+from .plan import Grade, Metric, Plan, Role
+from .rules import Event, InputError, Inputs, Rating, Veto, fmt
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class AdjustmentEntry:
+    """A row of the 加减分 log. A blank count means one event."""
+
+    item: str  # adjustment id
+    count: Any = None
+    chosen: Any = None  # points HR picked, for range items
+    note: str = ""
+    date: Any = None
+
+
+@dataclass
+class EmployeeInputs:
+    """Raw values as read (numbers, text, None); checked here, never taken as 0."""
+
+    actuals: dict[str, Any] = field(default_factory=dict)
+    targets: dict[str, Any] = field(default_factory=dict)  # per-employee overrides
+    baselines: dict[str, Any] = field(default_factory=dict)
+    ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric → rater → rating
+    weekly: dict[str, list[Any]] = field(default_factory=dict)  # report item → weeks 1–4
+    adjustments: list[AdjustmentEntry] = field(default_factory=list)
+
+
+def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False) -> float | None:
+    """A cell's value as a number, or an InputError saying why it is not one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if optional:
+            return None
+        raise InputError(f"{what_zh}未填写", f"{what_en} is empty")
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise InputError(f"{what_zh}不是数字: “{value}”", f"{what_en} is not a number: “{value}”")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InputError(f"{what_zh}不是有限数字", f"{what_en} is not a finite number")
+    return value
+
+
+def _in_range(m: Metric, v: float, zh: str, en: str) -> float:
+    if (m.min is not None and v < m.min) or (m.max is not None and v > m.max):
+        lo = fmt(m.min, m.unit) if m.min is not None else "-∞"
+        hi = fmt(m.max, m.unit) if m.max is not None else "∞"
+        raise InputError(f"{zh}{fmt(v, m.unit)}超出允许范围{lo}–{hi}", f"{en} {num(v)} is outside {lo}–{hi}")
+    return v
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class MetricResult:
+    id: str
+    name: str
+    category: str
+    actual: float | None = None
+    target: float | None = None
+    baseline: float | None = None
+    points: float | None = None
+    explanation: str = ""
+    counted: bool = True  # False: a quarterly metric outside its quarter's last month
+
+
+@dataclass
+class AdjustmentResult:
+    item: str
+    name: str
+    count: float | None
+    points: float | None
+    explanation: str
+    applies_to: str = "score"
+
+
+@dataclass(frozen=True)
+class Pay:
+    base_salary: Decimal
+    performance_pay: Decimal
+    commission: Decimal
+    awards: Decimal
+    deductions: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.base_salary + self.performance_pay + self.commission + self.awards - self.deductions
+
+
+@dataclass
+class Scorecard:
+    role: str
+    metrics: dict[str, MetricResult]
+    categories: dict[str, float | None]
+    adjustments: list[AdjustmentResult]
+    adjustment_points: float | None
+    veto: str | None  # None, "zero" or "lowest_grade"
+    score: float | None
+    grade: str | None
+    coefficient: float | None
+    pay: Pay | None
+    problems: list[Problem]
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
+    """Check and gather one metric's inputs; raises InputError with its cell name in .loc."""
+
+    def number(value, zh, en, loc, optional=False):
+        try:
+            return as_number(value, zh, en, optional)
+        except InputError as e:
+            e.loc = loc
+            raise
+
+    if m.source == "weekly_sum":
+        weeks = list(raw.weekly.get(m.id, [])) + [None] * 4
+        actual = sum(number(w, f"第{i + 1}周{m.name}", f"week {i + 1} {m.id}", f"week{i + 1}_{m.id}")
+                     for i, w in enumerate(weeks[:4]))
+    elif isinstance(m.rule, Rating):
+        given = raw.ratings.get(m.id, {})
+        ratings = {r: number(given.get(r), f"{m.name}评分({r})", f"{m.id} rating ({r})", f"rating_{m.id}_{r}")
+                   for r in m.rule.weights}
+        try:
+            actual = m.rule.combine(ratings)
+        except InputError as e:
+            e.loc = f"rating_{m.id}_self"
+            raise
+    else:
+        actual = number(raw.actuals.get(m.id), m.name, m.id, f"actual_{m.id}")
+    try:
+        _in_range(m, actual, m.name, m.id)
+    except InputError as e:
+        e.loc = f"actual_{m.id}"
+        raise
+    target = number(raw.targets.get(m.id), f"{m.name}目标", f"{m.id} target", f"target_{m.id}", True)
+    baseline = number(raw.baselines.get(m.id), f"{m.name}基准", f"{m.id} baseline", f"baseline_{m.id}", True)
+    return Inputs(actual, m.target if target is None else target, m.baseline if baseline is None else baseline)
+
+
+def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | None) -> tuple[MetricResult, Problem | None]:
+    res = MetricResult(m.id, m.name, category, counted=m.applies_in(month))
+    if not res.counted:
+        res.explanation = "季度指标, 本月不计分"
+        return res, None
+    try:
+        x = _metric_inputs(m, raw)
+        res.actual, res.target, res.baseline = x.actual, x.target, x.baseline
+        res.points = m.rule.points(x)
+        res.explanation = m.rule.explain(x, m.unit)
+        return res, None
+    except InputError as e:
+        res.explanation = str(e)
+        loc = getattr(e, "loc", f"actual_{m.id}")
+        return res, Problem("input_invalid", str(e), loc=(loc,))
+
+
+def category_score(weight: float, points: list[float], possible: float) -> float:
+    """类别得分 = 权重 × 得分 / 满分."""
+    return weight * math.fsum(points) / possible
+
+
+def category_formula(weight: float, points_ref: str, possible: float) -> str:
+    return f"{num(weight)}*SUM({points_ref})/{num(possible)}"
+
+
+def score_adjustments(plan: Plan, role_id: str, entries: list[AdjustmentEntry]):
+    """(results, score points, pay points, veto effect, problems) of the 加减分 log."""
+    allowed = {a.id: a for a in plan.role_adjustments(role_id)}
+    results, problems, veto = [], [], None
+    for i, e in enumerate(entries):
+        adj = allowed.get(e.item)
+        if adj is None:
+            problems.append(Problem("adjustment_unknown",
+                                    f"第{i + 1}行: “{e.item}”不是本岗位的加减分项目 / row {i + 1}: "
+                                    f"“{e.item}” is not an adjustment of this role", loc=("adjustments", i, "item")))
+            continue
+        try:
+            count = 1.0 if e.count is None or e.count == "" else as_number(e.count, "数量", "count")
+            chosen = as_number(e.chosen, "分值", "points", optional=True) if isinstance(adj.rule, Event) else None
+            x = Inputs(count, chosen=chosen)
+            pts = adj.rule.points(x)
+            if isinstance(adj.rule, Veto) and adj.rule.triggered(x):
+                veto = "zero" if "zero" in (veto, adj.rule.effect) else adj.rule.effect
+            results.append(AdjustmentResult(adj.id, adj.name, count, pts, adj.rule.explain(x), adj.applies_to))
+        except InputError as err:
+            problems.append(Problem("input_invalid", f"第{i + 1}行{adj.name}: {err} / row {i + 1}",
+                                    loc=("adjustments", i, "count")))
+            results.append(AdjustmentResult(adj.id, adj.name, None, None, str(err), adj.applies_to))
+    score_pts = math.fsum(r.points or 0 for r in results if r.applies_to == "score")
+    pay_pts = [r.points or 0 for r in results if r.applies_to == "pay"]
+    return results, score_pts, pay_pts, veto, problems
+
+
+def total_score(plan: Plan, categories: list[float], adjustments: float, veto: str | None) -> float:
+    if veto == "zero":
+        return 0.0
+    return round_float(clamp(math.fsum(categories) + adjustments, plan.score_floor, plan.score_cap), 2)
+
+
+def total_formula(plan: Plan, categories_ref: str, adjustments_ref: str, veto_zero_ref: str) -> str:
+    inner = f"MAX({num(plan.score_floor)},SUM({categories_ref})+{adjustments_ref})"
+    if plan.score_cap is not None:
+        inner = f"MIN({num(plan.score_cap)},{inner})"
+    return f"IF({veto_zero_ref}>0,0,ROUND({inner},2))"
+
+
+def grade_of(plan: Plan, total: float, veto: str | None) -> Grade:
+    if veto == "lowest_grade":
+        return plan.grades[-1]
+    return next((g for g in plan.grades if total >= g.min), plan.grades[-1])
+
+
+def _grade_ladder(plan: Plan, total_ref: str, veto_ref: str, value) -> str:
+    expr = value(plan.grades[-1])
+    for g in reversed(plan.grades[:-1]):
+        expr = f"IF({total_ref}>={num(g.min)},{value(g)},{expr})"
+    return f"IF({veto_ref}>0,{value(plan.grades[-1])},{expr})"
+
+
+def grade_formula(plan: Plan, total_ref: str, veto_lowest_ref: str) -> str:
+    return _grade_ladder(plan, total_ref, veto_lowest_ref, lambda g: f'"{g.name}"')
+
+
+def coefficient_formula(plan: Plan, total_ref: str, veto_lowest_ref: str) -> str:
+    return _grade_ladder(plan, total_ref, veto_lowest_ref, lambda g: num(g.coefficient))
+
+
+def compute_pay(role: Role, coefficient: float, commission_base: float | None, pay_points: list[float],
+                base_salary: Decimal | None = None, performance_pay_base: Decimal | None = None) -> Pay:
+    base = role.base_salary if base_salary is None else base_salary
+    perf_base = role.performance_pay_base if performance_pay_base is None else performance_pay_base
+    commission = role.commission.amount(commission_base) if role.commission and commission_base is not None else Decimal(0)
+    return Pay(money(base), money(perf_base * Decimal(num(coefficient))), commission,
+               money(sum((money(p) for p in pay_points if p > 0), Decimal(0))),
+               money(-sum((money(p) for p in pay_points if p < 0), Decimal(0))))
+
+
+def performance_pay_formula(base_ref: str, coefficient_ref: str) -> str:
+    return f"ROUND({base_ref}*{coefficient_ref},2)"
+
+
+def total_pay_formula(parts: list[str], deductions_ref: str) -> str:
+    return f"ROUND({'+'.join(parts)}-{deductions_ref},2)"
+
+
+def score(plan: Plan, role_id: str, raw: EmployeeInputs, month: int | None = None,
+          base_salary: Decimal | None = None, performance_pay_base: Decimal | None = None) -> Scorecard:
+    """The whole scorecard of one employee; any bad input leaves the totals None and is listed."""
+    role = plan.roles[role_id]
+    metrics, categories, problems = {}, {}, []
+    for cat in role.categories:
+        pts = []
+        for m in cat.metrics:
+            res, prob = score_metric(m, cat.id, raw, month)
+            metrics[m.id] = res
+            if prob:
+                problems.append(prob)
+            if res.counted:
+                pts.append(res.points)
+        complete = all(p is not None for p in pts)
+        categories[cat.id] = category_score(cat.weight, pts, cat.possible(month)) if complete else None
+    adjustments, adj_pts, pay_pts, veto, adj_problems = score_adjustments(plan, role_id, raw.adjustments)
+    problems += adj_problems
+    card = Scorecard(role_id, metrics, categories, adjustments, adj_pts, veto, None, None, None, None, problems)
+    if problems:
+        return card
+    card.score = total_score(plan, list(categories.values()), adj_pts, veto)
+    grade = grade_of(plan, card.score, veto)
+    card.grade, card.coefficient = grade.name, grade.coefficient
+    commission_base = metrics[role.commission.metric].actual if role.commission else None
+    card.pay = compute_pay(role, grade.coefficient, commission_base, pay_pts, base_salary, performance_pay_base)
+    return card

@@ -1,0 +1,144 @@
+"""The roster (花名册): who is assessed, in which role, paid what."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from .core.errors import KpiError, Problem
+from .core.plan import Plan
+
+# column header (Chinese or English) → field
+COLUMNS = {
+    "工号": "id", "employee_id": "id",
+    "姓名": "name", "name": "name",
+    "部门": "department", "department": "department",
+    "岗位": "role", "role": "role",
+    "责任底薪": "base_salary", "base_salary": "base_salary",
+    "绩效工资基数": "performance_pay_base", "performance_pay_base": "performance_pay_base",
+    "邮箱": "email", "email": "email",
+    "上级邮箱": "manager_email", "manager_email": "manager_email",
+}
+REQUIRED = ("id", "name", "role")
+HEADERS_ZH = ["工号", "姓名", "部门", "岗位", "责任底薪", "绩效工资基数", "邮箱", "上级邮箱"]
+EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
+
+
+@dataclass(frozen=True)
+class Employee:
+    id: str
+    name: str
+    department: str
+    role: str  # role id of the plan
+    base_salary: Decimal | None  # None: the role's default
+    performance_pay_base: Decimal | None
+    email: str
+    manager_email: str
+    row: int = 0  # the roster row, for messages
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.id}-{self.name}"
+
+
+def _col(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip() if v is not None else ""
+
+
+def _money(v, where: dict, problems: list, label: str) -> Decimal | None:
+    if v in (None, ""):
+        return None
+    try:
+        d = Decimal(str(v))
+        if d < 0 or not d.is_finite():
+            raise InvalidOperation
+        return d
+    except InvalidOperation:
+        problems.append(Problem("roster_invalid", f"{label}不是非负数字: “{v}” / {label} is not a number ≥ 0", **where))
+        return None
+
+
+def load_roster(path: Path, plan: Plan) -> list[Employee]:
+    """Every employee of the roster's first sheet; all problems raised together."""
+    path = Path(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        sheet_name = wb.sheet_names[0]
+        rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except FileNotFoundError:
+        raise KpiError([Problem("file_missing", "找不到花名册 / roster not found", file=str(path))]) from None
+    except Exception as exc:  # calamine raises several types for unreadable files
+        raise KpiError([Problem("file_unreadable", f"花名册无法读取 / cannot read the roster: {exc}",
+                                file=str(path))]) from None
+    if not rows:
+        raise KpiError([Problem("roster_empty", "花名册为空 / the roster is empty", file=str(path), sheet=sheet_name)])
+    cols = {COLUMNS[_text(h)]: i for i, h in enumerate(rows[0]) if _text(h) in COLUMNS}
+    missing = [f for f in REQUIRED if f not in cols]
+    if missing:
+        zh = "、".join(HEADERS_ZH[["id", "name", "department", "role"].index(f)] for f in missing)
+        raise KpiError([Problem("roster_header", f"花名册缺少列: {zh} / the roster lacks columns: {', '.join(missing)}",
+                                file=str(path), sheet=sheet_name, cell="A1")])
+    by_name = {r.name: rid for rid, r in plan.roles.items()}
+    problems, out, seen = [], [], {}
+    for n, row in enumerate(rows[1:], start=2):
+        get = lambda f: row[cols[f]] if f in cols and cols[f] < len(row) else None  # noqa: E731
+        if all(_text(v) == "" for v in row):
+            continue
+        where = lambda f: dict(file=str(path), sheet=sheet_name, cell=f"{_col(cols.get(f, 0))}{n}")  # noqa: E731
+        emp_id, name, role = _text(get("id")), _text(get("name")), _text(get("role"))
+        for f, v, zh in (("id", emp_id, "工号"), ("name", name, "姓名"), ("role", role, "岗位")):
+            if not v:
+                problems.append(Problem("roster_missing", f"第{n}行缺少{zh} / row {n}: {f} is empty", **where(f)))
+        if emp_id in seen:
+            problems.append(Problem("roster_duplicate", f"工号{emp_id}重复(第{seen[emp_id]}行与第{n}行) / "
+                                    f"employee id {emp_id} appears twice (rows {seen[emp_id]} and {n})", **where("id")))
+        seen.setdefault(emp_id, n)
+        role_id = role if role in plan.roles else by_name.get(role)
+        if role and role_id is None:
+            problems.append(Problem("roster_role", f"岗位“{role}”不在方案中 / role “{role}” is not in the plan",
+                                    **where("role")))
+        emails = {}
+        for f, zh in (("email", "邮箱"), ("manager_email", "上级邮箱")):
+            emails[f] = _text(get(f))
+            if emails[f] and not EMAIL.match(emails[f]):
+                problems.append(Problem("roster_email", f"{zh}格式不正确: “{emails[f]}” / malformed {f}", **where(f)))
+        base = _money(get("base_salary"), where("base_salary"), problems, "责任底薪")
+        perf = _money(get("performance_pay_base"), where("performance_pay_base"), problems, "绩效工资基数")
+        out.append(Employee(emp_id, name, _text(get("department")), role_id or role, base, perf,
+                            emails["email"], emails["manager_email"], n))
+    if problems:
+        raise KpiError(problems)
+    return out
+
+
+def write_roster(path: Path, employees: list[Employee]) -> None:
+    """A roster workbook with the Chinese headers (used for the sample)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    ws.append(HEADERS_ZH)
+    for e in employees:
+        ws.append([e.id, e.name, e.department, e.role,
+                   float(e.base_salary) if e.base_salary is not None else None,
+                   float(e.performance_pay_base) if e.performance_pay_base is not None else None,
+                   e.email, e.manager_email])
+    for col, width in zip("ABCDEFGH", (10, 10, 10, 14, 10, 12, 26, 26)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    wb.save(path)

@@ -1,0 +1,74 @@
+"""A workspace: the folder HR works in (plan.yaml, roster.xlsx, workbooks/)."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .core.errors import KpiError, Problem
+from .core.plan import Plan, load_plan_text
+from .roster import Employee, load_roster
+
+PLAN, ROSTER, WORKBOOKS = "plan.yaml", "roster.xlsx", "workbooks"
+SAMPLE_MONTH = "2026-10"
+
+
+def data_file(name: str) -> Path:
+    """A file shipped in the package's data folder."""
+    return Path(str(resources.files("xl_kpi") / "data" / name))
+
+
+def read_plan(path: Path) -> Plan:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise KpiError([Problem("file_missing", "找不到方案文件 / plan file not found", file=str(path))]) from None
+    except UnicodeDecodeError as exc:
+        raise KpiError([Problem("encoding", f"方案文件须为UTF-8编码 / the plan must be UTF-8 ({exc.reason})",
+                                file=str(path))]) from None
+    return load_plan_text(text, str(path))
+
+
+def builtin_plan() -> Plan:
+    return read_plan(data_file(PLAN))
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    @property
+    def plan_path(self) -> Path:
+        return self.root / PLAN
+
+    @property
+    def roster_path(self) -> Path:
+        return self.root / ROSTER
+
+    @property
+    def workbooks(self) -> Path:
+        return self.root / WORKBOOKS
+
+    def month_dir(self, month: str) -> Path:
+        return self.workbooks / month
+
+    def plan(self) -> Plan:
+        return read_plan(self.plan_path)
+
+    def roster(self, plan: Plan) -> list[Employee]:
+        return load_roster(self.roster_path, plan)
+
+
+def init_workspace(root: Path) -> tuple[Workspace, list[str]]:
+    """Create a workspace from the built-in plan and sample roster; existing files are kept."""
+    ws = Workspace(Path(root))
+    ws.workbooks.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for name in (PLAN, ROSTER):
+        dest = ws.root / name
+        if dest.exists():
+            kept.append(name)
+        else:
+            shutil.copyfile(data_file(name), dest)
+    return ws, kept
