@@ -20,7 +20,7 @@ EXIT_OK, EXIT_PROBLEMS = 0, 2
 def _report(exc: KpiError) -> int:
     err_console.print(f"[red]发现 {len(exc.problems)} 个问题 / {len(exc.problems)} problem(s):[/red]")
     for p in exc.problems:
-        err_console.print(f"  {p}", markup=False)
+        err_console.print(f"  {p}", markup=False, soft_wrap=True)
     return EXIT_PROBLEMS
 
 
