@@ -55,38 +55,148 @@ def cmd_check(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .actuals import apply_rows, read_actuals, read_adjustments
-    from .core.scorecard import score
+    """Generate the sample month, import its data and adjustments, score it."""
+    from .actuals import read_adjustments
+    from .monthly import generate, import_file, score_month
 
     ws, _ = init_workspace(Path(args.dir))
     plan, month = ws.plan(), SAMPLE_MONTH
     roster = ws.roster(plan)
-    rows, problems = read_actuals(data_file(f"actuals-{month}.csv"), plan, roster)
-    adjustments, adj_problems = read_adjustments(data_file(f"adjustments-{month}.csv"), plan, roster)
-    if problems or adj_problems:
-        raise KpiError(problems + adj_problems)
-    inputs: dict = {}
-    apply_rows(rows, inputs)
-    table = Table(title=f"{plan.department} {month} 绩效 (示例数据 / sample data)")
-    for col in ("工号", "姓名", "岗位", "得分", "等级", "系数", "责任底薪", "绩效工资", "提成", "应发合计"):
-        table.add_column(col, justify="right" if col in ("得分", "系数", "责任底薪", "绩效工资", "提成", "应发合计") else "left")
-    total = 0
-    for e in roster:
-        x = inputs.get(e.id)
-        x.adjustments = adjustments.get(e.id, [])
-        card = score(plan, e.role, x, int(month[5:]), e.base_salary, e.performance_pay_base)
-        if card.problems:
-            raise KpiError([p for p in card.problems])
-        pay = card.pay
-        total += pay.total
-        table.add_row(e.id, e.name, plan.roles[e.role].name, f"{card.score:.2f}", card.grade,
-                      f"{card.coefficient:g}", f"{pay.base_salary:,.2f}", f"{pay.performance_pay:,.2f}",
-                      f"{pay.commission:,.2f}", f"{pay.total:,.2f}")
-    table.add_section()
-    table.add_row("合计", "", "", "", "", "", "", "", "", f"{total:,.2f}")
-    console.print(table)
+    report = generate(ws, plan, roster, month, "native")
+    console.print(f"1. 生成 / generated {len(report.written)} 个工作簿 → {ws.month_dir(month)}")
+    imported = import_file(ws, plan, roster, data_file(f"actuals-{month}.csv"), month)
+    _demo_adjustments(ws, plan, roster, month, read_adjustments(data_file(f"adjustments-{month}.csv"), plan, roster))
+    console.print(f"2. 导入 / imported {imported.rows} 行示例数据与加减分 / sample rows and adjustments")
+    results = score_month(ws, plan, roster, month)
+    problems = [p for s in results for p in s.problems]
+    if problems:
+        raise KpiError(problems)
+    console.print("3. 评分 / scored:")
+    console.print(score_table(f"{plan.department} {month} 绩效 (示例数据 / sample data)", results, plan))
+    total = sum(s.card.pay.total for s in results)
+    console.print(f"应发合计 / total pay: {total:,.2f}")
     console.print(f"工作区 / workspace: {ws.root.resolve()}")
     return EXIT_OK
+
+
+def _demo_adjustments(ws, plan, roster, month, read) -> None:
+    """Write the sample 加减分 log into the workbooks, as HR would type it."""
+    from .monthly import Generator
+
+    entries, problems = read
+    if problems:
+        raise KpiError(problems)
+    gen = Generator(ws, plan, month, "native")
+    for e in roster:
+        extra = {}
+        for i, a in enumerate(entries.get(e.id, [])):
+            extra.update({f"adj_date_{i}": a.date, f"adj_item_{i}": plan.adjustment(a.item).name,
+                          f"adj_count_{i}": a.count, f"adj_chosen_{i}": a.chosen, f"adj_note_{i}": a.note})
+        if extra:
+            gen.write(e, extra=extra)
+
+
+def _month(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"月份应写成 YYYY-MM, 如 2026-10 / month must be YYYY-MM: {text}")
+    return text
+
+
+def _progress(total: int, label: str):
+    """A progress bar on a terminal (and nothing in logs); returns (advance, stop)."""
+    from rich.progress import Progress
+
+    bar = Progress(console=err_console, transient=True, disable=total < 20 or not err_console.is_terminal)
+    bar.start()
+    task = bar.add_task(label, total=total)
+    return (lambda: bar.advance(task)), bar.stop
+
+
+def _print_problems(problems) -> None:
+    for p in problems:
+        err_console.print(f"  {p}", markup=False, soft_wrap=True)
+
+
+def cmd_generate(args) -> int:
+    from .monthly import generate, select
+
+    ws = _workspace(args)
+    plan = ws.plan()
+    people = select(ws.roster(plan), args.employee, args.role)
+    advance, stop = _progress(len(people), "生成 / generating")
+    try:
+        report = generate(ws, plan, people, args.month, args.formulas, args.force, args.protect_password, advance)
+    finally:
+        stop()
+    console.print(f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s) in "
+                  f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
+    for b in report.backups:
+        console.print(f"  备份 / backup: {b}")
+    if report.problems:
+        _print_problems(report.problems)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from .monthly import import_file
+
+    ws = _workspace(args)
+    plan = ws.plan()
+    report = import_file(ws, plan, ws.roster(plan), Path(args.file), args.month, args.formulas, args.skip_bad)
+    console.print(f"已导入 {report.rows} 行, {report.employees} 人 / imported {report.rows} row(s) for "
+                  f"{report.employees} employee(s)")
+    if report.skipped:
+        err_console.print(f"[yellow]跳过 {len(report.skipped)} 行 / skipped {len(report.skipped)} bad row(s):[/yellow]")
+        _print_problems(report.skipped)
+    if report.generate.problems:
+        _print_problems(report.generate.problems)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def score_table(title: str, results, plan) -> Table:
+    table = Table(title=title)
+    for col in ("工号", "姓名", "岗位", "得分", "等级", "系数", "应发合计", "问题"):
+        table.add_column(col, justify="right" if col in ("得分", "系数", "应发合计", "问题") else "left")
+    for s in results:
+        c = s.card
+        ok = c is not None and c.score is not None
+        table.add_row(s.employee.id, s.employee.name, plan.roles[s.employee.role].name,
+                      f"{c.score:.2f}" if ok else "—", c.grade if ok else "—", f"{c.coefficient:g}" if ok else "—",
+                      f"{c.pay.total:,.2f}" if ok else "—", str(len(s.problems)) if s.problems else "")
+    return table
+
+
+def cmd_score(args) -> int:
+    import json
+
+    from .monthly import score_month, scored_json
+
+    ws = _workspace(args)
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    advance, stop = _progress(len(roster), "评分 / scoring")
+    try:
+        results = score_month(ws, plan, roster, args.month, advance)
+    finally:
+        stop()
+    problems = [p for s in results for p in s.problems]
+    if args.json:
+        print(json.dumps([scored_json(s, plan) for s in results], ensure_ascii=False, indent=2))
+    else:
+        for s in results:
+            if s.card and s.card.score is not None:
+                pts = ", ".join(f"{m.name} {m.points:g}" for m in s.card.metrics.values() if m.points is not None)
+                console.print(f"[dim]{s.employee.id} {s.employee.name}: {pts}[/dim]", soft_wrap=True)
+        console.print(score_table(f"{plan.department} {args.month} 评分 / scores", results, plan))
+        scored = sum(s.card is not None and s.card.score is not None for s in results)
+        console.print(f"{scored}/{len(results)} 人已评分 / scored; {len(problems)} 个问题 / problem(s)")
+        if problems:
+            _print_problems(problems)
+    return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 # --------------------------------------------------------------------------- parser
@@ -95,6 +205,12 @@ EXAMPLES = {
     "init": "示例 / example:\n  xl-kpi init ~/kpi   # 新建工作区, 含内置方案与示例花名册",
     "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2",
     "demo": "示例 / example:\n  xl-kpi demo /tmp/kpi-demo   # 用示例数据走一遍本月考核",
+    "generate": "示例 / example:\n  xl-kpi generate --month 2026-10                   # 全员, UDF公式(需加载项)\n"
+                "  xl-kpi generate --month 2026-10 --formulas native # 原生公式, Excel/WPS/LibreOffice均可计算\n"
+                "  xl-kpi generate --month 2026-10 --employee E004 --force",
+    "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
+              "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml",
+    "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
 }
 
 
@@ -115,6 +231,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="工作区目录 / workspace folder")
     p = add("check", cmd_check, "校验方案与花名册 / validate the plan and the roster")
     p.add_argument("--dir", default=".", help="工作区目录, 默认当前目录 / workspace folder (default: .)")
+    p = add("generate", cmd_generate, "生成每人一份月度考核表 / write each employee's monthly workbook")
+    p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
+    p.add_argument("--employee", help="只生成此工号 / only this employee id")
+    p.add_argument("--role", help="只生成此岗位 / only this role id")
+    p.add_argument("--formulas", choices=("udf", "native"), default="udf",
+                   help="udf: =KPI_SCORE() 等加载项函数(默认); native: 原生Excel公式 / add-in UDFs (default) or native formulas")
+    p.add_argument("--force", action="store_true", help="重新开始, 旧文件留作备份 / start over; the old file is kept as a backup")
+    p.add_argument("--protect-password", help="工作表保护密码(默认无) / sheet protection password (default none)")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("import", cmd_import, "导入运营数据到考核表 / fill the workbooks from a data export")
+    p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]")
+    p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
+    p.add_argument("--skip-bad", action="store_true", help="跳过有问题的行, 写入其余 / write the good rows, skip bad ones")
+    p.add_argument("--formulas", choices=("udf", "native"), default="udf",
+                   help="新建工作簿的公式方式 / formulas of workbooks not yet generated")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("score", cmd_score, "读取当月考核表并评分 / score the month's workbooks")
+    p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
+    p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("demo", cmd_demo, "用示例数据演示整个流程 / run the month on the sample data")
     p.add_argument("dir", metavar="DIR", nargs="?", default="xl-kpi-demo",
                    help="演示工作区目录 / demo workspace (default: ./xl-kpi-demo)")

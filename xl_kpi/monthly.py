@@ -1,0 +1,333 @@
+"""The month's files: generate the workbooks, import data into them, score them.
+
+Nothing a person typed is ever lost: regenerating reads every input back and
+writes it into the fresh workbook; writes are atomic; ``force`` keeps a backup.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .actuals import read_actuals
+from .core.errors import KpiError, Problem
+from .core.plan import Plan
+from .core.scorecard import Scorecard, score
+from .roster import Employee
+from .workbook import texts
+from .workbook.derive import Template
+from .workbook.layout import ADJ_ROWS, build_role_template
+from .workbook.reader import WorkbookData, defaults_of, employee_inputs, locate, read_workbook
+from .workspace import Workspace
+
+MODES = ("udf", "native")
+SUMMARY_PREFIX = "工资汇总"
+
+
+def workbook_path(ws: Workspace, month: str, e: Employee) -> Path:
+    return ws.month_dir(month) / f"{e.file_stem}.xlsx"
+
+
+def month_workbooks(folder: Path) -> list[Path]:
+    """The employee workbooks of a month folder (not backups, summaries or Excel's lock files)."""
+    return sorted(p for p in folder.glob("*.xlsx")
+                  if not p.name.startswith(("~$", SUMMARY_PREFIX, ".")) and ".bak-" not in p.name)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class GenerateReport:
+    written: list[Path] = field(default_factory=list)
+    kept_inputs: int = 0  # typed values carried over
+    backups: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class Generator:
+    """Builds each role's template once, then derives every employee's workbook from it."""
+
+    def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "udf", password: str | None = None):
+        if mode not in MODES:
+            raise ValueError(mode)
+        self.ws, self.plan, self.month, self.mode, self.password = ws, plan, month, mode, password
+        self.tpl_dir = str(ws.root / "templates")
+        self.templates: dict[str, Template] = {}
+        self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
+
+    def _ctx(self, e: Employee | None, role) -> dict:
+        y, m = map(int, texts.next_month(self.month).split("-"))
+        return dict(plan=self.plan, role=role, employee=e or Employee("", "", "", "", None, None, "", ""),
+                    month=self.month, month_zh=texts.month_zh(self.month),
+                    previous_month=texts.previous_month(self.month),
+                    deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
+                    adjustments=self.plan.role_adjustments(role) if isinstance(role, str) else [])
+
+    def template(self, role_id: str) -> Template:
+        if role_id not in self.templates:
+            layout = build_role_template(self.plan, role_id, self.month, self.mode, self.base_titles)
+            if self.password:
+                for sheet in layout.workbook.worksheets:
+                    if sheet.protection.sheet:
+                        sheet.protection.password = self.password
+            self.templates[role_id] = Template(layout)
+        return self.templates[role_id]
+
+    # ---------------------------------------------------------------- values of one employee
+
+    def defaults(self, e: Employee) -> tuple[dict, dict]:
+        """Targets and baselines from the plan, baselines from last month's workbook where the rule says so."""
+        values, sources = {}, {}
+        prev = workbook_path(self.ws, texts.previous_month(self.month), e)
+        prev_data = _try_read(prev) if prev.exists() else None
+        for m in self.plan.roles[e.role].metrics:
+            values[f"target_{m.id}"] = m.target
+            values[f"baseline_{m.id}"] = m.baseline
+            sources[m.id] = self.base_titles["baseline_plan"] if m.baseline is not None else ""
+            if m.baseline_from == "previous" and prev_data is not None:
+                last = prev_data.values.get(f"actual_{m.id}")
+                if isinstance(last, (int, float)) and not isinstance(last, bool):
+                    values[f"baseline_{m.id}"] = float(last)
+                    sources[m.id] = self.base_titles["baseline_previous"]
+        return values, sources
+
+    def values(self, e: Employee, old: WorkbookData | None, extra: dict | None) -> tuple[dict, int]:
+        """Every slot's value: fresh texts and defaults, then what was typed before, then ``extra``."""
+        role = self.plan.roles[e.role]
+        ctx = self._ctx(e, e.role)
+        ctx["role"] = role
+        t = texts.titles(self.tpl_dir, **ctx) if "{" in json.dumps(self.base_titles) else self.base_titles
+        defaults, sources = self.defaults(e)
+        v: dict[str, object] = {
+            "instructions": texts.render("workbook/instructions.txt.j2", self.tpl_dir, **ctx),
+            "title": t["title"], "weekly_title": t.get("weekly_title"), "adjustments_title": t.get("adjustments_title"),
+            "employee_id": e.id, "employee_name": e.name, "department": e.department, "role_name": role.name,
+            "month": self.month,
+            "base_salary": float(e.base_salary if e.base_salary is not None else role.base_salary),
+            "performance_pay_base": float(e.performance_pay_base if e.performance_pay_base is not None
+                                          else role.performance_pay_base),
+            "meta_employee": e.id, "meta_role": e.role, "meta_month": self.month, "meta_mode": self.mode,
+        }
+        v.update(defaults)
+        kept = 0
+        if old is not None:
+            old_defaults = defaults_of(old)
+            for key, slot in self.template(e.role).slots.items():
+                if slot.typed and not key.startswith("adj_") and old.values.get(key) is not None:
+                    v[key] = old.values[key]
+                    kept += 1
+            for key in defaults:  # a target or baseline someone changed stays changed
+                was = old.values.get(key)
+                if was is not None and key in old_defaults and was != old_defaults[key]:
+                    v[key] = was
+                    sources[key.split("_", 1)[1]] = t["baseline_employee"]
+            for i, row in enumerate(old.adjustments[:ADJ_ROWS]):
+                for f, value in row.items():
+                    if value is not None:
+                        v[f"adj_{f}_{i}"] = value
+                        kept += 1
+        if extra:
+            v.update(extra)
+        for mid, src in sources.items():
+            v[f"baseline_src_{mid}"] = src
+        v["meta_defaults"] = json.dumps(defaults, ensure_ascii=False)
+        return v, kept
+
+    # ---------------------------------------------------------------- files
+
+    def write(self, e: Employee, force: bool = False, extra: dict | None = None, report: GenerateReport | None = None):
+        report = report if report is not None else GenerateReport()
+        path = workbook_path(self.ws, self.month, e)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        old = None
+        if path.exists():
+            if force:
+                stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+                backup = path.with_name(f"{path.stem}.bak-{stamp}.xlsx")
+                shutil.copy2(path, backup)
+                report.backups.append(backup)
+            else:
+                old = _try_read(path)
+                if old is None:
+                    report.problems.append(Problem(
+                        "workbook_unreadable", "工作簿无法读取, 未改动; 修复或用 --force 重新生成(会保留备份) / "
+                        "cannot read the workbook, left untouched; fix it or use --force (a backup is kept)",
+                        file=str(path), employee=e.id))
+                    return report
+                if old.meta.get("meta_employee") not in (None, e.id):
+                    report.problems.append(Problem(
+                        "workbook_mismatch", f"文件属于{old.meta.get('meta_employee')}, 未改动 / belongs to another employee",
+                        file=str(path), employee=e.id))
+                    return report
+        values, kept = self.values(e, old, extra)
+        atomic_write(path, self.template(e.role).render(values))
+        report.written.append(path)
+        report.kept_inputs += kept
+        return report
+
+
+def _try_read(path: Path) -> WorkbookData | None:
+    try:
+        return read_workbook(path)
+    except Exception:  # any unreadable or foreign file is reported by the caller, never overwritten
+        return None
+
+
+def select(roster: list[Employee], employee: str | None = None, role: str | None = None) -> list[Employee]:
+    out = [e for e in roster if (employee is None or e.id == employee) and (role is None or e.role == role)]
+    if not out:
+        raise KpiError([Problem("no_employee", f"没有符合条件的员工 / no employee matches "
+                                f"(employee={employee}, role={role})")])
+    return out
+
+
+def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode: str = "udf",
+             force: bool = False, password: str | None = None, progress=None) -> GenerateReport:
+    gen = Generator(ws, plan, month, mode, password)
+    report = GenerateReport()
+    for e in roster:
+        gen.write(e, force, report=report)
+        if progress:
+            progress()
+    return report
+
+
+# --------------------------------------------------------------------------- import
+
+
+def load_mapping(ws: Workspace) -> tuple[dict, dict]:
+    """``mapping.yaml`` in the workspace: platform column headers and metric names → ours."""
+    path = ws.root / "mapping.yaml"
+    if not path.exists():
+        return {}, {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except yaml.YAMLError as exc:
+        raise KpiError([Problem("yaml_syntax", f"映射文件格式错误 / mapping syntax error: {exc}", file=str(path))]) from None
+    cols, metrics = data.get("columns") or {}, data.get("metrics") or {}
+    if not isinstance(cols, dict) or not isinstance(metrics, dict):
+        raise KpiError([Problem("mapping_invalid", "columns 与 metrics 须为键值表 / columns and metrics must be mappings",
+                                file=str(path))])
+    return {str(k): str(v) for k, v in cols.items()}, {str(k): str(v) for k, v in metrics.items()}
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    employees: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    generate: GenerateReport = field(default_factory=GenerateReport)
+
+
+def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str = "udf",
+                skip_bad: bool = False) -> ImportReport:
+    """Fill actuals (and targets, baselines, ratings, weeks) from a data export; all rows good or nothing."""
+    cols, metrics = load_mapping(ws)
+    rename = {k: v for k, v in cols.items()}
+    rows, problems = read_actuals(file, plan, roster, rename=rename, metric_alias=metrics)
+    if problems and not skip_bad:
+        raise KpiError(problems)
+    extra: dict[str, dict] = {}
+    for r in rows:
+        key = {"actual": f"actual_{r.metric}", "target": f"target_{r.metric}", "baseline": f"baseline_{r.metric}",
+               "week": f"week{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
+        extra.setdefault(r.employee, {})[key] = r.value
+    report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
+    people = {e.id: e for e in roster}
+    existing = {p.stem.split("-", 1)[0]: p for p in month_workbooks(ws.month_dir(month))}
+    gen = Generator(ws, plan, month, mode)
+    for emp_id, values in extra.items():
+        path = existing.get(emp_id)
+        if path is not None:
+            mode_used = (_try_read(path) or WorkbookData(path, {}, {}, [], [])).meta.get("meta_mode")
+            if mode_used in MODES and mode_used != gen.mode:
+                gen = Generator(ws, plan, month, mode_used)
+        gen.write(people[emp_id], extra=values, report=report.generate)
+    return report
+
+
+# --------------------------------------------------------------------------- score
+
+
+@dataclass
+class Scored:
+    employee: Employee
+    path: Path | None
+    card: Scorecard | None
+    data: WorkbookData | None
+    problems: list[Problem]
+
+
+def score_file(path: Path, plan: Plan, e: Employee, month: str) -> Scored:
+    try:
+        data = read_workbook(path)
+    except Exception as exc:
+        return Scored(e, path, None, None, [Problem("workbook_unreadable", f"工作簿无法读取 / cannot read: {exc}",
+                                                    file=str(path), employee=e.id)])
+    x, problems = employee_inputs(data, plan, e.role)
+    adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
+    card = score(plan, e.role, x, int(month[5:]), _money(data.values.get("base_salary")),
+                 _money(data.values.get("performance_pay_base")))
+    located = [locate(data, p, adj_index) for p in problems + card.problems]
+    located = [Problem(p.type, p.message, p.loc, file=str(path), sheet=p.sheet, cell=p.cell, employee=e.id)
+               for p in located]
+    if problems:
+        card.score = card.grade = card.coefficient = card.pay = None
+    return Scored(e, path, card, data, located)
+
+
+def _money(v):
+    from decimal import Decimal
+
+    return Decimal(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
+    folder = ws.month_dir(month)
+    files = {p.stem.split("-", 1)[0]: p for p in month_workbooks(folder)}
+    out = []
+    for e in roster:
+        path = files.get(e.id)
+        if path is None:
+            out.append(Scored(e, None, None, None, [Problem(
+                "workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}; 请先运行 xl-kpi generate",
+                file=str(folder / f"{e.file_stem}.xlsx"), employee=e.id)]))
+        else:
+            out.append(score_file(path, plan, e, month))
+        if progress:
+            progress()
+    return out
+
+
+def scored_json(s: Scored, plan: Plan) -> dict:
+    """The record ``xl-kpi score --json`` prints for one employee."""
+    card = s.card
+    metrics = {}
+    if card:
+        for mid, m in card.metrics.items():
+            metrics[mid] = {"actual": m.actual, "target": m.target, "baseline": m.baseline, "points": m.points}
+    return {
+        "employee_id": s.employee.id, "name": s.employee.name, "role": s.employee.role,
+        "metrics": metrics,
+        "adjustments": [{"item": a.item, "name": a.name, "count": a.count, "points": a.points}
+                        for a in (card.adjustments if card else [])],
+        "score": card.score if card else None, "grade": card.grade if card else None,
+        "coefficient": card.coefficient if card else None,
+        "total_pay": str(card.pay.total) if card and card.pay else None,
+        "problems": [p.as_dict() for p in s.problems],
+    }

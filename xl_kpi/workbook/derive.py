@@ -1,0 +1,109 @@
+"""Per-employee workbooks derived from a role template by patching its XML.
+
+openpyxl takes ~20 ms to build a workbook; cutting the template's sheet XML
+into fixed pieces around the slot cells once, then joining the pieces with
+each employee's cells and zipping, takes about a millisecond. The output is
+deterministic: fixed member order and zip dates.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from .layout import Layout, Slot
+
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+_SHEET_RE = re.compile(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
+_REL_RE = re.compile(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
+_STYLE_RE = re.compile(r'\ss="(\d+)"')
+_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def sheet_parts(files: dict[str, bytes]) -> dict[str, str]:
+    """Sheet title → its XML part inside the zip."""
+    wb = files["xl/workbook.xml"].decode("utf-8")
+    rels = files["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    targets = {}
+    for m in _REL_RE.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        targets[rid] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    from xml.sax.saxutils import unescape
+
+    return {unescape(name, {"&quot;": '"'}): targets[rid] for name, rid in _SHEET_RE.findall(wb)}
+
+
+def cell_xml(coord: str, style: str, value, kind: str) -> str:
+    s = f' s="{style}"' if style else ""
+    if value is None or value == "":
+        return f'<c r="{coord}"{s}/>'
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<c r="{coord}"{s}><v>{repr(float(value)) if isinstance(value, float) else value}</v></c>'
+    text = escape(_BAD_XML.sub("", str(value)))
+    return f'<c r="{coord}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+@dataclass
+class _Piece:
+    key: str
+    coord: str
+    style: str
+    kind: str
+
+
+class Template:
+    """A role's workbook with holes where employee values go."""
+
+    def __init__(self, layout: Layout):
+        buf = io.BytesIO()
+        layout.workbook.save(buf)
+        with zipfile.ZipFile(buf) as z:
+            self.names = z.namelist()
+            files = {n: z.read(n) for n in self.names}
+        parts = sheet_parts(files)
+        self.slots = layout.slots
+        by_part: dict[str, list[tuple[str, Slot]]] = {}
+        for key, slot in layout.slots.items():
+            by_part.setdefault(parts[slot.sheet], []).append((key, slot))
+        self.static = {n: b for n, b in files.items() if n not in by_part}
+        self.pieces: dict[str, tuple[list[str], list[_Piece]]] = {}
+        for part, slots in by_part.items():
+            self.pieces[part] = self._cut(files[part].decode("utf-8"), slots)
+
+    @staticmethod
+    def _cut(xml: str, slots: list[tuple[str, Slot]]):
+        found = []
+        for key, slot in slots:
+            m = re.search(rf'<c r="{slot.coord}"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
+            if m is None:
+                raise RuntimeError(f"slot {key} ({slot.sheet}!{slot.coord}) is missing from the template")
+            style = _STYLE_RE.search(m.group(0)[: m.group(0).find(">") + 1])
+            found.append((m.start(), m.end(), _Piece(key, slot.coord, style.group(1) if style else "", slot.kind)))
+        found.sort(key=lambda t: t[0])
+        texts, pieces, pos = [], [], 0
+        for start, end, piece in found:
+            texts.append(xml[pos:start])
+            pieces.append(piece)
+            pos = end
+        texts.append(xml[pos:])
+        return texts, pieces
+
+    def render(self, values: dict[str, object]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            for name in self.names:
+                if name in self.pieces:
+                    texts, pieces = self.pieces[name]
+                    out = [texts[0]]
+                    for piece, text in zip(pieces, texts[1:]):
+                        out.append(cell_xml(piece.coord, piece.style, values.get(piece.key), piece.kind))
+                        out.append(text)
+                    data = "".join(out).encode("utf-8")
+                else:
+                    data = self.static[name]
+                info = zipfile.ZipInfo(name, ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, data, compresslevel=1)
+        return buf.getvalue()

@@ -1,0 +1,436 @@
+"""The monthly workbook of one role, built once with openpyxl.
+
+The result is a template: every cell that differs between employees (names,
+targets, baselines, what people typed) is a *slot*, filled cheaply per
+employee by :mod:`xl_kpi.workbook.derive`. Formulas come from the rule
+engine (``native``) or call the add-in's UDFs (``udf``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..core.numbers import num
+from ..core.plan import Metric, Plan
+from ..core.rules import RATER_NAMES, Refs
+from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
+                              total_formula, total_pay_formula)
+from ..udfs import udf_adjust_formula, udf_coef_formula, udf_grade_formula, udf_score_formula
+
+ADJ_ROWS = 30  # rows of the 加减分 log
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BOLD = Font(bold=True)
+UNLOCKED = Protection(locked=False)
+WRAP = Alignment(wrap_text=True, vertical="center")
+META_SHEET = "_xl_kpi"
+# 加减分 log columns a person fills: column → (field, kind)
+ADJ_COLUMNS = {"A": ("date", "text"), "B": ("item", "text"), "C": ("count", "number"),
+               "D": ("chosen", "number"), "F": ("note", "text")}
+
+
+@dataclass(frozen=True)
+class Slot:
+    sheet: str
+    coord: str
+    kind: str = "text"  # text or number
+    typed: bool = False  # a person's input, kept on regeneration
+
+
+@dataclass
+class Layout:
+    workbook: Workbook
+    slots: dict[str, Slot] = field(default_factory=dict)
+
+    def slot(self, key: str, ws, coord: str, kind: str = "text", typed: bool = False):
+        self.slots[key] = Slot(ws.title, coord, kind, typed)
+        ws[coord] = "§"  # a placeholder so the cell is written; derive replaces it
+        return ws[coord]
+
+
+def number_format(m_unit: str) -> str:
+    return "0.00%" if m_unit == "%" else "General"
+
+
+def _name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!{_abs(ref)}")
+
+
+def _abs(ref: str) -> str:
+    def one(c):
+        col = "".join(ch for ch in c if ch.isalpha())
+        return f"${col}${c[len(col):]}"
+    return ":".join(one(c) for c in ref.split(":"))
+
+
+def _head(ws, row: int, labels: list[str], col: int = 1) -> None:
+    for i, label in enumerate(labels):
+        c = ws.cell(row, col + i, label)
+        c.font, c.fill, c.border, c.alignment = BOLD, HEAD_FILL, BOX, Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _input(cell, m: Metric | None = None, unit: str = "") -> None:
+    cell.fill, cell.protection, cell.border = INPUT_FILL, UNLOCKED, BOX
+    if m is not None:
+        cell.number_format = number_format(m.unit)
+
+
+def _validation(ws, coord: str, lo, hi, unit: str, label: str, title: str, whole: bool = False) -> None:
+    """Decimal (or whole) between lo and hi, with an input message saying the unit and range."""
+    lo_s = "-∞" if lo is None else (f"{num(lo * 100)}%" if unit == "%" else num(lo))
+    hi_s = "∞" if hi is None else (f"{num(hi * 100)}%" if unit == "%" else num(hi))
+    kind = "whole" if whole else "decimal"
+    if lo is not None and hi is not None:
+        dv = DataValidation(type=kind, operator="between", formula1=num(lo), formula2=num(hi))
+    elif lo is not None:
+        dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=num(lo))
+    elif hi is not None:
+        dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=num(hi))
+    else:
+        dv = DataValidation(type=kind, operator="between", formula1="-1E+300", formula2="1E+300")
+    unit_s = "百分比" if unit == "%" else (unit or "数值")
+    dv.promptTitle, dv.prompt = title, f"{label}: 单位{unit_s}, 范围 {lo_s} – {hi_s}"[:255]
+    dv.errorTitle, dv.error = "输入无效", f"{label}应为{unit_s}, 范围 {lo_s} – {hi_s}"[:255]
+    dv.showInputMessage = dv.showErrorMessage = True
+    ws.add_data_validation(dv)
+    dv.add(coord)
+
+
+def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles: dict) -> Layout:
+    """The role's workbook for the month, with empty slots."""
+    role = plan.roles[role_id]
+    month_no = int(month[5:])
+    wb = Workbook()
+    lay = Layout(wb)
+    info = wb.active
+    info.title = titles["sheet_instructions"]
+    ws = wb.create_sheet(titles["sheet_scorecard"])
+    weekly = wb.create_sheet(titles["sheet_weekly"]) if role.weekly_report else None
+    adjs = plan.role_adjustments(role_id)
+    adj_ws = wb.create_sheet(titles["sheet_adjustments"]) if adjs else None
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "veryHidden"
+
+    # 说明
+    info.column_dimensions["A"].width = 100
+    c = lay.slot("instructions", info, "A1")
+    c.alignment = Alignment(wrap_text=True, vertical="top")
+    info.row_dimensions[1].height = 330
+
+    # 考核表: heading
+    ws.merge_cells("A1:K1")
+    c = lay.slot("title", ws, "A1")
+    c.font, c.alignment = Font(bold=True, size=16), Alignment(horizontal="center")
+    for coord, label, key in (("A2", "工号", "employee_id"), ("C2", "姓名", "employee_name"),
+                              ("E2", "部门", "department"), ("G2", "岗位", "role_name"), ("I2", "月份", "month"),
+                              ("A3", "责任底薪", "base_salary"), ("C3", "绩效工资基数", "performance_pay_base"),
+                              ("I3", "评分时间", "scored_at")):
+        ws[coord] = label
+        ws[coord].font = BOLD
+        value = ws.cell(ws[coord].row, ws[coord].column + 1)
+        lay.slot(key, ws, value.coordinate, "number" if key in ("base_salary", "performance_pay_base") else "text")
+        value.border = BOX
+        _name(wb, key, ws.title, value.coordinate)
+    ws["B3"].number_format = ws["D3"].number_format = "#,##0.00"
+
+    head_row = 5
+    _head(ws, head_row, titles["header"])
+    row = head_row + 1
+    metric_rows: dict[str, int] = {}
+    cat_ranges = []
+    adj_refs = _adjustment_sheet(plan, role_id, adj_ws, lay, mode, titles) if adj_ws else None
+    week_refs = _weekly_sheet(role, weekly, lay, titles) if weekly else {}
+    for cat in role.categories:
+        first = row
+        for m in cat.metrics:
+            metric_rows[m.id] = row
+            _metric_row(ws, lay, plan, m, row, mode, month_no, titles, week_refs)
+            ws.cell(row, 1, cat.name)
+            ws.cell(row, 2, cat.weight / 100).number_format = "0%"
+            row += 1
+        cat_ranges.append((cat, first, row - 1))
+        if row - 1 > first:
+            ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+            ws.merge_cells(start_row=first, start_column=2, end_row=row - 1, end_column=2)
+    for r in range(head_row + 1, row):
+        for col in range(1, 12):
+            ws.cell(r, col).border = BOX
+            ws.cell(r, col).alignment = WRAP
+
+    row = _rating_block(ws, lay, role, metric_rows, row + 1, titles)
+    row = _summary(ws, lay, plan, role_id, cat_ranges, metric_rows, adj_refs, row + 1, mode, month_no, titles)
+    _signatures(ws, row + 2, titles)
+
+    for col, width in zip("ABCDEFGHIJK", (12, 7, 18, 7, 11, 11, 12, 8, 30, 34, 16)):
+        ws.column_dimensions[col].width = width
+    _meta(meta, lay)
+    for sheet in wb.worksheets:
+        _print_setup(sheet, titles, head_row if sheet is ws else 3)
+        if sheet is not meta:
+            sheet.protection.sheet = True
+    wb.active = 1
+    return lay
+
+
+def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, month_no: int, titles: dict,
+                week_refs: dict[str, str]) -> None:
+    rule = m.rule
+    ws.cell(row, 3, m.name)
+    ws.cell(row, 4, "%" if m.percent else m.unit)
+    e, f, g, h = (f"{col}{row}" for col in "EFGH")
+    for key, coord in ((f"target_{m.id}", e), (f"baseline_{m.id}", f)):
+        lay.slot(key, ws, coord, "number")
+        ws[coord].number_format = number_format(m.unit)
+        _name(lay.workbook, key, ws.title, coord)
+    lay.slot(f"baseline_src_{m.id}", ws, f"K{row}")
+    ws[f"I{row}"] = rule.to_text()
+    ws[f"J{row}"] = rule.describe(m.unit)
+    actual = ws[g]
+    actual.number_format = number_format(m.unit)
+    _name(lay.workbook, f"actual_{m.id}", ws.title, g)
+    _name(lay.workbook, f"score_{m.id}", ws.title, h)
+    if m.source == "weekly_sum":
+        weeks = week_refs[m.id]
+        actual.value = f'=IF(COUNT({weeks})<4,"",SUM({weeks}))'
+    elif m.source == "rating":
+        pass  # the rating block writes the combined rating here
+    else:
+        lay.slot(f"actual_{m.id}", ws, g, "number", typed=True)
+        _input(actual, m)
+        _validation(ws, g, m.min, m.max, m.unit, m.name, titles["input_title"])
+    if not m.applies_in(month_no):
+        ws[h] = titles["quarter_only"]
+        return
+    refs = Refs(g, e, f)
+    points = rule.formula(refs) if mode == "native" else udf_score_formula(g, f"I{row}", e, f)
+    ws[h] = f'=IF(ISNUMBER({g}),{points},"")'
+    ws[h].number_format = "0.00"
+
+
+def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, titles: dict) -> int:
+    rated = [m for m in role.metrics if m.source == "rating"]
+    if not rated:
+        return row
+    _head(ws, row, titles["rating_header"], col=3)
+    row += 1
+    for m in rated:
+        refs = {}
+        for rater, w in m.rule.weights.items():
+            ws.cell(row, 3, m.name)
+            ws.cell(row, 4, RATER_NAMES[rater])
+            ws.cell(row, 5, w / 100).number_format = "0%"
+            key = f"rating_{m.id}_{rater}"
+            cell = lay.slot(key, ws, f"F{row}", "number", typed=True)
+            _input(cell)
+            _validation(ws, f"F{row}", 0, m.rule.scale, "", f"{m.name}({RATER_NAMES[rater]})", titles["input_title"])
+            _name(lay.workbook, key, ws.title, f"F{row}")
+            for col in range(3, 7):
+                ws.cell(row, col).border = BOX
+            refs[rater] = f"F{row}"
+            row += 1
+        cells = ",".join(refs.values())
+        ws[f"G{metric_rows[m.id]}"] = f'=IF(COUNT({cells})<{len(refs)},"",{m.rule.combine_formula(refs)})'
+    return row
+
+
+def _weekly_sheet(role, ws, lay: Layout, titles: dict) -> dict[str, str]:
+    """周报: weeks 1–4 with target, actual and completion rate; returns item → its weeks' cells."""
+    ws.merge_cells("A1:P1")
+    c = lay.slot("weekly_title", ws, "A1")
+    c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    _head(ws, 3, titles["weekly_header"])
+    col = 4
+    for w in range(1, 5):
+        ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 2)
+        ws.cell(2, col, f"第{w}周").font = BOLD
+        _head(ws, 3, ["目标", "实际", "完成率"], col)
+        col += 3
+    ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 2)
+    ws.cell(2, col, "月合计").font = BOLD
+    _head(ws, 3, ["目标", "实际", "完成率"], col)
+    refs = {}
+    for i, item in enumerate(role.weekly_report):
+        r = 4 + i
+        ws.cell(r, 1, item.name)
+        ws.cell(r, 2, item.unit)
+        ws.cell(r, 3, item.target)
+        cells = []
+        for w in range(4):
+            t, a, p = (get_column_letter(4 + 3 * w + k) for k in range(3))
+            ws[f"{t}{r}"] = f"=$C{r}"
+            key = f"week{w + 1}_{item.id}"
+            _input(lay.slot(key, ws, f"{a}{r}", "number", typed=True))
+            _validation(ws, f"{a}{r}", 0, None, item.unit, f"{item.name}第{w + 1}周", titles["input_title"])
+            _name(lay.workbook, key, ws.title, f"{a}{r}")
+            ws[f"{p}{r}"] = f'=IF(AND(ISNUMBER({a}{r}),{t}{r}>0),{a}{r}/{t}{r},"")'
+            ws[f"{p}{r}"].number_format = "0%"
+            cells.append(f"{a}{r}")
+        ws[f"P{r}"] = f"=4*C{r}"
+        ws[f"Q{r}"] = f'=IF(COUNT({",".join(cells)})<4,"",SUM({",".join(cells)}))'
+        ws[f"R{r}"] = f'=IF(AND(ISNUMBER(Q{r}),P{r}>0),Q{r}/P{r},"")'
+        ws[f"R{r}"].number_format = "0%"
+        for c in range(1, 19):
+            ws.cell(r, c).border = BOX
+        refs[item.id] = ",".join(f"'{ws.title}'!{x}" for x in cells)
+    ws.column_dimensions["A"].width = 14
+    return refs
+
+
+def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titles: dict) -> dict[str, str]:
+    """加减分: a log whose rows score by the chosen item's rule; returns the sum ranges."""
+    adjs = plan.role_adjustments(role_id)
+    ws.merge_cells("A1:F1")
+    c = lay.slot("adjustments_title", ws, "A1")
+    c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    head, first = 3, 4
+    last = first + ADJ_ROWS - 1
+    _head(ws, head, titles["adjustments_header"])
+    # the items table (K:N) the drop-down and the formulas look up
+    _head(ws, head, ["项目", "规则", "规则说明", "计入"], col=11)
+    for i, a in enumerate(adjs):
+        r = first + i
+        ws.cell(r, 11, a.name)
+        ws.cell(r, 12, a.rule.to_text())
+        ws.cell(r, 13, a.rule.describe() + (f" ({a.note})" if a.note else ""))
+        ws.cell(r, 14, "工资" if a.applies_to == "pay" else "分数")
+    names = f"$K${first}:$K${first + len(adjs) - 1}"
+    _name(lay.workbook, "adj_items", ws.title, f"K{first}:K{first + len(adjs) - 1}")
+    dv = DataValidation(type="list", formula1=names, allow_blank=True)
+    dv.promptTitle, dv.prompt = "加减分项目", "从下拉列表选择项目; 数量不填为1次"
+    dv.showInputMessage = dv.showErrorMessage = True
+    ws.add_data_validation(dv)
+    dv.add(f"B{first}:B{last}")
+    for r in range(first, last + 1):
+        for col, (field_, kind) in ADJ_COLUMNS.items():
+            _input(lay.slot(f"adj_{field_}_{r - first}", ws, f"{col}{r}", kind, typed=True))
+        ws[f"A{r}"].number_format = "@"
+        count = f'IF(C{r}="",1,C{r})'
+        idx = f"I{r}"
+        ws[idx] = f'=IF(B{r}="","",MATCH(B{r},{names},0))'
+        rule_cells = [f"$L${first + i}" for i in range(len(adjs))]
+
+        def each(i, a, for_pay):
+            if (a.applies_to == "pay") != for_pay:
+                return "0"
+            if mode == "native":
+                return a.rule.formula(Refs(count, chosen=f"D{r}"))
+            return udf_adjust_formula(count, rule_cells[i], f"D{r}")
+
+        score = ",".join(each(i, a, False) for i, a in enumerate(adjs))
+        money = ",".join(each(i, a, True) for i, a in enumerate(adjs))
+        codes = ",".join({"zero": "2", "lowest_grade": "1"}.get(getattr(a.rule, "effect", ""), "0") for a in adjs)
+        ws[f"E{r}"] = f'=IF(B{r}="","",CHOOSE({idx},{score}))'
+        ws[f"G{r}"] = f'=IF(B{r}="",0,IF({count}>=1,CHOOSE({idx},{codes}),0))'
+        ws[f"H{r}"] = f'=IF(B{r}="","",CHOOSE({idx},{money}))'
+        for col in "ABCDEF":
+            ws[f"{col}{r}"].border = BOX
+    for col, width in zip("ABCDEFGHIJKLMN", (12, 18, 7, 7, 8, 30, 4, 8, 4, 2, 18, 22, 40, 6)):
+        ws.column_dimensions[col].width = width
+    for col in "GIJ":
+        ws.column_dimensions[col].hidden = True
+    _name(lay.workbook, "adj_log", ws.title, f"A{first}:F{last}")
+    t = f"'{ws.title}'!"
+    return {"score": f"{t}E{first}:E{last}", "money": f"{t}H{first}:H{last}", "veto": f"{t}G{first}:G{last}"}
+
+
+def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows, adj_refs, row: int, mode: str,
+             month_no: int, titles: dict) -> int:
+    role = plan.roles[role_id]
+    _head(ws, row, [titles["summary"], "权重", "", "", "满分", "", "", "得分"])
+    row += 1
+    cat_first = row
+    for cat, first, last in cat_ranges:
+        counted = sum(m.applies_in(month_no) for m in cat.metrics)
+        ws.cell(row, 1, cat.name)
+        ws.cell(row, 2, cat.weight / 100).number_format = "0%"
+        ws.cell(row, 5, cat.possible(month_no))
+        pts = f"H{first}:H{last}"
+        ws[f"H{row}"] = f'=IF(COUNT({pts})<{counted},"",{category_formula(cat.weight, pts, cat.possible(month_no))})'
+        ws[f"H{row}"].number_format = "0.00"
+        _name(lay.workbook, f"category_{cat.id}", ws.title, f"H{row}")
+        row += 1
+    cats = f"H{cat_first}:H{row - 1}"
+    n_cats = row - cat_first
+
+    def line(label: str, name: str, formula, fmt="0.00"):
+        nonlocal row
+        ws.cell(row, 1, label).font = BOLD
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+        ws[f"H{row}"] = formula
+        ws[f"H{row}"].number_format = fmt
+        ws[f"H{row}"].font = BOLD
+        ws[f"H{row}"].border = BOX
+        _name(lay.workbook, name, ws.title, f"H{row}")
+        row += 1
+        return f"H{row - 1}"
+
+    adj = line("加减分合计", "adjustments", f"=SUM({adj_refs['score']})" if adj_refs else "=0")
+    vz = line("一票否决(总分记0)", "veto_zero", f"=COUNTIF({adj_refs['veto']},2)" if adj_refs else "=0", "0")
+    vl = line("一票否决(等级最低)", "veto_lowest", f"=COUNTIF({adj_refs['veto']},1)" if adj_refs else "=0", "0")
+    total = line("总分", "total_score", f'=IF(COUNT({cats})<{n_cats},"",{total_formula(plan, cats, adj, vz)})')
+    grades = _grades_table(ws, lay, plan)
+    if mode == "native":
+        g, k = grade_formula(plan, total, vl), coefficient_formula(plan, total, vl)
+    else:
+        g, k = udf_grade_formula(total, grades, vl), udf_coef_formula(total, grades, vl)
+    grade = line("等级", "grade", f'=IF({total}="","",{g})', "@")
+    coef = line("绩效系数", "coefficient", f'=IF({total}="","",{k})', "0.00")
+    perf = line("绩效工资", "performance_pay", f'=IF({coef}="","",{performance_pay_formula("$D$3", coef)})', "#,##0.00")
+    if role.commission:
+        a = f"G{metric_rows[role.commission.metric]}"
+        comm = line(f"业绩提成({role.commission.describe()})", "commission",
+                    f'=IF(ISNUMBER({a}),{role.commission.formula(a)},"")', "#,##0.00")
+    else:
+        comm = line("业绩提成", "commission", "=0", "#,##0.00")
+    money = adj_refs["money"] if adj_refs else None
+    awards = line("奖励", "awards", f'=ROUND(SUMIF({money},">0"),2)' if money else "=0", "#,##0.00")
+    deductions = line("扣款", "deductions", f'=ROUND(-SUMIF({money},"<0"),2)' if money else "=0", "#,##0.00")
+    parts = ["$B$3", perf, comm, awards]
+    line("应发合计", "total_pay", f'=IF(OR({perf}="",{comm}=""),"",{total_pay_formula(parts, deductions)})', "#,##0.00")
+    return row
+
+
+def _grades_table(ws, lay: Layout, plan: Plan) -> str:
+    """等级 | 最低分 | 系数 beside the summary: HR sees the scale, the UDFs read it."""
+    _head(ws, 5, ["等级", "最低分", "系数"], col=13)
+    for i, g in enumerate(plan.grades):
+        r = 6 + i
+        ws.cell(r, 13, g.name)
+        ws.cell(r, 14, g.min)
+        ws.cell(r, 15, g.coefficient)
+        for c in range(13, 16):
+            ws.cell(r, c).border = BOX
+    ref = f"M6:O{5 + len(plan.grades)}"
+    _name(lay.workbook, "grade_table", ws.title, ref)
+    return ref
+
+
+def _signatures(ws, row: int, titles: dict) -> None:
+    for i, who in enumerate(titles["signatures"]):
+        col = 1 + i * 4
+        ws.cell(row, col, f"{who}签字: ______________")
+        ws.cell(row + 1, col, f"{titles['signature_date']}: ______________")
+
+
+def _print_setup(ws, titles: dict, title_rows: int) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"1:{title_rows}"
+    ws.oddFooter.center.text = titles["footer"]
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _meta(ws, lay: Layout) -> None:
+    """Hidden facts about the file: who, which month and mode, and the defaults written."""
+    for i, key in enumerate(("meta_employee", "meta_role", "meta_month", "meta_mode", "meta_defaults"), start=1):
+        ws.cell(i, 1, key)
+        lay.slot(key, ws, f"B{i}")

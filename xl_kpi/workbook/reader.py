@@ -1,0 +1,160 @@
+"""Reading monthly workbooks by their defined names (python-calamine for values).
+
+Readers never depend on coordinates: ``actual_replies`` is wherever the
+workbook's name says, so a workbook from an older layout still reads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import unescape
+
+from python_calamine import CalamineWorkbook
+
+from ..core.errors import Problem
+from ..core.plan import Plan
+from ..core.scorecard import AdjustmentEntry, EmployeeInputs
+from .layout import ADJ_COLUMNS, META_SHEET
+
+_NAME_RE = re.compile(r'<definedName [^>]*?name="([^"]+)"[^>]*>([^<]+)</definedName>')
+_REF_RE = re.compile(r"^'?(.+?)'?!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
+
+
+def _col_index(col: str) -> int:
+    n = 0
+    for ch in col:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+@dataclass(frozen=True)
+class Ref:
+    sheet: str
+    col: str
+    row: int
+    col2: str | None = None
+    row2: int | None = None
+
+    @property
+    def cell(self) -> str:
+        return f"{self.col}{self.row}"
+
+
+def defined_names(path: Path) -> dict[str, Ref]:
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/workbook.xml").decode("utf-8")
+    out = {}
+    for name, text in _NAME_RE.findall(xml):
+        m = _REF_RE.match(unescape(text, {"&apos;": "'", "&quot;": '"'}))
+        if m:
+            sheet, c1, r1, c2, r2 = m.groups()
+            out[name] = Ref(sheet.replace("''", "'"), c1, int(r1), c2, int(r2) if r2 else None)
+    return out
+
+
+def _clean(v):
+    if v == "":
+        return None
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.strftime("%Y-%m-%d")
+    return v
+
+
+@dataclass
+class WorkbookData:
+    path: Path
+    names: dict[str, Ref]
+    values: dict[str, object]  # single-cell names → value
+    adjustments: list[dict[str, object]]  # rows of the 加减分 log, by field
+    adj_cells: list[dict[str, str]]  # the same rows' cell addresses
+    meta: dict[str, object] = field(default_factory=dict)
+
+    def where(self, name: str) -> tuple[str, str] | None:
+        ref = self.names.get(name)
+        return (ref.sheet, ref.cell) if ref else None
+
+
+def read_workbook(path: Path) -> WorkbookData:
+    """Every named value of a monthly workbook. Raises on a file that is not a readable xlsx."""
+    path = Path(path)
+    names = defined_names(path)
+    wb = CalamineWorkbook.from_path(str(path))
+    grids = {}
+
+    def grid(sheet):
+        if sheet not in grids:
+            grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        return grids[sheet]
+
+    def at(sheet, col, row):
+        g = grid(sheet)
+        r, c = row - 1, _col_index(col)
+        return _clean(g[r][c]) if r < len(g) and c < len(g[r]) else None
+
+    values = {n: at(r.sheet, r.col, r.row) for n, r in names.items() if r.col2 is None}
+    adjustments, cells = [], []
+    log = names.get("adj_log")
+    if log:
+        for row in range(log.row, log.row2 + 1):
+            adjustments.append({f: at(log.sheet, col, row) for col, (f, _) in ADJ_COLUMNS.items()})
+            cells.append({f: f"{col}{row}" for col, (f, _) in ADJ_COLUMNS.items()})
+    meta = {}
+    if META_SHEET in wb.sheet_names:
+        for row in grid(META_SHEET):
+            if row and row[0]:
+                meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
+    return WorkbookData(path, names, values, adjustments, cells, meta)
+
+
+def defaults_of(data: WorkbookData) -> dict:
+    """The targets and baselines xl_kpi wrote last time (to tell them from a person's edits)."""
+    raw = data.meta.get("meta_defaults")
+    return json.loads(raw) if isinstance(raw, str) and raw else {}
+
+
+def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[EmployeeInputs, list[Problem]]:
+    """The inputs of the scorecard, as typed (never coerced here: the scorecard checks them)."""
+    role = plan.roles[role_id]
+    v = data.values
+    x = EmployeeInputs()
+    problems: list[Problem] = []
+    for m in role.metrics:
+        x.actuals[m.id] = v.get(f"actual_{m.id}")
+        x.targets[m.id] = v.get(f"target_{m.id}")
+        x.baselines[m.id] = v.get(f"baseline_{m.id}")
+        if m.source == "rating":
+            x.ratings[m.id] = {r: v.get(f"rating_{m.id}_{r}") for r in m.rule.weights}
+    for item in role.weekly_report:
+        x.weekly[item.id] = [v.get(f"week{w}_{item.id}") for w in range(1, 5)]
+    by_name = {a.name: a.id for a in plan.role_adjustments(role_id)}
+    by_name.update({a.id: a.id for a in plan.role_adjustments(role_id)})
+    for row, cells in zip(data.adjustments, data.adj_cells):
+        if row.get("item") is None:
+            if any(row.get(f) is not None for f in ("count", "chosen")):
+                sheet = data.names["adj_log"].sheet
+                problems.append(Problem("input_invalid", "填写了数量或分值但未选择项目 / count or points without an item",
+                                        sheet=sheet, cell=cells["item"]))
+            continue
+        item = by_name.get(str(row["item"]), str(row["item"]))
+        x.adjustments.append(AdjustmentEntry(item, row.get("count"), row.get("chosen"), row.get("note") or "",
+                                             row.get("date")))
+    return x, problems
+
+
+def locate(data: WorkbookData, problem: Problem, adj_index: list[int] | None = None) -> Problem:
+    """The problem with the sheet and cell of the input it is about."""
+    loc = problem.loc
+    if loc and isinstance(loc[0], str) and loc[0] != "adjustments":
+        where = data.where(loc[0])
+        if where:
+            return Problem(problem.type, problem.message, problem.loc, sheet=where[0], cell=where[1])
+    if loc and loc[0] == "adjustments" and adj_index is not None:
+        row = adj_index[loc[1]]
+        field_ = "chosen" if "分值" in problem.message else ("item" if loc[2] == "item" else "count")
+        return Problem(problem.type, problem.message, problem.loc, sheet=data.names["adj_log"].sheet,
+                       cell=data.adj_cells[row][field_])
+    return problem

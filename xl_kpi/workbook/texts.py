@@ -1,0 +1,44 @@
+"""Every text a person reads in a workbook comes from jinja2 templates.
+
+Looked up first in the workspace's ``templates/`` (so HR can reword them),
+then in the templates shipped with xl_kpi.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+SHIPPED = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@lru_cache(maxsize=8)
+def environment(workspace_templates: str | None = None) -> Environment:
+    paths = [p for p in (workspace_templates, str(SHIPPED)) if p and Path(p).is_dir()]
+    return Environment(loader=ChoiceLoader([FileSystemLoader(p) for p in paths]), undefined=StrictUndefined,
+                       keep_trailing_newline=False, autoescape=False)
+
+
+def render(name: str, workspace_templates: str | None = None, **ctx) -> str:
+    return environment(workspace_templates).get_template(name).render(**ctx)
+
+
+def titles(workspace_templates: str | None = None, **ctx) -> dict:
+    return yaml.safe_load(render("workbook/titles.yaml.j2", workspace_templates, **ctx))
+
+
+def month_zh(month: str) -> str:
+    y, m = month.split("-")
+    return f"{y}年{int(m)}月"
+
+
+def previous_month(month: str) -> str:
+    y, m = map(int, month.split("-"))
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def next_month(month: str) -> str:
+    y, m = map(int, month.split("-"))
+    return f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
