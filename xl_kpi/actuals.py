@@ -149,7 +149,7 @@ class ImportedRow:
 def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None,
                  metric_alias: dict[str, str] | None = None) -> tuple[list[ImportedRow], list[Problem]]:
     """Every good row and every problem (file and line) of a long-format data file."""
-    table = read_table(path, {**HEADERS, **(rename or {})}, ("employee", "metric", "value"))
+    table = read_table(path, HEADERS, ("employee", "metric", "value"), rename)
     people = {e.id: e for e in roster}
     lookups: dict[str, dict] = {}
     good, problems = [], []
@@ -183,7 +183,8 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
                 continue
             week = int(week_text)
         metric = plan.roles[emp.role].metric(mid) if what == "metric" else None
-        if what == "weekly" or (metric is not None and metric.source == "weekly_sum"):
+        weekly_target = metric is not None and kind in ("target", "baseline") and week is None
+        if (what == "weekly" or (metric is not None and metric.source == "weekly_sum")) and not weekly_target:
             if week is None or kind != "actual":
                 bad(f"“{metric_key}”按周填写, 需要周(1–4) / “{metric_key}” is weekly: give week 1–4")
                 continue

@@ -160,6 +160,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
             ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
             ws.merge_cells(start_row=first, start_column=2, end_row=row - 1, end_column=2)
     for r in range(head_row + 1, row):
+        ws.row_dimensions[r].height = 42  # room for the wrapped rule texts
         for col in range(1, 12):
             ws.cell(r, col).border = BOX
             ws.cell(r, col).alignment = WRAP
@@ -168,7 +169,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     row = _summary(ws, lay, plan, role_id, cat_ranges, metric_rows, adj_refs, row + 1, mode, month_no, titles)
     _signatures(ws, row + 2, titles)
 
-    for col, width in zip("ABCDEFGHIJK", (12, 7, 18, 7, 11, 11, 12, 8, 30, 34, 16)):
+    for col, width in zip("ABCDEFGHIJKL", (12, 11, 18, 10, 11, 11, 12, 8, 30, 34, 16, 8)):
         ws.column_dimensions[col].width = width
     _meta(meta, lay)
     for sheet in wb.worksheets:
@@ -344,6 +345,7 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
              month_no: int, titles: dict) -> int:
     role = plan.roles[role_id]
     _head(ws, row, [titles["summary"], "权重", "", "", "满分", "", "", "得分"])
+    grades = _grades_table(ws, lay, plan, row)
     row += 1
     cat_first = row
     for cat, first, last in cat_ranges:
@@ -375,7 +377,6 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
     vz = line("一票否决(总分记0)", "veto_zero", f"=COUNTIF({adj_refs['veto']},2)" if adj_refs else "=0", "0")
     vl = line("一票否决(等级最低)", "veto_lowest", f"=COUNTIF({adj_refs['veto']},1)" if adj_refs else "=0", "0")
     total = line("总分", "total_score", f'=IF(COUNT({cats})<{n_cats},"",{total_formula(plan, cats, adj, vz)})')
-    grades = _grades_table(ws, lay, plan)
     if mode == "native":
         g, k = grade_formula(plan, total, vl), coefficient_formula(plan, total, vl)
     else:
@@ -397,17 +398,17 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
     return row
 
 
-def _grades_table(ws, lay: Layout, plan: Plan) -> str:
+def _grades_table(ws, lay: Layout, plan: Plan, top: int) -> str:
     """等级 | 最低分 | 系数 beside the summary: HR sees the scale, the UDFs read it."""
-    _head(ws, 5, ["等级", "最低分", "系数"], col=13)
+    _head(ws, top, ["等级", "最低分", "系数"], col=10)
     for i, g in enumerate(plan.grades):
-        r = 6 + i
-        ws.cell(r, 13, g.name)
-        ws.cell(r, 14, g.min)
-        ws.cell(r, 15, g.coefficient)
-        for c in range(13, 16):
+        r = top + 1 + i
+        ws.cell(r, 10, g.name)
+        ws.cell(r, 11, g.min)
+        ws.cell(r, 12, g.coefficient)
+        for c in range(10, 13):
             ws.cell(r, c).border = BOX
-    ref = f"M6:O{5 + len(plan.grades)}"
+    ref = f"J{top + 1}:L{top + len(plan.grades)}"
     _name(lay.workbook, "grade_table", ws.title, ref)
     return ref
 

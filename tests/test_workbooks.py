@@ -1,0 +1,293 @@
+"""Monthly workbooks: generation, LibreOffice agreement, regeneration, import, score."""
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from xl_kpi.core.errors import KpiError
+from xl_kpi.libreoffice import recalc, render_png
+from xl_kpi.monthly import generate, import_file, score_month, scored_json
+from xl_kpi.workbook.reader import defined_names
+from xl_kpi.workspace import init_workspace
+
+MONTH = "2026-10"
+
+
+@pytest.fixture
+def space(tmp_path):
+    ws, _ = init_workspace(tmp_path / "ws")
+    plan = ws.plan()
+    return ws, plan, ws.roster(plan)
+
+
+def cell_of(wb, name):
+    (sheet, coord), = wb.defined_names[name].destinations
+    return wb[sheet][coord.replace("$", "")]
+
+
+def fill_randomly(path: Path, plan, role_id: str, rnd: random.Random) -> None:
+    """Type valid inputs with openpyxl, as a person would in Excel."""
+    wb = load_workbook(path)
+    role = plan.roles[role_id]
+    for m in role.metrics:
+        if m.source == "rating":
+            for r in m.rule.weights:
+                cell_of(wb, f"rating_{m.id}_{r}").value = rnd.randint(0, 100)
+        elif m.source != "weekly_sum":
+            hi = m.max if m.max is not None else (m.target or m.baseline or 100) * 2
+            lo = m.min if m.min is not None else 0
+            v = rnd.uniform(lo, hi)
+            cell_of(wb, f"actual_{m.id}").value = round(v, 4) if m.percent else round(v)
+    for item in role.weekly_report:
+        for w in range(1, 5):
+            cell_of(wb, f"week{w}_{item.id}").value = rnd.randint(0, int(item.target * 2))
+    adjs = plan.role_adjustments(role_id)
+    log = wb.defined_names["adj_log"].destinations
+    (sheet, ref), = log
+    first = int(ref.split(":")[0].split("$")[-1])
+    ws = wb[sheet]
+    for i in range(rnd.randint(0, 4)):
+        a = rnd.choice(adjs)
+        r = first + i
+        ws[f"B{r}"] = a.name
+        kind = a.rule.type
+        if kind == "rank":
+            ws[f"C{r}"] = rnd.randint(1, 4)
+        elif kind == "veto":
+            ws[f"C{r}"] = rnd.choice([0, 1])
+        elif kind in ("deduct", "bonus", "award"):
+            ws[f"C{r}"] = 1 if a.rule.limit else rnd.randint(0, 3)
+            if a.rule.pts is None:
+                ws[f"D{r}"] = rnd.randint(int(a.rule.min), int(a.rule.max))
+    wb.save(path)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("mode", ["native"])
+def test_native_workbooks_recalculated_by_libreoffice_equal_python(space, tmp_path, mode):
+    ws, plan, roster = space
+    rnd = random.Random(7)
+    people = roster * 2  # every role, twice, with different random inputs
+    paths = []
+    for n, e in enumerate(people):
+        generate(ws, plan, [e], MONTH, mode)
+        src = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+        path = tmp_path / f"{n:02d}-{e.id}.xlsx"
+        src.rename(path)
+        fill_randomly(path, plan, e.role, rnd)
+        paths.append((e, path))
+    outs = recalc([p for _, p in paths], tmp_path / "out")
+    from xl_kpi.monthly import score_file
+
+    for (e, path), out in zip(paths, outs):
+        want = score_file(path, plan, e, MONTH)
+        assert want.problems == [], want.problems
+        wb = load_workbook(out, data_only=True)
+        card = want.card
+        for mid, m in card.metrics.items():
+            if m.counted:
+                assert cell_of(wb, f"score_{mid}").value == pytest.approx(m.points, abs=1e-9), (e.id, mid)
+        assert cell_of(wb, "total_score").value == pytest.approx(card.score, abs=1e-9)
+        assert cell_of(wb, "grade").value == card.grade
+        assert cell_of(wb, "coefficient").value == pytest.approx(card.coefficient)
+        assert round(cell_of(wb, "total_pay").value, 2) == float(card.pay.total), e.id
+
+
+def test_udf_workbooks_call_the_add_in_with_the_right_cells(space):
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "copywriter")
+    generate(ws, plan, [e], MONTH, "udf")
+    wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
+    score = cell_of(wb, "score_posts")
+    r = score.row
+    assert score.value == f'=IF(ISNUMBER(G{r}),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
+    assert wb[score.parent.title][f"I{r}"].value == "ratio(max=10)"
+    assert "KPI_GRADE(" in cell_of(wb, "grade").value and "KPI_COEF(" in cell_of(wb, "coefficient").value
+    adj = wb["加减分"]
+    assert "KPI_ADJUST(IF(C4=\"\",1,C4),$L$4,D4)" in adj["E4"].value
+    native = ws.month_dir(MONTH)
+    generate(ws, plan, [e], MONTH, "native", force=True)
+    wb = load_workbook(native / f"{e.file_stem}.xlsx")
+    assert "KPI_" not in str(cell_of(wb, "score_posts").value)
+
+
+def test_generated_workbook_is_protected_named_and_print_ready(space):
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "wechat")
+    generate(ws, plan, [e], MONTH, "native", password="s3cret")
+    wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
+    sheet = wb["考核表"]
+    assert sheet.protection.sheet and sheet.protection.password
+    actual = cell_of(wb, "actual_replies")
+    assert actual.protection.locked is False
+    assert cell_of(wb, "score_replies").protection.locked is not False
+    assert cell_of(wb, "actual_purchase_rate").number_format == "0.00%"
+    dvs = [dv for dv in sheet.data_validations.dataValidation if actual.coordinate in str(dv.sqref)]
+    assert dvs and "条" in dvs[0].prompt
+    assert int(sheet.page_setup.paperSize) == 9 and sheet.print_title_rows  # 9 = A4
+    for name in ("total_score", "grade", "coefficient", "total_pay", "target_likes", "baseline_replies"):
+        assert name in wb.defined_names
+    assert "周报" in wb.sheetnames and "加减分" in wb.sheetnames
+    assert cell_of(wb, "actual_moments_posts").value.startswith("=IF(COUNT('周报'!")
+
+
+def test_regenerating_keeps_everything_typed(space):
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "copywriter")
+    generate(ws, plan, [e], MONTH, "native")
+    path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    wb = load_workbook(path)
+    cell_of(wb, "actual_posts").value = 17
+    cell_of(wb, "rating_content_quality_self").value = 88
+    cell_of(wb, "target_reads").value = 50000  # a per-employee target set by hand
+    wb["加减分"]["B4"], wb["加减分"]["C4"], wb["加减分"]["F4"] = "错别字", 2, "两处"
+    wb.save(path)
+    report = generate(ws, plan, [e], MONTH, "native")
+    assert report.problems == [] and report.kept_inputs >= 5
+    wb = load_workbook(path)
+    assert cell_of(wb, "actual_posts").value == 17
+    assert cell_of(wb, "rating_content_quality_self").value == 88
+    assert cell_of(wb, "target_reads").value == 50000
+    assert cell_of(wb, "target_posts").value == 20  # untouched targets follow the plan
+    assert [wb["加减分"][c].value for c in ("B4", "C4", "F4")] == ["错别字", 2, "两处"]
+
+
+def test_corrupt_workbook_is_reported_and_left_alone(space):
+    ws, plan, roster = space
+    e = roster[0]
+    generate(ws, plan, [e], MONTH)
+    path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    path.write_bytes(b"not a zip at all")
+    report = generate(ws, plan, [e], MONTH)
+    assert [p.type for p in report.problems] == ["workbook_unreadable"]
+    assert path.read_bytes() == b"not a zip at all"
+    report = generate(ws, plan, [e], MONTH, force=True)
+    assert report.backups and report.backups[0].read_bytes() == b"not a zip at all"
+    assert load_workbook(path)
+
+
+def test_baseline_comes_from_last_months_workbook(space):
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "ops")
+    generate(ws, plan, [e], "2026-09", "native")
+    prev = ws.month_dir("2026-09") / f"{e.file_stem}.xlsx"
+    wb = load_workbook(prev)
+    cell_of(wb, "actual_exposure").value = 61000
+    wb.save(prev)
+    generate(ws, plan, [e], MONTH, "native")
+    wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
+    base = cell_of(wb, "baseline_exposure")
+    assert base.value == 61000
+    assert "上月实际" in wb["考核表"][f"K{base.row}"].value
+    assert cell_of(wb, "baseline_word_of_mouth").value == 200  # no actual last month: the plan's default
+    assert wb["考核表"][f"K{cell_of(wb, 'baseline_word_of_mouth').row}"].value == "方案默认"
+
+
+def write_csv(path: Path, rows, encoding="utf-8", header=("工号", "指标", "数值", "周", "类型")):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def test_import_fills_workbooks_and_score_reads_them(space, tmp_path):
+    ws, plan, roster = space
+    f = write_csv(tmp_path / "d.csv", [
+        ("E004", "回复条数", 3200, "", "实际"), ("E004", "response_time", 58, "", ""),
+        ("E004", "购买率", "22%", "", "实际"), ("E004", "purchase_amount", "45,000", "", "实际"),
+        *[("E004", item, v, w, "实际") for item, v in (("moments_posts", 23), ("点赞数", 550), ("评论数", 105))
+          for w in (1, 2, 3, 4)],
+        ("E004", "likes", 4400, "", "目标"),
+    ], encoding="gbk")
+    report = import_file(ws, plan, roster, f, MONTH, "native")
+    assert report.rows == 17 and report.employees == 1
+    (s,) = [x for x in score_month(ws, plan, roster, MONTH) if x.employee.id == "E004"]
+    assert s.problems == []
+    assert s.card.metrics["purchase_rate"].actual == pytest.approx(0.22)
+    assert s.card.metrics["moments_posts"].actual == 92
+    assert s.card.metrics["likes"].target == 4400 and s.card.metrics["likes"].points == pytest.approx(2)
+    assert s.card.grade and s.card.pay.commission == 475
+
+
+@pytest.mark.parametrize("row, message", [
+    (("E999", "replies", 1, "", ""), "不在花名册"),
+    (("E004", "exposure", 1, "", ""), "不是微信咨询的指标"),
+    (("E004", "replies", "很多", "", ""), "不是数字"),
+    (("E004", "purchase_rate", 87, "", ""), "应写87%或0.87"),
+    (("E004", "replies", "87%", "", ""), "不是百分比指标"),
+    (("E004", "replies", -3, "", ""), "超出允许范围"),
+    (("E004", "likes", 5, "", ""), "按周填写"),
+    (("E004", "likes", 5, 6, ""), "1–4"),
+    (("E004", "replies", 5, "", "猜测"), "类型"),
+])
+def test_import_rejects_each_class_of_bad_row(space, tmp_path, row, message):
+    ws, plan, roster = space
+    f = write_csv(tmp_path / "bad.csv", [("E004", "replies", 3000, "", ""), row])
+    with pytest.raises(KpiError) as info:
+        import_file(ws, plan, roster, f, MONTH)
+    (p,) = info.value.problems
+    assert message in p.message and p.line == 3 and p.file.endswith("bad.csv")
+    assert not ws.month_dir(MONTH).exists()  # nothing written
+    report = import_file(ws, plan, roster, f, MONTH, skip_bad=True)
+    assert report.rows == 1 and len(report.skipped) == 1
+
+
+def test_import_mapping_file_reads_a_platform_export(space, tmp_path):
+    ws, plan, roster = space
+    (ws.root / "mapping.yaml").write_text("columns: {员工编号: 工号, 数据项: 指标, 数据值: 数值}\n"
+                                          "metrics: {阅读数: reads, 发文数: posts}\n", encoding="utf-8")
+    f = write_csv(tmp_path / "公众号.csv", [("E010", "阅读数", 120000), ("E010", "发文数", 18)],
+                  header=("员工编号", "数据项", "数据值"))
+    report = import_file(ws, plan, roster, f, MONTH)
+    assert report.rows == 2
+    wb = load_workbook(ws.month_dir(MONTH) / "E010-吴倩.xlsx")
+    assert cell_of(wb, "actual_reads").value == 120000 and cell_of(wb, "actual_posts").value == 18
+
+
+def test_score_json_and_problems_by_cell(space, tmp_path):
+    ws, plan, roster = space
+    generate(ws, plan, roster, MONTH, "native")
+    path = ws.month_dir(MONTH) / "E004-赵敏.xlsx"
+    wb = load_workbook(path)
+    cell_of(wb, "actual_replies").value = "三千"
+    wb.save(path)
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "score", "--month", MONTH, "--json",
+                           "--dir", str(ws.root)], capture_output=True, text=True)
+    assert done.returncode == 2
+    data = json.loads(done.stdout)
+    assert len(data) == 12
+    rec = next(r for r in data if r["employee_id"] == "E004")
+    assert set(rec) >= {"employee_id", "name", "role", "metrics", "adjustments", "score", "grade", "coefficient",
+                        "total_pay", "problems"}
+    bad = next(p for p in rec["problems"] if p["loc"] == "actual_replies")
+    assert (bad["sheet"], bad["cell"]) == ("考核表", cell_of(wb, "actual_replies").coordinate)
+    assert "不是数字" in bad["message"]
+
+
+def test_demo_workbooks_score_the_same_in_python_and_cli(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(tmp_path / "d")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "d" / "workbooks" / MONTH).glob("*.xlsx"))) == 12
+    assert "优秀" in done.stdout and "应发合计" in done.stdout
+
+
+@pytest.mark.libreoffice
+def test_scorecard_page_renders_readable_chinese(space, tmp_path):
+    ws, plan, roster = space
+    generate(ws, plan, roster[:1], MONTH, "native")
+    pngs = render_png(ws.month_dir(MONTH) / f"{roster[0].file_stem}.xlsx", tmp_path / "png")
+    assert pngs and pngs[0].stat().st_size > 10_000
+    # the PDF's text layer holds the Chinese (a missing CJK font would still draw boxes, so check the font too)
+    pdf = next((tmp_path / "png").glob("*.pdf"))
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert "WenQuanYi" in fonts or "Noto" in fonts or "CJK" in fonts, fonts
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "填写说明" in text and roster[0].name in text
