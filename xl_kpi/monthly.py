@@ -111,7 +111,7 @@ class Generator:
         role = self.plan.roles[e.role]
         ctx = self._ctx(e, e.role)
         ctx["role"] = role
-        t = texts.titles(self.tpl_dir, **ctx) if "{" in json.dumps(self.base_titles) else self.base_titles
+        t = texts.titles(self.tpl_dir, **ctx)
         defaults, sources = self.defaults(e)
         v: dict[str, object] = {
             "instructions": texts.render("workbook/instructions.txt.j2", self.tpl_dir, **ctx),

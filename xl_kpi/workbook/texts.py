@@ -25,8 +25,18 @@ def render(name: str, workspace_templates: str | None = None, **ctx) -> str:
     return environment(workspace_templates).get_template(name).render(**ctx)
 
 
+@lru_cache(maxsize=8)
+def _title_templates(workspace_templates: str | None) -> dict:
+    """titles.yaml.j2 parsed once; each value with a ``{{ }}`` is a compiled template."""
+    env = environment(workspace_templates)
+    source = env.loader.get_source(env, "workbook/titles.yaml.j2")[0]
+    raw = yaml.safe_load(source)
+    return {k: env.from_string(v) if isinstance(v, str) and "{" in v else v for k, v in raw.items()}
+
+
 def titles(workspace_templates: str | None = None, **ctx) -> dict:
-    return yaml.safe_load(render("workbook/titles.yaml.j2", workspace_templates, **ctx))
+    """Every title and label, rendered for ``ctx`` (cheap: only the templated values render)."""
+    return {k: v.render(**ctx) if hasattr(v, "render") else v for k, v in _title_templates(workspace_templates).items()}
 
 
 def month_zh(month: str) -> str:

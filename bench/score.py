@@ -1,0 +1,61 @@
+"""Score 1,000 filled workbooks: xl_kpi (calamine + defined names) vs an openpyxl
+reader baseline that reads the same inputs, in the same run.
+
+    python bench/score.py [N]
+"""
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from xl_kpi.actuals import apply_rows, read_actuals
+from xl_kpi.monthly import Generator, score_file
+from xl_kpi.roster import Employee
+from xl_kpi.workspace import SAMPLE_MONTH, data_file, init_workspace
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        ws, _ = init_workspace(Path(tmp) / "ws")
+        plan = ws.plan()
+        roster = ws.roster(plan)
+        rows, _ = read_actuals(data_file(f"actuals-{SAMPLE_MONTH}.csv"), plan, roster)
+        sample: dict = {}
+        apply_rows(rows, sample)
+        gen = Generator(ws, plan, SAMPLE_MONTH, "native")
+        staff = []
+        for i in range(N):
+            src = roster[i % len(roster)]
+            e = Employee(f"B{i:05d}", f"员工{i}", src.department, src.role, None, None, "", "")
+            x = sample[src.id]
+            extra = {f"actual_{k}": v for k, v in x.actuals.items()}
+            extra.update({f"week{w + 1}_{k}": v for k, weeks in x.weekly.items() for w, v in enumerate(weeks)})
+            extra.update({f"rating_{m}_{r}": v for m, rs in x.ratings.items() for r, v in rs.items()})
+            gen.write(e, extra=extra)
+            staff.append(e)
+        paths = [ws.month_dir(SAMPLE_MONTH) / f"{e.file_stem}.xlsx" for e in staff]
+
+        t0 = time.perf_counter()
+        scored = [score_file(p, plan, e, SAMPLE_MONTH) for p, e in zip(paths, staff)]
+        ours = N / (time.perf_counter() - t0)
+        assert all(s.card.score is not None for s in scored)
+
+        base_n = max(20, N // 10)
+        t0 = time.perf_counter()
+        for p in paths[:base_n]:
+            wb = load_workbook(p, data_only=True)
+            for name, dn in wb.defined_names.items():
+                for sheet, coord in dn.destinations:
+                    wb[sheet][coord.replace("$", "").split(":")[0]].value
+        base = base_n / (time.perf_counter() - t0)
+    print(f"xl_kpi score:      {ours:8.1f} workbooks/s ({N} workbooks, read and scored)")
+    print(f"openpyxl reader:   {base:8.1f} workbooks/s ({base_n} workbooks, read only)")
+    print(f"ratio: {ours / base:.1f}x (target >= 10x)")
+
+
+if __name__ == "__main__":
+    main()
