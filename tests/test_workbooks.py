@@ -14,6 +14,8 @@ from xl_kpi.monthly import generate, import_file, score_month, scored_json
 from xl_kpi.workbook.reader import defined_names
 from xl_kpi.workspace import init_workspace
 
+from helpers import cell_of, fill_randomly
+
 MONTH = "2026-10"
 
 
@@ -22,48 +24,6 @@ def space(tmp_path):
     ws, _ = init_workspace(tmp_path / "ws")
     plan = ws.plan()
     return ws, plan, ws.roster(plan)
-
-
-def cell_of(wb, name):
-    (sheet, coord), = wb.defined_names[name].destinations
-    return wb[sheet][coord.replace("$", "")]
-
-
-def fill_randomly(path: Path, plan, role_id: str, rnd: random.Random) -> None:
-    """Type valid inputs with openpyxl, as a person would in Excel."""
-    wb = load_workbook(path)
-    role = plan.roles[role_id]
-    for m in role.metrics:
-        if m.source == "rating":
-            for r in m.rule.weights:
-                cell_of(wb, f"rating_{m.id}_{r}").value = rnd.randint(0, 100)
-        elif m.source != "weekly_sum":
-            hi = m.max if m.max is not None else (m.target or m.baseline or 100) * 2
-            lo = m.min if m.min is not None else 0
-            v = rnd.uniform(lo, hi)
-            cell_of(wb, f"actual_{m.id}").value = round(v, 4) if m.percent else round(v)
-    for item in role.weekly_report:
-        for w in range(1, 5):
-            cell_of(wb, f"week{w}_{item.id}").value = rnd.randint(0, int(item.target * 2))
-    adjs = plan.role_adjustments(role_id)
-    log = wb.defined_names["adj_log"].destinations
-    (sheet, ref), = log
-    first = int(ref.split(":")[0].split("$")[-1])
-    ws = wb[sheet]
-    for i in range(rnd.randint(0, 4)):
-        a = rnd.choice(adjs)
-        r = first + i
-        ws[f"B{r}"] = a.name
-        kind = a.rule.type
-        if kind == "rank":
-            ws[f"C{r}"] = rnd.randint(1, 4)
-        elif kind == "veto":
-            ws[f"C{r}"] = rnd.choice([0, 1])
-        elif kind in ("deduct", "bonus", "award"):
-            ws[f"C{r}"] = 1 if a.rule.limit else rnd.randint(0, 3)
-            if a.rule.pts is None:
-                ws[f"D{r}"] = rnd.randint(int(a.rule.min), int(a.rule.max))
-    wb.save(path)
 
 
 @pytest.mark.libreoffice

@@ -25,27 +25,66 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def _profile(root: Path, basic_modules: dict[str, str] | None = None) -> str:
+_XLC = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:libraries PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "libraries.dtd">
+<library:libraries xmlns:library="http://openoffice.org/2000/library" xmlns:xlink="http://www.w3.org/1999/xlink">
+ <library:library library:name="Standard" library:link="false"/>
+</library:libraries>
+"""
+_XLB = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" library:readonly="false" library:passwordprotected="false">
+{elements}</library:library>
+"""
+_XBA = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="{name}" script:language="StarBasic">{code}</script:module>
+"""
+
+
+def _profile(root: Path) -> str:
+    """A fresh user profile that recalculates every formula on load."""
     user = root / "user"
     user.mkdir(parents=True, exist_ok=True)
     (user / "registrymodifications.xcu").write_text(_XCU, encoding="utf-8")
-    if basic_modules:  # StarBasic functions that formulas may call (to stand in for add-in UDFs)
-        lib = user / "basic" / "Standard"
-        lib.mkdir(parents=True, exist_ok=True)
-        for name, xml in basic_modules.items():
-            (lib / f"{name}.xba").write_text(xml, encoding="utf-8")
     return root.resolve().as_uri()
 
 
+def _add_macros(root: Path, basic_modules: dict[str, str] | None, python_scripts: dict[str, str] | None) -> None:
+    """Basic modules (plain source) that formulas may call, and Python scripts they may invoke."""
+    from xml.sax.saxutils import escape
+
+    user = root / "user"
+    if basic_modules:
+        lib = user / "basic" / "Standard"
+        lib.mkdir(parents=True, exist_ok=True)
+        for kind in ("script", "dialog"):
+            (user / "basic" / f"{kind}.xlc").write_text(_XLC.format(kind=kind), encoding="utf-8")
+        elements = "".join(f' <library:element library:name="{n}"/>\n' for n in basic_modules)
+        (lib / "script.xlb").write_text(_XLB.format(elements=elements), encoding="utf-8")
+        (lib / "dialog.xlb").write_text(_XLB.format(elements=""), encoding="utf-8")
+        for name, code in basic_modules.items():
+            (lib / f"{name}.xba").write_text(_XBA.format(name=name, code=escape(code)), encoding="utf-8")
+    for name, source in (python_scripts or {}).items():
+        folder = user / "Scripts" / "python"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(source, encoding="utf-8")
+
+
 def convert(paths: list[Path], outdir: Path, to: str = "xlsx", basic_modules: dict[str, str] | None = None,
-            timeout: float = 600) -> list[Path]:
+            timeout: float = 600, python_scripts: dict[str, str] | None = None) -> list[Path]:
     """Convert (and so recalculate) many files in one soffice call; returns the outputs in order."""
     exe = soffice()
     if exe is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xl_kpi_lo_") as prof:
-        uri = _profile(Path(prof), basic_modules)
+        uri = _profile(Path(prof))
+        if basic_modules or python_scripts:
+            # Basic libraries are only picked up from an initialised profile: start once, then add them.
+            subprocess.run([exe, f"-env:UserInstallation={uri}", "--headless", "--norestore", "--terminate_after_init"],
+                           capture_output=True, timeout=timeout)
+            _add_macros(Path(prof), basic_modules, python_scripts)
         cmd = [exe, f"-env:UserInstallation={uri}", "--headless", "--norestore", "--nolockcheck",
                "--convert-to", to, "--outdir", str(outdir), *map(str, paths)]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -57,8 +96,9 @@ def convert(paths: list[Path], outdir: Path, to: str = "xlsx", basic_modules: di
     return outs
 
 
-def recalc(paths: list[Path], outdir: Path, basic_modules: dict[str, str] | None = None) -> list[Path]:
-    return convert(paths, outdir, "xlsx", basic_modules)
+def recalc(paths: list[Path], outdir: Path, basic_modules: dict[str, str] | None = None,
+           python_scripts: dict[str, str] | None = None) -> list[Path]:
+    return convert(paths, outdir, "xlsx", basic_modules, python_scripts=python_scripts)
 
 
 def render_png(path: Path, outdir: Path, first_page_only: bool = True, dpi: int = 110) -> list[Path]:

@@ -2,32 +2,37 @@
 
 The decorators only attach metadata (outside xlwings Server they return the
 function unchanged), so each UDF is a plain function the tests call. Every
-UDF is a pure function of its arguments: the rule comes from a cell holding
-its text form, parsed once and cached. Errors come back as readable text
-(``#KPI! …``), never a traceback.
+UDF is a pure function of its arguments: a rule comes from a cell holding its
+text form, parsed once and cached. Errors come back as readable text
+(``#KPI! …``), never a traceback. Ranges are taken whole: one call per range.
 """
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import xlwings as xw
 
-from .core.numbers import num
-from .core.rules import Event, InputError, Inputs, Rule, Veto, parse_rule
+from .core.plan import Commission, Grade
+from .core.rules import Event, InputError, Inputs, Rank, Rule, Veto, parse_rule
+from .core.scorecard import category_score, grade_in, performance_pay, total_of
 
 ERROR_PREFIX = "#KPI! "
+MODULE = "xl_kpi.udfs"
 
 
 def _error(zh: str) -> str:
     return ERROR_PREFIX + zh
 
 
-def _number(value, what: str, optional: bool = False):
-    """A cell value as float, or an error text; blank is None when optional."""
+def _number(value, what: str, optional: bool = False) -> float | None:
+    """A cell value as float; blank is None when optional; text, errors and booleans refused."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if optional:
             return None
         raise InputError(f"{what}未填写", f"{what} is empty")
+    if isinstance(value, str) and value.startswith("#"):
+        raise InputError(f"{what}是错误值 {value.split()[0]}", f"{what} is an error value")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{what}不是数字", f"{what} is not a number")
     if not math.isfinite(value):
@@ -41,99 +46,143 @@ def _rule(text) -> Rule:
     try:
         return parse_rule(text.strip())
     except ValueError as exc:
-        raise InputError(f"规则无效: {exc}", "invalid rule") from None
+        raise InputError(f"规则无效: {str(exc).split(' / ')[0]}", "invalid rule") from None
 
 
 def _inputs(actual, target, baseline) -> Inputs:
     return Inputs(_number(actual, "实际值"), _number(target, "目标值", True), _number(baseline, "基准值", True))
 
 
-@xw.func
-@xw.arg("actual", empty=None)
-@xw.arg("target", empty=None)
-@xw.arg("baseline", empty=None)
+def _flat(values) -> list:
+    if not isinstance(values, list):
+        return [values]
+    return [v for row in values for v in (row if isinstance(row, list) else [row])]
+
+
+def udf(f):
+    """An xlwings UDF whose InputError becomes a readable cell value; every argument keeps
+    error cells as text (``#N/A``), so they are reported, not taken as blank."""
+    def wrapped(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except InputError as exc:
+            return _error(exc.zh)
+
+    wrapped.__name__, wrapped.__doc__, wrapped.__wrapped__ = f.__name__, f.__doc__, f
+    import inspect
+
+    wrapped.__signature__ = inspect.signature(f)
+    for name in inspect.signature(f).parameters:
+        wrapped = xw.arg(name, empty=None, err_to_str=True)(wrapped)
+    return xw.func(wrapped)
+
+
+@udf
 def KPI_SCORE(actual, rule, target=None, baseline=None):
     """指标得分: the metric's points under the rule text in the rule cell."""
-    try:
-        return _rule(rule).points(_inputs(actual, target, baseline))
-    except InputError as exc:
-        return _error(exc.zh)
+    return _rule(rule).points(_inputs(actual, target, baseline))
 
 
-@xw.func
-@xw.arg("actual", empty=None)
-@xw.arg("target", empty=None)
-@xw.arg("baseline", empty=None)
+@udf
 def KPI_EXPLAIN(actual, rule, target=None, baseline=None, unit=""):
     """得分说明: the Chinese one-line explanation of the points."""
-    try:
-        return _rule(rule).explain(_inputs(actual, target, baseline), unit or "")
-    except InputError as exc:
-        return _error(exc.zh)
+    return _rule(rule).explain(_inputs(actual, target, baseline), unit or "")
 
 
-@xw.func
-@xw.arg("count", empty=None)
-@xw.arg("chosen", empty=None)
+@udf
 def KPI_ADJUST(count, rule, chosen=None):
     """加减分: points of one 加减分 row (count events, or a rank, under the item's rule)."""
-    try:
-        r = _rule(rule)
-        if not isinstance(r, (Event, Veto)) and r.type != "rank":
-            raise InputError("不是加减分规则", "not an adjustment rule")
-        return r.points(Inputs(_number(count, "数量"), chosen=_number(chosen, "分值", True)))
-    except InputError as exc:
-        return _error(exc.zh)
+    r = _rule(rule)
+    if not isinstance(r, (Event, Veto, Rank)):
+        raise InputError("不是加减分规则", "not an adjustment rule")
+    return r.points(Inputs(_number(count, "数量"), chosen=_number(chosen, "分值", True)))
 
 
-def _grade_row(total, table, veto):
-    """The row of the grades table (等级, 最低分, 系数) a total falls in."""
-    rows = sorted((r for r in table if r and r[0] not in (None, "")), key=lambda r: -float(r[1]))
+@udf
+def KPI_CATEGORY(weight, points, possible, count):
+    """类别得分 = 权重 × Σ得分 / 满分; blank until all ``count`` metric points are numbers."""
+    values = _flat(points)
+    bad = [v for v in values if isinstance(v, str) and v.startswith("#")]
+    if bad:
+        raise InputError("指标得分有误", "a metric's points are an error")
+    nums = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(nums) < _number(count, "指标个数"):
+        return ""
+    return category_score(_number(weight, "权重"), nums, _number(possible, "满分"))
+
+
+@udf
+def KPI_TOTAL(categories, adjustments, veto_zero=0, floor=None, cap=None):
+    """总分: categories + 加减分, clamped to [floor, cap], rounded to 2 decimals; 0 under a zeroing veto."""
+    values = _flat(categories)
+    if any(v is None or v == "" for v in values):
+        return ""
+    cats = [_number(v, "类别得分") for v in values]
+    return total_of(cats, _number(adjustments, "加减分"), bool(_number(veto_zero, "否决", True)),
+                    _number(floor, "下限", True), _number(cap, "上限", True))
+
+
+@lru_cache(maxsize=256)
+def _grades(table: tuple) -> list[Grade]:
+    rows = [r for r in table if r and r[0] not in (None, "")]
     if not rows:
         raise InputError("等级表为空", "the grade table is empty")
-    t = _number(total, "总分")
-    if _number(veto, "否决", True):
-        return rows[-1]
-    return next((r for r in rows if t >= float(r[1])), rows[-1])
+    try:
+        grades = [Grade(name=str(r[0]), min=r[1], coefficient=r[2]) for r in rows]
+    except Exception:
+        raise InputError("等级表格式应为 等级|最低分|系数", "the grade table must be name|min|coefficient") from None
+    return sorted(grades, key=lambda g: -g.min)
 
 
-@xw.func
-@xw.arg("table", ndim=2)
+def _grade(total, table, veto) -> Grade:
+    if total in (None, ""):
+        raise InputError("总分未算出", "no total")
+    key = tuple(tuple(r) if isinstance(r, list) else (r,) for r in (table or []))
+    return grade_in(_grades(key), _number(total, "总分"), bool(_number(veto, "否决", True)))
+
+
+@udf
 def KPI_GRADE(total, table, veto=0):
     """等级: the grade of a total under the grades table (等级 | 最低分 | 系数)."""
-    try:
-        return _grade_row(total, table, veto)[0]
-    except InputError as exc:
-        return _error(exc.zh)
+    return _grade(total, table, veto).name
 
 
-@xw.func
-@xw.arg("table", ndim=2)
+@udf
 def KPI_COEF(total, table, veto=0):
     """绩效系数: the pay coefficient of a total under the grades table."""
+    return _grade(total, table, veto).coefficient
+
+
+@udf
+def KPI_PAY(base, coefficient):
+    """绩效工资 = 绩效工资基数 × 系数, rounded half-up to the cent."""
+    return float(performance_pay(_number(base, "绩效工资基数"), _number(coefficient, "系数")))
+
+
+@udf
+def KPI_COMMISSION(amount, rule):
+    """业绩提成 under progressive bands, e.g. ``commission(40000:1%; *:1.5%)``."""
     try:
-        return float(_grade_row(total, table, veto)[2])
-    except InputError as exc:
-        return _error(exc.zh)
+        c = _commission(str(rule))
+    except ValueError as exc:
+        raise InputError(f"提成规则无效: {str(exc).split(' / ')[0]}", "invalid commission rule") from None
+    return float(c.amount(_number(amount, "提成基数")))
+
+
+@lru_cache(maxsize=64)
+def _commission(text: str) -> Commission:
+    return Commission.from_text(text)
+
+
+UDFS = [KPI_SCORE, KPI_EXPLAIN, KPI_ADJUST, KPI_CATEGORY, KPI_TOTAL, KPI_GRADE, KPI_COEF, KPI_PAY, KPI_COMMISSION]
 
 
 # --------------------------------------------------------------------------- formulas that call them
 
 
-def udf_score_formula(actual: str, rule: str, target: str, baseline: str) -> str:
-    return f"KPI_SCORE({actual},{rule},{target},{baseline})"
-
-
-def udf_adjust_formula(count: str, rule: str, chosen: str) -> str:
-    return f"KPI_ADJUST({count},{rule},{chosen})"
-
-
-def udf_grade_formula(total: str, table: str, veto: str) -> str:
-    return f"KPI_GRADE({total},{table},{veto})"
-
-
-def udf_coef_formula(total: str, table: str, veto: str) -> str:
-    return f"KPI_COEF({total},{table},{veto})"
-
-
-__all__ = ["KPI_SCORE", "KPI_EXPLAIN", "KPI_ADJUST", "KPI_GRADE", "KPI_COEF", "num"]
+def call(name: str, *args: str) -> str:
+    """A formula calling a UDF; trailing empty arguments are left out."""
+    args = list(args)
+    while args and args[-1] in ("", None):
+        args.pop()
+    return f"{name}({','.join(args)})"

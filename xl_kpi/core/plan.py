@@ -144,6 +144,27 @@ class Commission(Model):
             parts.append(f"MAX(0,{top}-{num(lo)})*{num(rate)}")
         return f"ROUND({'+'.join(parts)},2)"
 
+    def to_text(self) -> str:
+        """``commission(40000:1%; *:1.5%)``: the form the UDF KPI_COMMISSION reads."""
+        parts = [f"{num(b.upto) if b.upto is not None else '*'}:{num(round(b.rate * 100, 9))}%" for b in self.bands]
+        return f"commission({'; '.join(parts)})"
+
+    @classmethod
+    def from_text(cls, text: str) -> "Commission":
+        import re
+
+        m = re.fullmatch(r"\s*commission\((.*)\)\s*", text)
+        if not m:
+            raise ValueError(f"提成规则应写成 commission(40000:1%; *:1.5%) / commission rule should look like "
+                             f"commission(40000:1%; *:1.5%): {text}")
+        bands = []
+        for part in filter(None, (p.strip() for p in m.group(1).split(";"))):
+            upto, _, rate = part.partition(":")
+            rate = rate.strip()
+            bands.append({"upto": None if upto.strip() == "*" else float(upto),
+                          "rate": float(rate[:-1]) / 100 if rate.endswith("%") else float(rate)})
+        return cls(metric="amount", bands=bands)
+
     def describe(self) -> str:
         return "; ".join((f"{num(lo)}–{num(hi)}部分" if hi is not None else f"超过{num(lo)}部分") + f"×{num(rate * 100)}%"
                          for lo, hi, rate in self._spans())

@@ -211,10 +211,16 @@ def score_adjustments(plan: Plan, role_id: str, entries: list[AdjustmentEntry]):
     return results, score_pts, pay_pts, veto, problems
 
 
-def total_score(plan: Plan, categories: list[float], adjustments: float, veto: str | None) -> float:
-    if veto == "zero":
+def total_of(categories: list[float], adjustments: float, veto_zero: bool, floor: float | None,
+             cap: float | None) -> float:
+    """总分: categories + 加减分, clamped and rounded to 2 decimals; 0 under a zeroing veto."""
+    if veto_zero:
         return 0.0
-    return round_float(clamp(math.fsum(categories) + adjustments, plan.score_floor, plan.score_cap), 2)
+    return round_float(clamp(math.fsum(categories) + adjustments, floor, cap), 2)
+
+
+def total_score(plan: Plan, categories: list[float], adjustments: float, veto: str | None) -> float:
+    return total_of(categories, adjustments, veto == "zero", plan.score_floor, plan.score_cap)
 
 
 def total_formula(plan: Plan, categories_ref: str, adjustments_ref: str, veto_zero_ref: str) -> str:
@@ -224,10 +230,15 @@ def total_formula(plan: Plan, categories_ref: str, adjustments_ref: str, veto_ze
     return f"IF({veto_zero_ref}>0,0,ROUND({inner},2))"
 
 
+def grade_in(grades: list, total: float, lowest: bool):
+    """The grade a total falls in (grades sorted by min, highest first); the lowest under a veto."""
+    if lowest:
+        return grades[-1]
+    return next((g for g in grades if total >= g.min), grades[-1])
+
+
 def grade_of(plan: Plan, total: float, veto: str | None) -> Grade:
-    if veto == "lowest_grade":
-        return plan.grades[-1]
-    return next((g for g in plan.grades if total >= g.min), plan.grades[-1])
+    return grade_in(plan.grades, total, veto == "lowest_grade")
 
 
 def _grade_ladder(plan: Plan, total_ref: str, veto_ref: str, value) -> str:
@@ -250,9 +261,14 @@ def compute_pay(role: Role, coefficient: float, commission_base: float | None, p
     base = role.base_salary if base_salary is None else base_salary
     perf_base = role.performance_pay_base if performance_pay_base is None else performance_pay_base
     commission = role.commission.amount(commission_base) if role.commission and commission_base is not None else Decimal(0)
-    return Pay(money(base), money(perf_base * Decimal(num(coefficient))), commission,
+    return Pay(money(base), performance_pay(perf_base, coefficient), commission,
                money(sum((money(p) for p in pay_points if p > 0), Decimal(0))),
                money(-sum((money(p) for p in pay_points if p < 0), Decimal(0))))
+
+
+def performance_pay(base: Decimal | float, coefficient: float) -> Decimal:
+    """绩效工资 = 绩效工资基数 × 系数, to the cent."""
+    return money(Decimal(num(base)) * Decimal(num(coefficient)))
 
 
 def performance_pay_formula(base_ref: str, coefficient_ref: str) -> str:

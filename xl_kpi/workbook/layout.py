@@ -20,7 +20,7 @@ from ..core.plan import Metric, Plan
 from ..core.rules import RATER_NAMES, Refs
 from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
                               total_formula, total_pay_formula)
-from ..udfs import udf_adjust_formula, udf_coef_formula, udf_grade_formula, udf_score_formula
+from ..udfs import call
 
 ADJ_ROWS = 30  # rows of the 加减分 log
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -125,7 +125,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     info.row_dimensions[1].height = 330
 
     # 考核表: heading
-    ws.merge_cells("A1:K1")
+    ws.merge_cells("A1:L1")
     c = lay.slot("title", ws, "A1")
     c.font, c.alignment = Font(bold=True, size=16), Alignment(horizontal="center")
     for coord, label, key in (("A2", "工号", "employee_id"), ("C2", "姓名", "employee_name"),
@@ -139,6 +139,13 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
         value.border = BOX
         _name(wb, key, ws.title, value.coordinate)
     ws["B3"].number_format = ws["D3"].number_format = "#,##0.00"
+    if role.commission:  # the rule cell KPI_COMMISSION reads; shown in both modes
+        ws["E3"], ws["F3"] = "提成规则", role.commission.to_text()
+        ws["E3"].font = BOLD
+    ws["A4"] = "评分结果"
+    ws["A4"].font = BOLD
+    ws.merge_cells("B4:L4")
+    _name(wb, "score_result", ws.title, "B4")
 
     head_row = 5
     _head(ws, head_row, titles["header"])
@@ -161,7 +168,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
             ws.merge_cells(start_row=first, start_column=2, end_row=row - 1, end_column=2)
     for r in range(head_row + 1, row):
         ws.row_dimensions[r].height = 42  # room for the wrapped rule texts
-        for col in range(1, 12):
+        for col in range(1, 13):
             ws.cell(r, col).border = BOX
             ws.cell(r, col).alignment = WRAP
 
@@ -169,7 +176,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     row = _summary(ws, lay, plan, role_id, cat_ranges, metric_rows, adj_refs, row + 1, mode, month_no, titles)
     _signatures(ws, row + 2, titles)
 
-    for col, width in zip("ABCDEFGHIJKL", (12, 11, 18, 10, 11, 11, 12, 8, 30, 34, 16, 8)):
+    for col, width in zip("ABCDEFGHIJKL", (12, 11, 18, 10, 11, 11, 12, 8, 30, 34, 16, 36)):
         ws.column_dimensions[col].width = width
     _meta(meta, lay)
     for sheet in wb.worksheets:
@@ -210,9 +217,13 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
         ws[h] = titles["quarter_only"]
         return
     refs = Refs(g, e, f)
-    points = rule.formula(refs) if mode == "native" else udf_score_formula(g, f"I{row}", e, f)
+    points = rule.formula(refs) if mode == "native" else call("KPI_SCORE", g, f"I{row}", e, f)
     ws[h] = f'=IF(ISNUMBER({g}),{points},"")'
     ws[h].number_format = "0.00"
+    _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
+    if mode == "udf":  # live explanations; in native mode the ribbon's 评分 writes them
+        unit = '"%"' if m.percent else f'"{m.unit}"'
+        ws[f"L{row}"] = f'=IF(ISNUMBER({g}),{call("KPI_EXPLAIN", g, f"I{row}", e, f, unit)},"")'
 
 
 def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, titles: dict) -> int:
@@ -322,7 +333,7 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
                 return "0"
             if mode == "native":
                 return a.rule.formula(Refs(count, chosen=f"D{r}"))
-            return udf_adjust_formula(count, rule_cells[i], f"D{r}")
+            return call("KPI_ADJUST", count, rule_cells[i], f"D{r}")
 
         score = ",".join(each(i, a, False) for i, a in enumerate(adjs))
         money = ",".join(each(i, a, True) for i, a in enumerate(adjs))
@@ -354,7 +365,11 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
         ws.cell(row, 2, cat.weight / 100).number_format = "0%"
         ws.cell(row, 5, cat.possible(month_no))
         pts = f"H{first}:H{last}"
-        ws[f"H{row}"] = f'=IF(COUNT({pts})<{counted},"",{category_formula(cat.weight, pts, cat.possible(month_no))})'
+        possible = cat.possible(month_no)
+        if mode == "native":
+            ws[f"H{row}"] = f'=IF(COUNT({pts})<{counted},"",{category_formula(cat.weight, pts, possible)})'
+        else:
+            ws[f"H{row}"] = "=" + call("KPI_CATEGORY", num(cat.weight), pts, num(possible), str(counted))
         ws[f"H{row}"].number_format = "0.00"
         _name(lay.workbook, f"category_{cat.id}", ws.title, f"H{row}")
         row += 1
@@ -376,18 +391,25 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
     adj = line("加减分合计", "adjustments", f"=SUM({adj_refs['score']})" if adj_refs else "=0")
     vz = line("一票否决(总分记0)", "veto_zero", f"=COUNTIF({adj_refs['veto']},2)" if adj_refs else "=0", "0")
     vl = line("一票否决(等级最低)", "veto_lowest", f"=COUNTIF({adj_refs['veto']},1)" if adj_refs else "=0", "0")
-    total = line("总分", "total_score", f'=IF(COUNT({cats})<{n_cats},"",{total_formula(plan, cats, adj, vz)})')
-    if mode == "native":
+    native = mode == "native"
+    cap = num(plan.score_cap) if plan.score_cap is not None else ""
+    total = line("总分", "total_score", f'=IF(COUNT({cats})<{n_cats},"",{total_formula(plan, cats, adj, vz)})' if native
+                 else "=" + call("KPI_TOTAL", cats, adj, vz, num(plan.score_floor), cap))
+    if native:
         g, k = grade_formula(plan, total, vl), coefficient_formula(plan, total, vl)
     else:
-        g, k = udf_grade_formula(total, grades, vl), udf_coef_formula(total, grades, vl)
+        g, k = call("KPI_GRADE", total, grades, vl), call("KPI_COEF", total, grades, vl)
     grade = line("等级", "grade", f'=IF({total}="","",{g})', "@")
     coef = line("绩效系数", "coefficient", f'=IF({total}="","",{k})', "0.00")
-    perf = line("绩效工资", "performance_pay", f'=IF({coef}="","",{performance_pay_formula("$D$3", coef)})', "#,##0.00")
+    pay = performance_pay_formula("$D$3", coef) if native else call("KPI_PAY", "$D$3", coef)
+    perf = line("绩效工资", "performance_pay", f'=IF({coef}="","",{pay})', "#,##0.00")
     if role.commission:
         a = f"G{metric_rows[role.commission.metric]}"
-        comm = line(f"业绩提成({role.commission.describe()})", "commission",
-                    f'=IF(ISNUMBER({a}),{role.commission.formula(a)},"")', "#,##0.00")
+        if native:
+            c = role.commission.formula(a)
+        else:
+            c = call("KPI_COMMISSION", a, "$F$3")
+        comm = line(f"业绩提成({role.commission.describe()})", "commission", f'=IF(ISNUMBER({a}),{c},"")', "#,##0.00")
     else:
         comm = line("业绩提成", "commission", "=0", "#,##0.00")
     money = adj_refs["money"] if adj_refs else None
