@@ -1,3 +1,9 @@
+import os
+
+# xlwings reads its license when first imported; the remote Book (xlwings Server's) needs one.
+# The free noncommercial key is for these tests only, never a product default.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
 import pytest
 
 from xl_kpi.libreoffice import soffice

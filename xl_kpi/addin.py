@@ -1,0 +1,284 @@
+"""The 绩效KPI ribbon's scripts: 评分, 汇总, 发送, 生成.
+
+Each is a thin layer over the core and the monthly modules that reads and
+writes through the xlwings Book API only, so the same function runs under
+classic xlwings (``RunPython "import xl_kpi.addin as a; a.score()"``) and under
+xlwings Server / Lite (``@xw.script``, which hands it the book).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import xlwings as xw
+
+from .core.errors import Problem
+from .core.plan import Plan
+from .core.scorecard import score as score_card
+from .workbook.layout import META_SHEET
+from .workbook.reader import Ref, WorkbookData, employee_inputs, locate
+from .workspace import Workspace, builtin_plan
+
+TITLE = "绩效KPI"
+INPUT_COLOR = "#FFF2CC"  # the yellow of the cells a person fills
+BAD_COLOR = "#FFC7CE"  # the red of a cell that must be fixed
+NOTE_PREFIX = "xl_kpi: "
+MAX_LISTED = 10
+
+
+# --------------------------------------------------------------------------- reading the book
+
+
+def workspace_of(book) -> Workspace | None:
+    """``XL_KPI_WORKSPACE``, else the workspace the book sits in (workbooks/YYYY-MM/…)."""
+    env = os.environ.get("XL_KPI_WORKSPACE")
+    if env:
+        return Workspace(Path(env))
+    try:
+        path = Path(book.fullname)
+    except Exception:
+        return None
+    if len(path.parents) > 2 and (path.parents[2] / "plan.yaml").exists():
+        return Workspace(path.parents[2])
+    return None
+
+
+def plan_of(book) -> Plan:
+    ws = workspace_of(book)
+    return ws.plan() if ws else builtin_plan()
+
+
+class BookReader:
+    """Each sheet's values read once (one call per sheet, not per cell)."""
+
+    def __init__(self, book):
+        self.book = book
+        self._grids: dict[str, list] = {}
+
+    def grid(self, sheet: str) -> list:
+        if sheet not in self._grids:
+            sh = self.book.sheets[sheet]
+            last = sh.used_range.last_cell
+            values = sh.range((1, 1), (last.row, last.column)).options(ndim=2).value
+            self._grids[sheet] = values
+        return self._grids[sheet]
+
+    def value(self, sheet: str, row: int, col: int):
+        g = self.grid(sheet)
+        v = g[row - 1][col - 1] if row <= len(g) and col <= len(g[row - 1]) else None
+        return None if v == "" else v
+
+
+def _ref(rng) -> Ref:
+    addr = rng.address.replace("$", "")
+    first, _, last = addr.partition(":")
+
+    def split(a):
+        col = "".join(ch for ch in a if ch.isalpha())
+        return col, int(a[len(col):])
+
+    c1, r1 = split(first)
+    c2, r2 = split(last) if last else (None, None)
+    return Ref(rng.sheet.name, c1, r1, c2, r2)
+
+
+def read_book(book) -> WorkbookData:
+    """The same WorkbookData the file reader gives, from an open book."""
+    from .workbook.layout import ADJ_COLUMNS
+    from .workbook.reader import _col_index
+
+    reader = BookReader(book)
+    names = {}
+    for n in book.names:
+        try:
+            names[n.name.split("!")[-1]] = _ref(n.refers_to_range)
+        except Exception:  # a name that refers to no range (a constant, #REF!)
+            continue
+    values = {k: reader.value(r.sheet, r.row, _col_index(r.col) + 1) for k, r in names.items() if r.col2 is None}
+    adjustments, cells = [], []
+    log = names.get("adj_log")
+    if log:
+        for row in range(log.row, log.row2 + 1):
+            adjustments.append({f: reader.value(log.sheet, row, _col_index(c) + 1) for c, (f, _) in ADJ_COLUMNS.items()})
+            cells.append({f: f"{c}{row}" for c, (f, _) in ADJ_COLUMNS.items()})
+    meta = {}
+    if META_SHEET in [s.name for s in book.sheets]:
+        for row in reader.grid(META_SHEET):
+            if row and row[0]:
+                meta[str(row[0])] = row[1] if len(row) > 1 else None
+    return WorkbookData(Path(book.name), names, values, adjustments, cells, meta)
+
+
+def role_of(data: WorkbookData, plan: Plan) -> str | None:
+    role = data.meta.get("meta_role")
+    if role in plan.roles:
+        return role
+    return next((rid for rid, r in plan.roles.items() if r.name == data.values.get("role_name")), None)
+
+
+def input_cells(data: WorkbookData, plan: Plan, role: str) -> list[tuple[str, str]]:
+    """(sheet, cell) of every cell a person types in."""
+    typed = {f"actual_{m.id}" for m in plan.roles[role].metrics if m.source in ("input", "cohort_rank")}
+    out = [(r.sheet, r.cell) for n, r in data.names.items()
+           if r.col2 is None and (n in typed or n.startswith(("rating_", "week")))]
+    if "adj_log" in data.names:
+        sheet = data.names["adj_log"].sheet
+        out += [(sheet, c) for row in data.adj_cells for c in row.values()]
+    return out
+
+
+# --------------------------------------------------------------------------- marks
+
+
+def _clear_marks(book, cells) -> None:
+    for sheet, cell in cells:
+        rng = book.sheets[sheet][cell]
+        rng.color = INPUT_COLOR
+        note = rng.note
+        if note is not None and str(note.text or "").startswith(NOTE_PREFIX):
+            note.delete()
+
+
+def _mark(book, problem: Problem) -> None:
+    rng = book.sheets[problem.sheet][problem.cell]
+    rng.color = BAD_COLOR
+    try:
+        note = rng.note
+        if note is not None:
+            note.text = NOTE_PREFIX + problem.message
+        else:
+            rng.add_note(NOTE_PREFIX + problem.message)
+    except NotImplementedError:  # hosts without notes: the colour and the message still tell
+        pass
+
+
+def _alert(book, message: str, title: str = TITLE) -> None:
+    book.app.alert(message, title=title)
+
+
+# --------------------------------------------------------------------------- scripts
+
+
+def run_score(book) -> tuple[str, list[Problem]]:
+    """Check every input, mark what must be fixed, else write the results; returns (message, problems)."""
+    plan = plan_of(book)
+    data = read_book(book)
+    role = role_of(data, plan)
+    if role is None:
+        return "这不是 xl_kpi 生成的考核表(找不到岗位) / not an xl_kpi workbook (no role found)", []
+    month = data.values.get("month") or data.meta.get("meta_month")
+    month_no = int(str(month)[5:7]) if month and len(str(month)) >= 7 else None
+    raw, problems = employee_inputs(data, plan, role)
+    card = score_card(plan, role, raw, month_no, _money(data.values.get("base_salary")),
+                      _money(data.values.get("performance_pay_base")))
+    adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
+    problems = [locate(data, p, adj_index) for p in problems + card.problems]
+    _clear_marks(book, input_cells(data, plan, role))
+    if problems:
+        for p in problems:
+            if p.sheet and p.cell:
+                _mark(book, p)
+        lines = [f"{p.sheet}!{p.cell}: {p.message}" if p.sheet else p.message for p in problems[:MAX_LISTED]]
+        more = f"\n……另有 {len(problems) - MAX_LISTED} 处 / {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        return (f"有 {len(problems)} 处需要修改(已标红并加批注) / {len(problems)} cell(s) to fix (marked red):\n"
+                + "\n".join(lines) + more), problems
+    _write_results(book, data, card, plan)
+    pay = card.pay
+    return (f"评分完成 / scored: 总分 {card.score:.2f}, 等级 {card.grade}, 系数 {card.coefficient:g}, "
+            f"应发合计 {pay.total:,.2f}"), []
+
+
+def _write_results(book, data: WorkbookData, card, plan: Plan) -> None:
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    summary = (f"总分 {card.score:.2f} · {card.grade} · 系数 {card.coefficient:g} · 绩效工资 {card.pay.performance_pay:,.2f}"
+               f" · 提成 {card.pay.commission:,.2f} · 应发 {card.pay.total:,.2f}")
+    for name, value in (("scored_at", stamp), ("score_result", summary)):
+        ref = data.names.get(name)
+        if ref:
+            book.sheets[ref.sheet][ref.cell].value = value
+    if data.meta.get("meta_mode") == "native":  # UDF workbooks explain themselves with KPI_EXPLAIN
+        for mid, m in card.metrics.items():
+            ref = data.names.get(f"explain_{mid}")
+            if ref:
+                book.sheets[ref.sheet][ref.cell].value = m.explanation
+
+
+def _money(v):
+    from decimal import Decimal
+
+    return Decimal(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+@xw.script
+def score(book: xw.Book | None = None):
+    """评分: check, mark, compute and stamp the active workbook."""
+    book = book or xw.Book.caller()
+    message, _ = run_score(book)
+    _alert(book, message, f"{TITLE} · 评分")
+
+
+def _month_folder(book) -> tuple[Workspace | None, str | None]:
+    ws = workspace_of(book)
+    data_month = None
+    try:
+        data_month = read_book(book).values.get("month")
+    except Exception:
+        pass
+    return ws, str(data_month) if data_month else None
+
+
+@xw.script
+def rollup(book: xw.Book | None = None):
+    """汇总: roll the month of the active workbook up into the payroll summary and open it."""
+    book = book or xw.Book.caller()
+    ws, month = _month_folder(book)
+    try:
+        from . import payroll
+    except ImportError:
+        _alert(book, "工资汇总功能尚未提供 / the payroll roll-up is not available yet", f"{TITLE} · 汇总")
+        return
+    if ws is None or month is None:
+        _alert(book, "找不到工作区或月份: 请在 workbooks/YYYY-MM/ 下的考核表中使用 / "
+                     "no workspace or month: use it on a workbook under workbooks/YYYY-MM/", f"{TITLE} · 汇总")
+        return
+    result = payroll.rollup_month(ws, month)
+    _alert(book, result.message, f"{TITLE} · 汇总")
+    if result.path and not os.environ.get("XLWINGS_ON_SERVER"):
+        xw.Book(str(result.path))
+
+
+@xw.script
+def send(book: xw.Book | None = None):
+    """发送: mail the month's workbooks after a confirmation naming how many go to whom."""
+    book = book or xw.Book.caller()
+    try:
+        from . import mail
+    except ImportError:
+        _alert(book, "邮件发送功能尚未提供 / sending mail is not available yet", f"{TITLE} · 发送")
+        return
+    ws, month = _month_folder(book)
+    plan_text = mail.plan_summary(ws, month)
+    answer = book.app.alert(plan_text + "\n\n确定发送? / send now?", title=f"{TITLE} · 发送", buttons="ok_cancel")
+    if answer != "ok":
+        return
+    _alert(book, mail.send_month(ws, month).message, f"{TITLE} · 发送")
+
+
+@xw.script
+def generate(book: xw.Book | None = None, month: str | None = None):
+    """生成: the month's workbooks; the month comes from the ribbon's prompt (VBA InputBox)."""
+    book = book or xw.Book.caller()
+    from .monthly import generate as generate_month
+
+    ws = workspace_of(book)
+    if ws is None:
+        _alert(book, "找不到工作区: 请设置 XL_KPI_WORKSPACE 或在工作区的考核表中使用 / no workspace found", f"{TITLE} · 生成")
+        return
+    month = month or dt.date.today().strftime("%Y-%m")
+    plan = ws.plan()
+    report = generate_month(ws, plan, ws.roster(plan), month)
+    lines = [f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s): {ws.month_dir(month)}",
+             f"保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)"]
+    lines += [str(p) for p in report.problems[:MAX_LISTED]]
+    _alert(book, "\n".join(lines), f"{TITLE} · 生成")
