@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import xlwings as xw
@@ -276,6 +277,9 @@ def generate(book: xw.Book | None = None, month: str | None = None):
         _alert(book, "找不到工作区: 请设置 XL_KPI_WORKSPACE 或在工作区的考核表中使用 / no workspace found", f"{TITLE} · 生成")
         return
     month = month or dt.date.today().strftime("%Y-%m")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        _alert(book, f"月份应写成 YYYY-MM, 如 2026-10 / month must be YYYY-MM: {month}", f"{TITLE} · 生成")
+        return
     plan = ws.plan()
     report = generate_month(ws, plan, ws.roster(plan), month)
     lines = [f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s): {ws.month_dir(month)}",

@@ -199,6 +199,30 @@ def cmd_score(args) -> int:
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
+def cmd_addin(args) -> int:
+    from . import addin_file
+
+    if args.action == "build":
+        path = addin_file.build(Path(args.out))
+        console.print(f"已生成加载项 / built the add-in: {path.resolve()}")
+        console.print("未在真实 Excel 中试过, 见 README / not yet tried in a real Excel: see README")
+        return EXIT_OK
+    with __import__("tempfile").TemporaryDirectory() as tmp:
+        built = addin_file.build(Path(args.out) if args.out != "." else Path(tmp))
+        result = addin_file.install(built if args.out != "." else _keep(built))
+    console.print(result.message)
+    return EXIT_OK
+
+
+def _keep(path: Path) -> Path:
+    """A built add-in copied out of a temporary folder, next to the workspace."""
+    import shutil
+
+    dest = Path.cwd() / path.name
+    shutil.copyfile(path, dest)
+    return dest
+
+
 # --------------------------------------------------------------------------- parser
 
 EXAMPLES = {
@@ -210,6 +234,8 @@ EXAMPLES = {
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
     "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
               "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml",
+    "addin": "示例 / example:\n  xl-kpi addin build --out dist      # 生成 dist/xl_kpi.xlam\n"
+             "  xl-kpi addin install               # 在 Windows/macOS 上安装到 Excel 启动目录并写入 xlwings 配置",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
 }
 
@@ -251,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
+    p.add_argument("action", choices=("build", "install"), help="build: 生成文件; install: 安装到 Excel")
+    p.add_argument("--out", default=".", help="输出目录, 默认当前目录 / output folder (default: .)")
     p = add("demo", cmd_demo, "用示例数据演示整个流程 / run the month on the sample data")
     p.add_argument("dir", metavar="DIR", nargs="?", default="xl-kpi-demo",
                    help="演示工作区目录 / demo workspace (default: ./xl-kpi-demo)")
