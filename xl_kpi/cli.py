@@ -71,10 +71,16 @@ def cmd_demo(args) -> int:
     problems = [p for s in results for p in s.problems]
     if problems:
         raise KpiError(problems)
-    console.print("3. 评分 / scored:")
-    console.print(score_table(f"{plan.department} {month} 绩效 (示例数据 / sample data)", results, plan))
-    total = sum(s.card.pay.total for s in results)
+    console.print(f"3. 评分 / scored {len(results)} 人, 无问题 / no problems")
+    from .payroll import rollup, summary_path, write_summary
+
+    result = rollup(ws, plan, roster, month)
+    path = write_summary(result, summary_path(ws, month))
+    console.print("4. 汇总 / rolled up (名次奖励已计入 / rank bonuses applied):")
+    console.print(score_table(f"{plan.department} {month} 绩效与工资 (示例数据 / sample data)", result.entries, plan))
+    total = sum(s.card.pay.total for s in result.entries)
     console.print(f"应发合计 / total pay: {total:,.2f}")
+    console.print(f"工资汇总 / payroll summary: {path.resolve()}")
     console.print(f"工作区 / workspace: {ws.root.resolve()}")
     return EXIT_OK
 
@@ -199,6 +205,43 @@ def cmd_score(args) -> int:
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
+def cmd_rollup(args) -> int:
+    import json
+
+    from .payroll import rollup, rollup_json, summary_path, write_summary
+
+    ws = _workspace(args)
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    advance, stop = _progress(len(roster), "汇总 / rolling up")
+    try:
+        result = rollup(ws, plan, roster, args.month, advance)
+    finally:
+        stop()
+    problems = result.all_problems
+    if args.strict and problems:
+        err_console.print(f"[red]--strict: 有 {len(problems)} 个问题, 未写入工资汇总 / {len(problems)} problem(s); "
+                          "nothing written[/red]")
+        _print_problems(problems)
+        return EXIT_PROBLEMS
+    path = write_summary(result, summary_path(ws, args.month))
+    if args.json:
+        print(json.dumps(rollup_json(result), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    console.print(score_table(f"{plan.department} {args.month} 工资汇总 / payroll", result.entries, plan))
+    total = sum(s.card.pay.total for s in result.entries if s.card and s.card.pay and s.card.score is not None)
+    console.print(f"应发合计 / total pay: {total:,.2f}")
+    for q in result.quotas:
+        if q.over:
+            console.print(f"[yellow]强制分布: {q.grade} {q.count}人, 上限{q.allowed}人 / over quota; "
+                          f"边缘 / at the margin: {', '.join(q.margin)}[/yellow]")
+    console.print(f"工资汇总 / payroll summary: {path}")
+    if problems:
+        console.print(f"[yellow]{len(problems)} 个问题, 已列在「问题」表 / problem(s), listed in sheet 问题[/yellow]")
+        _print_problems(problems)
+    return EXIT_OK
+
+
 def cmd_addin(args) -> int:
     from . import addin_file
 
@@ -234,6 +277,9 @@ EXAMPLES = {
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
     "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
               "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml",
+    "rollup": "示例 / example:\n  xl-kpi rollup --month 2026-10            # 写 workbooks/2026-10/工资汇总-2026-10.xlsx\n"
+              "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入, 退出码2\n"
+              "  xl-kpi rollup --month 2026-10 --json > payroll.json",
     "addin": "示例 / example:\n  xl-kpi addin build --out dist      # 生成 dist/xl_kpi.xlam\n"
              "  xl-kpi addin install               # 在 Windows/macOS 上安装到 Excel 启动目录并写入 xlwings 配置",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
@@ -276,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("score", cmd_score, "读取当月考核表并评分 / score the month's workbooks")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("rollup", cmd_rollup, "汇总当月考核表为工资汇总 / roll the month up into the payroll summary")
+    p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
+    p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
+    p.add_argument("--strict", action="store_true", help="有问题时不写入, 退出码2 / fail without writing on any problem")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
     p.add_argument("action", choices=("build", "install"), help="build: 生成文件; install: 安装到 Excel")

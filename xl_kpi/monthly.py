@@ -279,16 +279,21 @@ def score_file(path: Path, plan: Plan, e: Employee, month: str) -> Scored:
     except Exception as exc:
         return Scored(e, path, None, None, [Problem("workbook_unreadable", f"工作簿无法读取 / cannot read: {exc}",
                                                     file=str(path), employee=e.id)])
+    return score_data(data, plan, e, month)
+
+
+def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=None) -> Scored:
+    """The scorecard of a read workbook, its problems placed by sheet and cell."""
     x, problems = employee_inputs(data, plan, e.role)
     adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
     card = score(plan, e.role, x, int(month[5:]), _money(data.values.get("base_salary")),
-                 _money(data.values.get("performance_pay_base")))
+                 _money(data.values.get("performance_pay_base")), bonuses)
     located = [locate(data, p, adj_index) for p in problems + card.problems]
-    located = [Problem(p.type, p.message, p.loc, file=str(path), sheet=p.sheet, cell=p.cell, employee=e.id)
+    located = [Problem(p.type, p.message, p.loc, file=str(data.path), sheet=p.sheet, cell=p.cell, employee=e.id)
                for p in located]
     if problems:
         card.score = card.grade = card.coefficient = card.pay = None
-    return Scored(e, path, card, data, located)
+    return Scored(e, data.path, card, data, located)
 
 
 def _money(v):
@@ -331,3 +336,12 @@ def scored_json(s: Scored, plan: Plan) -> dict:
         "total_pay": str(card.pay.total) if card and card.pay else None,
         "problems": [p.as_dict() for p in s.problems],
     }
+
+
+def pay_json(card: Scorecard | None) -> dict:
+    """The pay lines of a scorecard, money as exact decimal strings."""
+    pay = card.pay if card else None
+    fields = ("base_salary", "performance_pay", "commission", "awards", "deductions")
+    out = {f: (str(getattr(pay, f)) if pay else None) for f in fields}
+    out["total_pay"] = str(pay.total) if pay else None
+    return out

@@ -180,6 +180,40 @@ class Adjustment(Model):
     note: str = ""
 
 
+class CohortBonus(Model):
+    """名次奖励 among peers of a role, by one metric (TOP榜单: TOP1 8, TOP2 6, TOP3 3)."""
+
+    id: Ident
+    name: str
+    role: Ident
+    metric: Ident
+    rule: Annotated[Rank, BeforeValidator(coerce_rule)]
+    ties: Literal["shared", "split"] = "shared"  # shared: tied take the same best rank; split: share the points
+
+
+class Review(Model):
+    """Quarter, half-year and year reviews (季度/半年/年度考核)."""
+
+    monthly_weight: float = Field(default=80, ge=0, le=100)  # the months' average score
+    rating_weight: float = Field(default=20, ge=0, le=100)  # the period's 180-degree rating (0–100)
+    min_months_share: float = Field(default=0.5, gt=0, le=1)  # fewer months than this share: no decision
+    award_points: float = 4  # 获得月度奖, 年度综合分加4分
+    top3_points: float = 2  # 入TOP3加2分
+    idle_months: int = 6  # 6个月一次未获得 ...
+    idle_points: float = -1  # ... 减1分
+    major_error_points: float = -5  # 重大差错 −5 (the seed allows −5…−10)
+    award_items: list[Ident] = ["best_viral", "star"]
+    top3_items: list[Ident] = ["top_rank"]
+    major_error_items: list[Ident] = ["major_error"]
+    adjusted_roles: list[Ident] = ["copywriter"]  # the annual adjustments are the editors'
+
+    @model_validator(mode="after")
+    def _check(self):
+        if abs(self.monthly_weight + self.rating_weight - 100) > 1e-9:
+            raise bilingual("weights_sum", "月度与评分权重合计应为100", "monthly_weight + rating_weight must be 100")
+        return self
+
+
 class Role(Model):
     name: str
     headcount: int = Field(ge=0)
@@ -248,6 +282,8 @@ class Plan(Model):
     score_cap: float | None = None
     adjustments: list[Adjustment] = []
     roles: dict[Ident, Role] = Field(min_length=1)
+    cohort_bonuses: list[CohortBonus] = []
+    review: Review = Review()
     appeal: Appeal = Appeal()
 
     @model_validator(mode="before")
@@ -285,6 +321,11 @@ class Plan(Model):
             if missing:
                 raise bilingual("unknown_id", "岗位{r}引用了未定义的加减分项目: {ids}",
                                 "role {r} names undefined adjustments: {ids}", r=rid, ids=", ".join(missing))
+        for i, b in enumerate(self.cohort_bonuses):
+            if b.role not in self.roles or b.metric not in {m.id for m in self.roles[b.role].metrics}:
+                raise bilingual("unknown_id", "名次奖励{b}引用了不存在的岗位或指标 {r}.{m}",
+                                "cohort bonus {b} names an unknown role or metric {r}.{m}", b=b.id, r=b.role, m=b.metric)
+        _duplicates([b.id for b in self.cohort_bonuses], "名次奖励编号", "cohort bonus id")
         object.__setattr__(self, "grades", sorted(self.grades, key=lambda g: -g.min))
         return self
 

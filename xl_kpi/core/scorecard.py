@@ -280,8 +280,10 @@ def total_pay_formula(parts: list[str], deductions_ref: str) -> str:
 
 
 def score(plan: Plan, role_id: str, raw: EmployeeInputs, month: int | None = None,
-          base_salary: Decimal | None = None, performance_pay_base: Decimal | None = None) -> Scorecard:
-    """The whole scorecard of one employee; any bad input leaves the totals None and is listed."""
+          base_salary: Decimal | None = None, performance_pay_base: Decimal | None = None,
+          bonuses: list[AdjustmentResult] | None = None) -> Scorecard:
+    """The whole scorecard of one employee; any bad input leaves the totals None and is listed.
+    ``bonuses`` are points decided by the cohort (rank bonuses), added before grading."""
     role = plan.roles[role_id]
     metrics, categories, problems = {}, {}, []
     for cat in role.categories:
@@ -296,6 +298,9 @@ def score(plan: Plan, role_id: str, raw: EmployeeInputs, month: int | None = Non
         complete = all(p is not None for p in pts)
         categories[cat.id] = category_score(cat.weight, pts, cat.possible(month)) if complete else None
     adjustments, adj_pts, pay_pts, veto, adj_problems = score_adjustments(plan, role_id, raw.adjustments)
+    for b in bonuses or []:
+        adjustments.append(b)
+        adj_pts += b.points
     problems += adj_problems
     card = Scorecard(role_id, metrics, categories, adjustments, adj_pts, veto, None, None, None, None, problems)
     if problems:

@@ -63,6 +63,7 @@ class Template:
             self.names = z.namelist()
             files = {n: z.read(n) for n in self.names}
         parts = sheet_parts(files)
+        self.parts = parts  # sheet title → part
         self.slots = layout.slots
         by_part: dict[str, list[tuple[str, Slot]]] = {}
         for key, slot in layout.slots.items():
@@ -89,6 +90,16 @@ class Template:
             pos = end
         texts.append(xml[pos:])
         return texts, pieces
+
+    def sheet_xml(self) -> dict[str, str]:
+        """Each sheet part's XML as the template has it (slots empty)."""
+        out = {}
+        for name in self.names:
+            if name in self.pieces:
+                out[name] = "".join(self.pieces[name][0])
+            elif name.startswith("xl/worksheets/sheet"):
+                out[name] = self.static[name].decode("utf-8")
+        return out
 
     def render(self, values: dict[str, object]) -> bytes:
         buf = io.BytesIO()

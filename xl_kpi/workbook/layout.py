@@ -31,6 +31,7 @@ BOLD = Font(bold=True)
 UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="center")
 META_SHEET = "_xl_kpi"
+RULE_COLUMN = "I"  # 考核表: the column holding each metric's rule text
 # 加减分 log columns a person fills: column → (field, kind)
 ADJ_COLUMNS = {"A": ("date", "text"), "B": ("item", "text"), "C": ("count", "number"),
                "D": ("chosen", "number"), "F": ("note", "text")}
@@ -198,7 +199,7 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
         ws[coord].number_format = number_format(m.unit)
         _name(lay.workbook, key, ws.title, coord)
     lay.slot(f"baseline_src_{m.id}", ws, f"K{row}")
-    ws[f"I{row}"] = rule.to_text()
+    ws[f"{RULE_COLUMN}{row}"] = rule.to_text()
     ws[f"J{row}"] = rule.describe(m.unit)
     actual = ws[g]
     actual.number_format = number_format(m.unit)

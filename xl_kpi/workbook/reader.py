@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 from ..core.errors import Problem
 from ..core.plan import Plan
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
-from .layout import ADJ_COLUMNS, META_SHEET
+from .layout import ADJ_COLUMNS, META_SHEET, RULE_COLUMN
 
 _NAME_RE = re.compile(r'<definedName [^>]*?name="([^"]+)"[^>]*>([^<]+)</definedName>')
 _REF_RE = re.compile(r"^'?(.+?)'?!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
@@ -72,6 +72,7 @@ class WorkbookData:
     adjustments: list[dict[str, object]]  # rows of the 加减分 log, by field
     adj_cells: list[dict[str, str]]  # the same rows' cell addresses
     meta: dict[str, object] = field(default_factory=dict)
+    rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
 
     def where(self, name: str) -> tuple[str, str] | None:
         ref = self.names.get(name)
@@ -96,6 +97,7 @@ def read_workbook(path: Path) -> WorkbookData:
         return _clean(g[r][c]) if r < len(g) and c < len(g[r]) else None
 
     values = {n: at(r.sheet, r.col, r.row) for n, r in names.items() if r.col2 is None}
+    rules = {n[len("score_"):]: at(r.sheet, RULE_COLUMN, r.row) for n, r in names.items() if n.startswith("score_")}
     adjustments, cells = [], []
     log = names.get("adj_log")
     if log:
@@ -107,7 +109,7 @@ def read_workbook(path: Path) -> WorkbookData:
         for row in grid(META_SHEET):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    return WorkbookData(path, names, values, adjustments, cells, meta)
+    return WorkbookData(path, names, values, adjustments, cells, meta, rules)
 
 
 def defaults_of(data: WorkbookData) -> dict:

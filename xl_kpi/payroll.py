@@ -1,0 +1,410 @@
+"""The month-end roll-up: every workbook of the month → cohort rank bonuses →
+final grades → the payroll summary workbook (工资汇总, 等级分布, 排名, 问题).
+
+The filled workbooks are only read. Scores are the rule engine's, computed from
+the inputs; whatever looks wrong is listed by employee, sheet and cell.
+"""
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
+from .core.errors import Problem
+from .core.plan import Plan
+from .core.scorecard import AdjustmentResult
+from .monthly import (Generator, Scored, atomic_write, month_workbooks, pay_json, score_data, scored_json)
+from .roster import Employee
+from .workbook.formulas import normalize, template_formulas, workbook_formulas
+from .workbook.reader import WorkbookData, read_workbook
+from .workspace import Workspace
+
+SUMMARY = "工资汇总"
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+BOLD = Font(bold=True)
+MONEY = "#,##0.00"
+
+
+def summary_path(ws: Workspace, month: str) -> Path:
+    return ws.month_dir(month) / f"{SUMMARY}-{month}.xlsx"
+
+
+@dataclass
+class Rollup:
+    month: str
+    plan: Plan
+    entries: list[Scored] = field(default_factory=list)  # one per roster employee, roster order
+    problems: list[Problem] = field(default_factory=list)  # about files rather than one employee's inputs
+    bonuses: dict[str, list[Ranked]] = field(default_factory=dict)  # cohort bonus id → ranking
+    quotas: list[QuotaCheck] = field(default_factory=list)
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return self.problems + [p for e in self.entries for p in e.problems]
+
+
+# --------------------------------------------------------------------------- reading and checking
+
+
+def _read(path: Path) -> WorkbookData | Problem:
+    try:
+        return read_workbook(path)
+    except Exception as exc:  # unreadable files are reported, never rewritten
+        return Problem("workbook_unreadable", f"工作簿无法读取 / cannot read the workbook: {exc}", file=str(path))
+
+
+def _files(folder: Path, month: str, roster_ids: set[str], rollup: Rollup) -> dict[str, list[WorkbookData]]:
+    """The month's workbooks by employee; strays, other months and unreadable files become problems."""
+    by_emp: dict[str, list[WorkbookData]] = defaultdict(list)
+    for path in month_workbooks(folder):
+        data = _read(path)
+        stem_id = path.stem.split("-", 1)[0]
+        if isinstance(data, Problem):
+            rollup.problems.append(Problem(data.type, data.message, file=data.file, employee=stem_id))
+            by_emp[stem_id].append(None)  # an employee with an unreadable file is not "missing"
+            continue
+        emp = str(data.meta.get("meta_employee") or data.values.get("employee_id") or stem_id)
+        if emp not in roster_ids:
+            rollup.problems.append(Problem("not_on_roster", f"工作簿属于不在花名册上的“{emp}” / workbook for "
+                                           f"“{emp}”, who is not on the roster", file=str(path), employee=emp))
+            continue
+        wb_month = str(data.meta.get("meta_month") or data.values.get("month") or "")
+        if wb_month != month:
+            where = data.where("month")
+            rollup.problems.append(Problem("wrong_month", f"这是{wb_month or '未知月份'}的工作簿, 不是{month} / "
+                                           f"a workbook of {wb_month or 'an unknown month'}, not {month}",
+                                           file=str(path), employee=emp, sheet=where and where[0],
+                                           cell=where and where[1]))
+            continue
+        by_emp[emp].append(data)
+    return by_emp
+
+
+class Checker:
+    """Compares a workbook's formulas and rule cells with what xl_kpi generates."""
+
+    def __init__(self, ws: Workspace, plan: Plan, month: str):
+        self.ws, self.plan, self.month = ws, plan, month
+        self.generators: dict[str, Generator] = {}
+        self.expected: dict[tuple[str, str], dict] = {}
+
+    def formulas(self, role: str, mode: str) -> dict:
+        if (role, mode) not in self.expected:
+            gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode))
+            self.expected[(role, mode)] = {k: normalize(f) for k, f in template_formulas(gen.template(role)).items()}
+        return self.expected[(role, mode)]
+
+    def check(self, s: Scored) -> list[Problem]:
+        data, e = s.data, s.employee
+        out = []
+        where = dict(file=str(data.path), employee=e.id)
+        for m in self.plan.roles[e.role].metrics:
+            text = data.rules.get(m.id)
+            if text is not None and text != m.rule.to_text():
+                ref = data.names[f"score_{m.id}"]
+                out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text()}” / "
+                                   f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"I{ref.row}", **where))
+        mode = str(data.meta.get("meta_mode") or "")
+        if mode not in ("udf", "native"):
+            return out
+        expected = self.formulas(e.role, mode)
+        actual = workbook_formulas(data.path)
+        changed = sorted(k for k, f in expected.items() if k not in actual or normalize(actual[k][0]) != f)
+        if changed:
+            sheet, cell = changed[0]
+            out.append(Problem("formula_changed", f"{len(changed)}个公式与生成时不同(首个 {sheet}!{cell}), 有人改动过 / "
+                               f"{len(changed)} formula cell(s) differ from the generated ones", sheet=sheet, cell=cell,
+                               **where))
+        out += self._cached(s, actual)
+        return out
+
+    def _cached(self, s: Scored, actual: dict) -> list[Problem]:
+        """A result Excel cached that disagrees with the rule engine: someone changed something."""
+        out = []
+        card, data = s.card, s.data
+        checks = [(f"score_{mid}", m.points) for mid, m in card.metrics.items() if m.points is not None]
+        if card.score is not None and not any(b.item in {c.id for c in self.plan.cohort_bonuses}
+                                               for b in card.adjustments):
+            checks.append(("total_score", card.score))
+        for name, want in checks:
+            ref = data.names.get(name)
+            cached = actual.get((ref.sheet, ref.cell), (None, None))[1] if ref else None
+            try:
+                value = float(cached) if cached is not None else None
+            except ValueError:
+                value = None
+            if value is not None and abs(value - want) > 1e-6:
+                out.append(Problem("cached_mismatch", f"单元格中的结果{value:g}与规则计算的{want:g}不符 / the cached "
+                                   f"result {value:g} disagrees with the rule engine's {want:g}",
+                                   file=str(data.path), employee=s.employee.id, sheet=ref.sheet, cell=ref.cell))
+        return out
+
+
+# --------------------------------------------------------------------------- the roll-up
+
+
+def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> Rollup:
+    result = Rollup(month, plan)
+    by_emp = _files(ws.month_dir(month), month, {e.id for e in roster}, result)
+    checker = Checker(ws, plan, month)
+    scored: dict[str, Scored] = {}
+    for e in roster:
+        found = by_emp.get(e.id, [])
+        readable = [d for d in found if d is not None]
+        if not found:
+            result.entries.append(Scored(e, None, None, None, [Problem(
+                "workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}",
+                file=str(ws.month_dir(month) / f"{e.file_stem}.xlsx"), employee=e.id)]))
+        elif len(found) > 1:
+            files = ", ".join(str(d.path.name) for d in readable)
+            result.entries.append(Scored(e, None, None, None, [Problem(
+                "duplicate_workbook", f"{e.name}有{len(found)}个工作簿: {files} / {len(found)} workbooks for {e.id}",
+                file=str(ws.month_dir(month)), employee=e.id)]))
+        elif not readable:
+            result.entries.append(Scored(e, None, None, None, []))  # its unreadable file is already reported
+        else:
+            s = score_data(readable[0], plan, e, month)
+            s.problems += checker.check(s)
+            scored[e.id] = s
+            result.entries.append(s)
+        if progress:
+            progress()
+    _apply_cohort_bonuses(plan, month, result, scored)
+    final = [(s.employee.id, s.card.grade, s.card.score) for s in result.entries if s.card and s.card.score is not None]
+    result.quotas = check_quotas(plan.grades, final)
+    return result
+
+
+def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[str, Scored]) -> None:
+    """Rank each bonus's cohort by its metric and score those employees again with their bonus."""
+    extra: dict[str, list[AdjustmentResult]] = defaultdict(list)
+    for b in plan.cohort_bonuses:
+        metric = plan.roles[b.role].metric(b.metric)
+        values = [(eid, s.card.metrics[b.metric].actual) for eid, s in scored.items()
+                  if s.employee.role == b.role and s.card.metrics[b.metric].actual is not None]
+        ranking = rank_bonuses(values, b.rule, b.ties, metric.direction == "lower")
+        result.bonuses[b.id] = ranking
+        for r in ranking:
+            if r.points:
+                extra[r.employee].append(AdjustmentResult(b.id, b.name, r.rank, r.points, explain_rank(r, b.name)))
+    for i, s in enumerate(result.entries):
+        if s.employee.id in extra and s.data is not None:
+            again = score_data(s.data, plan, s.employee, month, extra[s.employee.id])
+            again.problems = s.problems
+            result.entries[i] = again
+
+
+def rankings(result: Rollup) -> dict[str, list[tuple[str, float, int, int]]]:
+    """Employees ranked by final score within each role."""
+    out = {}
+    for role in result.plan.roles:
+        values = [(s.employee.id, s.card.score) for s in result.entries
+                  if s.employee.role == role and s.card and s.card.score is not None]
+        out[role] = rank_values(values)
+    return out
+
+
+def rollup_json(result: Rollup) -> list[dict]:
+    out = []
+    for s in result.entries:
+        record = scored_json(s, result.plan)
+        record.update(pay_json(s.card if s.card and s.card.score is not None else None))
+        out.append(record)
+    return out
+
+
+# --------------------------------------------------------------------------- the summary workbook
+
+
+def _head(ws, row: int, labels: list[str]) -> None:
+    for i, label in enumerate(labels, start=1):
+        c = ws.cell(row, i, label)
+        c.font, c.fill, c.alignment = BOLD, HEAD_FILL, Alignment(horizontal="center", vertical="center")
+
+
+def write_summary(result: Rollup, path: Path) -> Path:
+    wb = Workbook()
+    _pay_sheet(wb.active, result)
+    _grade_sheet(wb.create_sheet("等级分布"), result)
+    _rank_sheet(wb.create_sheet("排名"), result)
+    _problem_sheet(wb.create_sheet("问题"), result)
+    for sheet in wb.worksheets:
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buf.getvalue())
+    return path
+
+
+PAY_HEADER = ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", "绩效系数", "责任底薪", "绩效工资", "业绩提成",
+              "奖励", "扣款", "应发合计", "问题"]
+
+
+def _pay_sheet(ws, result: Rollup) -> None:
+    plan = result.plan
+    ws.title = SUMMARY
+    ws["A1"] = f"{plan.department} {result.month} 工资汇总"
+    ws["A1"].font = Font(bold=True, size=14)
+    _head(ws, 2, PAY_HEADER)
+    by_dept: dict[str, list[Scored]] = defaultdict(list)
+    for s in result.entries:
+        by_dept[s.employee.department or plan.department].append(s)
+    row = 3
+    for dept, entries in by_dept.items():
+        first = row
+        for s in entries:
+            _pay_row(ws, row, s, plan)
+            row += 1
+        ws.cell(row, 1, f"{dept} 小计").font = BOLD
+        for col in "HIJKLM":
+            ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})"
+            ws[f"{col}{row}"].font = BOLD
+        row += 1
+    ws.cell(row, 1, "合计").font = BOLD
+    for col in "HIJKLM":
+        ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}3:{col}{row - 1})"
+        ws[f"{col}{row}"].font = BOLD
+    for r in range(3, row + 1):
+        for col in "HIJKLM":
+            ws[f"{col}{r}"].number_format = MONEY
+    for col, width in zip("ABCDEFGHIJKLMN", (9, 9, 9, 14, 9, 8, 9, 11, 11, 11, 9, 9, 12, 40)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "1:2"
+
+
+def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
+    e, card = s.employee, s.card
+    ws.cell(row, 1, e.id)
+    ws.cell(row, 2, e.name)
+    ws.cell(row, 3, e.department)
+    ws.cell(row, 4, plan.roles[e.role].name)
+    if card is not None and card.score is not None:
+        pay = card.pay
+        ws.cell(row, 5, card.score).number_format = "0.00"
+        ws.cell(row, 6, card.grade)
+        ws.cell(row, 7, card.coefficient)
+        for col, value in zip(range(8, 13), (pay.base_salary, pay.performance_pay, pay.commission, pay.awards,
+                                             pay.deductions)):
+            ws.cell(row, col, float(value))
+        # the total is a formula, so HR can audit it; the parts are the rule engine's values
+        ws.cell(row, 13, f"=ROUND(H{row}+I{row}+J{row}+K{row}-L{row},2)")
+    if s.problems:
+        ws.cell(row, 14, f"{len(s.problems)}个问题, 见「问题」 / see 问题: " + s.problems[0].message[:60])
+        for col in range(1, 15):
+            ws.cell(row, col).fill = BAD_FILL
+
+
+def _grade_sheet(ws, result: Rollup) -> None:
+    plan = result.plan
+    grades = [g.name for g in plan.grades]
+    ws["A1"] = f"{result.month} 等级分布"
+    ws["A1"].font = Font(bold=True, size=14)
+    _head(ws, 2, ["部门"] + grades + ["合计"])
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for s in result.entries:
+        if s.card and s.card.score is not None:
+            counts[s.employee.department or plan.department][s.card.grade] += 1
+    row = 3
+    for dept, c in counts.items():
+        ws.cell(row, 1, dept)
+        for i, g in enumerate(grades, start=2):
+            ws.cell(row, i, c[g])
+        ws.cell(row, len(grades) + 2, sum(c.values()))
+        row += 1
+    ws.cell(row, 1, "合计").font = BOLD
+    for i in range(2, len(grades) + 3):
+        col = ws.cell(row, i).column_letter
+        ws.cell(row, i, f"=SUM({col}3:{col}{row - 1})").font = BOLD
+    total_row = row
+    chart = BarChart()
+    chart.title, chart.y_axis.title = "等级分布", "人数"
+    chart.add_data(Reference(ws, min_col=2, max_col=len(grades) + 1, min_row=total_row), from_rows=True, titles_from_data=False)
+    chart.set_categories(Reference(ws, min_col=2, max_col=len(grades) + 1, min_row=2))
+    chart.legend = None
+    chart.width, chart.height = 14, 7
+    ws.add_chart(chart, f"A{total_row + 3}")
+    row = total_row + 20
+    _head(ws, row, ["强制分布", "上限%", "允许人数", "实际人数", "是否超出", "处于边缘的员工(按得分从低到高)"])
+    names = {s.employee.id: s.employee.name for s in result.entries}
+    for q in result.quotas:
+        row += 1
+        ws.cell(row, 1, q.grade)
+        ws.cell(row, 2, q.quota)
+        ws.cell(row, 3, q.allowed)
+        ws.cell(row, 4, q.count)
+        ws.cell(row, 5, "超出" if q.over else "未超出")
+        ws.cell(row, 6, "、".join(f"{names[e]}({e})" for e in q.margin))
+        if q.over:
+            for col in range(1, 7):
+                ws.cell(row, col).fill = BAD_FILL
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["F"].width = 50
+
+
+def _rank_sheet(ws, result: Rollup) -> None:
+    plan = result.plan
+    _head(ws, 1, ["岗位", "名次", "工号", "姓名", "得分", "名次奖励"])
+    names = {s.employee.id: s.employee.name for s in result.entries}
+    bonus_text: dict[str, list[str]] = defaultdict(list)
+    for b in plan.cohort_bonuses:
+        for r in result.bonuses.get(b.id, []):
+            bonus_text[r.employee].append(explain_rank(r, b.name))
+    row = 2
+    for role, ranked in rankings(result).items():
+        for emp, score, rank, tied in ranked:
+            ws.cell(row, 1, plan.roles[role].name)
+            ws.cell(row, 2, f"{rank}" + ("(并列)" if tied > 1 else ""))
+            ws.cell(row, 3, emp)
+            ws.cell(row, 4, names[emp])
+            ws.cell(row, 5, score).number_format = "0.00"
+            ws.cell(row, 6, "; ".join(bonus_text.get(emp, [])))
+            row += 1
+    for col, width in zip("ABCDEF", (16, 8, 9, 9, 9, 40)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+
+
+def _problem_sheet(ws, result: Rollup) -> None:
+    _head(ws, 1, ["工号", "姓名", "文件", "工作表", "单元格", "问题", "类型"])
+    names = {s.employee.id: s.employee.name for s in result.entries}
+    for row, p in enumerate(result.all_problems, start=2):
+        ws.cell(row, 1, p.employee)
+        ws.cell(row, 2, names.get(p.employee or "", ""))
+        ws.cell(row, 3, Path(p.file).name if p.file else "")
+        ws.cell(row, 4, p.sheet)
+        ws.cell(row, 5, p.cell)
+        ws.cell(row, 6, p.message)
+        ws.cell(row, 7, p.type)
+    for col, width in zip("ABCDEFG", (9, 9, 24, 10, 8, 70, 18)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+
+
+# --------------------------------------------------------------------------- for the ribbon
+
+
+@dataclass
+class RollupResult:
+    path: Path | None
+    message: str
+
+
+def rollup_month(ws: Workspace, month: str) -> RollupResult:
+    plan = ws.plan()
+    result = rollup(ws, plan, ws.roster(plan), month)
+    path = write_summary(result, summary_path(ws, month))
+    problems = result.all_problems
+    return RollupResult(path, f"已生成工资汇总 / payroll summary written: {path}\n"
+                              f"{len(result.entries)} 人, {len(problems)} 个问题 / employees, problem(s)")
