@@ -242,6 +242,29 @@ def cmd_rollup(args) -> int:
     return EXIT_OK
 
 
+def cmd_review(args) -> int:
+    from .period_review import review_path, run_review, write_review
+
+    ws = _workspace(args)
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    pr = run_review(ws, plan, roster, args.period)
+    path = write_review(pr, plan, review_path(ws, args.period))
+    table = Table(title=f"{plan.department} {args.period} 考核与升降级 / review")
+    for col in ("工号", "姓名", "岗位", "计入月份", "月度平均", "期间评分", "综合得分", "等级", "升降级"):
+        table.add_column(col)
+    for e, r in pr.results:
+        fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+        table.add_row(e.id, e.name, plan.roles[e.role].name, f"{len(r.used)}/{len(r.months)}", fmt(r.monthly_average),
+                      fmt(r.rating), fmt(r.score), r.grade or "—", r.decision)
+    console.print(table)
+    console.print(f"期间考核表 / review workbook: {path}")
+    if pr.problems:
+        _print_problems(pr.problems)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
 def cmd_addin(args) -> int:
     from . import addin_file
 
@@ -280,6 +303,9 @@ EXAMPLES = {
     "rollup": "示例 / example:\n  xl-kpi rollup --month 2026-10            # 写 workbooks/2026-10/工资汇总-2026-10.xlsx\n"
               "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入, 退出码2\n"
               "  xl-kpi rollup --month 2026-10 --json > payroll.json",
+    "review": "示例 / example:\n  xl-kpi review --period 2026-Q4   # 季度 (10–12月)\n  xl-kpi review --period 2026-H2   # 下半年\n"
+              "  xl-kpi review --period 2026      # 年度综合分与升降级\n"
+              "期间评分文件(可选) / period ratings (optional): reviews/2026-Q4.csv  列: 工号, 评分人, 评分",
     "addin": "示例 / example:\n  xl-kpi addin build --out dist      # 生成 dist/xl_kpi.xlam\n"
              "  xl-kpi addin install               # 在 Windows/macOS 上安装到 Excel 启动目录并写入 xlwings 配置",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
@@ -327,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
     p.add_argument("--strict", action="store_true", help="有问题时不写入, 退出码2 / fail without writing on any problem")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
+    p.add_argument("--period", required=True, help="2026-Q4 | 2026-H2 | 2026")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
     p.add_argument("action", choices=("build", "install"), help="build: 生成文件; install: 安装到 Excel")

@@ -1,0 +1,134 @@
+"""``xl-kpi review``: combine a period's months into each employee's period score,
+grade and promotion decision, written to workbooks/期间考核-<period>.xlsx.
+
+The period's 180-degree ratings come from ``reviews/<period>.csv`` (or .xlsx) in
+the workspace: 工号, 评分人 (自评 / 主管评定 / 考核小组), 评分 (0–100).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from .actuals import read_table
+from .core.errors import KpiError, Problem
+from .core.plan import Plan
+from .core.review import DOWN, UP, MonthResult, ReviewResult, period_months, review
+from .core.rules import RATER_NAMES, InputError, Rating
+from .monthly import atomic_write
+from .payroll import rollup
+from .roster import Employee
+from .workspace import Workspace
+
+RATER_BY_NAME = {zh: r for r, zh in RATER_NAMES.items()} | {r: r for r in RATER_NAMES}
+FILLS = {UP: PatternFill("solid", fgColor="C6EFCE"), DOWN: PatternFill("solid", fgColor="FFC7CE")}
+
+
+@dataclass
+class PeriodReview:
+    period: str
+    months: list[str]
+    results: list[tuple[Employee, ReviewResult]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee]):
+    """Each employee's weighted period rating, with the problems of the ratings file."""
+    folder = ws.root / "reviews"
+    path = next((p for p in (folder / f"{period}.csv", folder / f"{period}.xlsx") if p.exists()), None)
+    if path is None:
+        return {}, [], f"未找到 reviews/{period}.csv"
+    table = read_table(path, {"工号": "employee", "employee_id": "employee", "评分人": "rater", "rater": "rater",
+                              "评分": "value", "rating": "value"}, ("employee", "rater", "value"))
+    people = {e.id for e in roster}
+    given: dict[str, dict[str, float]] = {}
+    problems = []
+    for row in table.rows:
+        emp, rater = str(row.values["employee"]).strip(), RATER_BY_NAME.get(str(row.values["rater"]).strip())
+        try:
+            value = float(str(row.values["value"]).strip())
+        except ValueError:
+            value = None
+        if emp not in people or rater is None or value is None or not 0 <= value <= 100:
+            problems.append(Problem("rating_invalid", "工号、评分人(自评/主管评定/考核小组)或评分(0–100)无效 / "
+                                    "invalid employee, rater or rating", file=str(path), line=row.line))
+            continue
+        given.setdefault(emp, {})[rater] = value
+    rule = Rating(max=100, scale=100, weights=plan.rater_weights)
+    ratings = {}
+    for emp, values in given.items():
+        try:
+            ratings[emp] = rule.combine(values)
+        except InputError as exc:
+            problems.append(Problem("rating_missing", f"{emp}: {exc}", file=str(path), employee=emp))
+    return ratings, problems, ""
+
+
+def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, progress=None) -> PeriodReview:
+    try:
+        months = period_months(period)
+    except ValueError as exc:
+        raise KpiError([Problem("period_invalid", str(exc))]) from None
+    out = PeriodReview(period, months)
+    monthly: dict[str, dict[str, MonthResult]] = {e.id: {} for e in roster}
+    for month in months:
+        if not ws.month_dir(month).is_dir():
+            continue
+        for s in rollup(ws, plan, roster, month).entries:
+            card = s.card
+            score = card.score if card else None
+            quarterly = [f"{m.name}(季度指标) {m.explanation}" for m in (card.metrics.values() if card else [])
+                         if plan.roles[s.employee.role].metric(m.id).period == "quarter" and m.counted
+                         and m.points is not None]
+            monthly[s.employee.id][month] = MonthResult(month, score, card.adjustments if card else [], quarterly)
+        if progress:
+            progress()
+    ratings, problems, note = read_ratings(ws, plan, period, roster)
+    out.problems = problems
+    for e in roster:
+        out.results.append((e, review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note)))
+    return out
+
+
+def review_path(ws: Workspace, period: str) -> Path:
+    return ws.workbooks / f"期间考核-{period}.xlsx"
+
+
+def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "期间考核"
+    ws["A1"] = f"{plan.department} {pr.period} 考核与升降级 ({pr.months[0]} 至 {pr.months[-1]})"
+    ws["A1"].font = Font(bold=True, size=14)
+    header = ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级", "升降级", "理由"]
+    for i, h in enumerate(header, start=1):
+        c = ws.cell(2, i, h)
+        c.font, c.fill = Font(bold=True), PatternFill("solid", fgColor="D9E1F2")
+    for row, (e, r) in enumerate(pr.results, start=3):
+        values = [e.id, e.name, plan.roles[e.role].name, len(r.used), "、".join(r.missing), r.monthly_average,
+                  None if r.rating is None else round(r.rating, 2), sum(p for _, p in r.adjustments) if r.adjustments else 0,
+                  r.score, r.grade, r.decision, "\n".join(r.reasons)]
+        for col, v in enumerate(values, start=1):
+            c = ws.cell(row, col, v)
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+        if r.decision in FILLS:
+            ws.cell(row, 11).fill = FILLS[r.decision]
+    for col, width in zip("ABCDEFGHIJKL", (9, 9, 14, 9, 20, 9, 9, 8, 9, 8, 9, 70)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if pr.problems:
+        ps = wb.create_sheet("问题")
+        ps.append(["文件", "行", "工号", "问题"])
+        for p in pr.problems:
+            ps.append([p.file, p.line, p.employee, p.message])
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buf.getvalue())
+    return path
