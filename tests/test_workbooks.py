@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from xl_kpi.core.errors import KpiError
 from xl_kpi.libreoffice import recalc, render_png
-from xl_kpi.monthly import generate, import_file, score_month, scored_json
+from xl_kpi.monthly import generate, import_file, month_workbooks, score_month, scored_json
 from xl_kpi.workbook.reader import defined_names
 from xl_kpi.workspace import init_workspace
 
@@ -235,7 +235,8 @@ def test_demo_workbooks_score_the_same_in_python_and_cli(tmp_path):
     done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(tmp_path / "d")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert len(list((tmp_path / "d" / "workbooks" / MONTH).glob("*.xlsx"))) == 12
+    assert len(month_workbooks(tmp_path / "d" / "workbooks" / MONTH)) == 12
+    assert (tmp_path / "d" / "workbooks" / MONTH / f"工资汇总-{MONTH}.xlsx").exists()
     assert "优秀" in done.stdout and "应发合计" in done.stdout
 
 

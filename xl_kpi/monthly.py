@@ -18,7 +18,7 @@ import yaml
 from .actuals import read_actuals
 from .core.errors import KpiError, Problem
 from .core.plan import Plan
-from .core.scorecard import Scorecard, score
+from .core.scorecard import EmployeeInputs, Scorecard, score
 from .roster import Employee
 from .workbook import texts
 from .workbook.derive import Template
@@ -271,6 +271,8 @@ class Scored:
     card: Scorecard | None
     data: WorkbookData | None
     problems: list[Problem]
+    raw: EmployeeInputs | None = None  # the inputs, to score again with cohort bonuses
+    bases: tuple = (None, None)  # 责任底薪 and 绩效工资基数 as the workbook holds them
 
 
 def score_file(path: Path, plan: Plan, e: Employee, month: str) -> Scored:
@@ -286,14 +288,14 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
     """The scorecard of a read workbook, its problems placed by sheet and cell."""
     x, problems = employee_inputs(data, plan, e.role)
     adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
-    card = score(plan, e.role, x, int(month[5:]), _money(data.values.get("base_salary")),
-                 _money(data.values.get("performance_pay_base")), bonuses)
+    bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
+    card = score(plan, e.role, x, int(month[5:]), *bases, bonuses)
     located = [locate(data, p, adj_index) for p in problems + card.problems]
     located = [Problem(p.type, p.message, p.loc, file=str(data.path), sheet=p.sheet, cell=p.cell, employee=e.id)
                for p in located]
     if problems:
         card.score = card.grade = card.coefficient = card.pay = None
-    return Scored(e, data.path, card, data, located)
+    return Scored(e, data.path, card, data, located, x, bases)
 
 
 def _money(v):

@@ -18,10 +18,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
 from .core.errors import Problem
 from .core.plan import Plan
-from .core.scorecard import AdjustmentResult
+from .core.scorecard import AdjustmentResult, score
 from .monthly import (Generator, Scored, atomic_write, month_workbooks, pay_json, score_data, scored_json)
 from .roster import Employee
-from .workbook.formulas import normalize, template_formulas, workbook_formulas
+from .workbook.formulas import normalize, template_formula_bytes, template_formulas, untouched, workbook_formulas
 from .workbook.reader import WorkbookData, read_workbook
 from .workspace import Workspace
 
@@ -95,10 +95,14 @@ class Checker:
         self.generators: dict[str, Generator] = {}
         self.expected: dict[tuple[str, str], dict] = {}
 
-    def formulas(self, role: str, mode: str) -> dict:
+    def formulas(self, role: str, mode: str) -> tuple[dict, dict, dict]:
+        """The generated formulas of a role's workbook: normalised, as written, and per part in order."""
         if (role, mode) not in self.expected:
             gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode))
-            self.expected[(role, mode)] = {k: normalize(f) for k, f in template_formulas(gen.template(role)).items()}
+            template = gen.template(role)
+            raw = template_formulas(template)
+            self.expected[(role, mode)] = ({k: normalize(f) for k, f in raw.items()}, raw,
+                                           template_formula_bytes(template))
         return self.expected[(role, mode)]
 
     def check(self, s: Scored) -> list[Problem]:
@@ -114,9 +118,13 @@ class Checker:
         mode = str(data.meta.get("meta_mode") or "")
         if mode not in ("udf", "native"):
             return out
-        expected = self.formulas(e.role, mode)
+        expected, raw, per_part = self.formulas(e.role, mode)
+        if untouched(data.path, per_part):
+            return out
         actual = workbook_formulas(data.path)
-        changed = sorted(k for k, f in expected.items() if k not in actual or normalize(actual[k][0]) != f)
+        # the common case, an untouched workbook, is settled without normalising every formula
+        changed = sorted(k for k, f in expected.items()
+                         if k not in actual or (actual[k][0] != raw[k] and normalize(actual[k][0]) != f))
         if changed:
             sheet, cell = changed[0]
             out.append(Problem("formula_changed", f"{len(changed)}个公式与生成时不同(首个 {sheet}!{cell}), 有人改动过 / "
@@ -172,6 +180,7 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
         else:
             s = score_data(readable[0], plan, e, month)
             s.problems += checker.check(s)
+            s.data = None  # 10,000 read workbooks would not fit in memory; the inputs are kept
             scored[e.id] = s
             result.entries.append(s)
         if progress:
@@ -194,11 +203,9 @@ def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[s
         for r in ranking:
             if r.points:
                 extra[r.employee].append(AdjustmentResult(b.id, b.name, r.rank, r.points, explain_rank(r, b.name)))
-    for i, s in enumerate(result.entries):
-        if s.employee.id in extra and s.data is not None:
-            again = score_data(s.data, plan, s.employee, month, extra[s.employee.id])
-            again.problems = s.problems
-            result.entries[i] = again
+    for s in result.entries:
+        if s.employee.id in extra and s.card is not None and s.card.score is not None:
+            s.card = score(plan, s.employee.role, s.raw, int(month[5:]), *s.bases, extra[s.employee.id])
 
 
 def rankings(result: Rollup) -> dict[str, list[tuple[str, float, int, int]]]:

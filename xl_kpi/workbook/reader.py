@@ -10,6 +10,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import unescape
 
@@ -46,7 +47,14 @@ class Ref:
 
 def defined_names(path: Path) -> dict[str, Ref]:
     with zipfile.ZipFile(path) as z:
-        xml = z.read("xl/workbook.xml").decode("utf-8")
+        return _names_of(z.read("xl/workbook.xml"))
+
+
+@lru_cache(maxsize=64)
+def _names_of(workbook_xml: bytes) -> dict[str, Ref]:
+    """Parsed once per distinct workbook.xml: every employee of a role shares the same one.
+    (Callers must not modify the result.)"""
+    xml = workbook_xml.decode("utf-8")
     out = {}
     for name, text in _NAME_RE.findall(xml):
         m = _REF_RE.match(unescape(text, {"&apos;": "'", "&quot;": '"'}))
@@ -79,37 +87,55 @@ class WorkbookData:
         return (ref.sheet, ref.cell) if ref else None
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where a workbook's named values are, as (key, sheet, row index, column index); shared by
+    every workbook with the same workbook.xml, so it is worked out once."""
+
+    values: tuple
+    rules: tuple
+    adjustments: tuple  # per log row: ((field, sheet, r, c), ...)
+    cells: tuple  # per log row: {field: "A5", ...}
+
+
+@lru_cache(maxsize=64)
+def _layout(workbook_xml: bytes) -> _Layout:
+    names = _names_of(workbook_xml)
+    values = tuple((n, r.sheet, r.row - 1, _col_index(r.col)) for n, r in names.items() if r.col2 is None)
+    rules = tuple((n[len("score_"):], r.sheet, r.row - 1, _col_index(RULE_COLUMN))
+                  for n, r in names.items() if n.startswith("score_"))
+    log = names.get("adj_log")
+    rows = range(log.row, log.row2 + 1) if log else range(0)
+    adjustments = tuple(tuple((f, log.sheet, row - 1, _col_index(c)) for c, (f, _) in ADJ_COLUMNS.items())
+                        for row in rows)
+    cells = tuple({f: f"{c}{row}" for c, (f, _) in ADJ_COLUMNS.items()} for row in rows)
+    return _Layout(values, rules, adjustments, cells)
+
+
 def read_workbook(path: Path) -> WorkbookData:
     """Every named value of a monthly workbook. Raises on a file that is not a readable xlsx."""
     path = Path(path)
-    names = defined_names(path)
+    with zipfile.ZipFile(path) as z:
+        workbook_xml = z.read("xl/workbook.xml")
+    names, lay = _names_of(workbook_xml), _layout(workbook_xml)
     wb = CalamineWorkbook.from_path(str(path))
     grids = {}
 
-    def grid(sheet):
-        if sheet not in grids:
-            grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        return grids[sheet]
-
-    def at(sheet, col, row):
-        g = grid(sheet)
-        r, c = row - 1, _col_index(col)
+    def at(sheet, r, c):
+        g = grids.get(sheet)
+        if g is None:
+            g = grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         return _clean(g[r][c]) if r < len(g) and c < len(g[r]) else None
 
-    values = {n: at(r.sheet, r.col, r.row) for n, r in names.items() if r.col2 is None}
-    rules = {n[len("score_"):]: at(r.sheet, RULE_COLUMN, r.row) for n, r in names.items() if n.startswith("score_")}
-    adjustments, cells = [], []
-    log = names.get("adj_log")
-    if log:
-        for row in range(log.row, log.row2 + 1):
-            adjustments.append({f: at(log.sheet, col, row) for col, (f, _) in ADJ_COLUMNS.items()})
-            cells.append({f: f"{col}{row}" for col, (f, _) in ADJ_COLUMNS.items()})
+    values = {n: at(sh, r, c) for n, sh, r, c in lay.values}
+    rules = {m: at(sh, r, c) for m, sh, r, c in lay.rules}
+    adjustments = [{f: at(sh, r, c) for f, sh, r, c in row} for row in lay.adjustments]
     meta = {}
     if META_SHEET in wb.sheet_names:
-        for row in grid(META_SHEET):
+        for row in wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    return WorkbookData(path, names, values, adjustments, cells, meta, rules)
+    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules)
 
 
 def defaults_of(data: WorkbookData) -> dict:
