@@ -14,7 +14,7 @@ from pathlib import Path
 
 import xlwings as xw
 
-from .core.errors import Problem
+from .core.errors import KpiError, Problem
 from .core.plan import Plan
 from .core.scorecard import score as score_card
 from .workbook.layout import META_SHEET
@@ -259,11 +259,17 @@ def send(book: xw.Book | None = None):
         _alert(book, "邮件发送功能尚未提供 / sending mail is not available yet", f"{TITLE} · 发送")
         return
     ws, month = _month_folder(book)
-    plan_text = mail.plan_summary(ws, month)
-    answer = book.app.alert(plan_text + "\n\n确定发送? / send now?", title=f"{TITLE} · 发送", buttons="ok_cancel")
-    if answer != "ok":
+    if ws is None or month is None:
+        _alert(book, "找不到工作区或月份 / no workspace or month", f"{TITLE} · 发送")
         return
-    _alert(book, mail.send_month(ws, month).message, f"{TITLE} · 发送")
+    try:
+        plan_text = mail.plan_summary(ws, month)
+        answer = book.app.alert(plan_text + "\n\n确定发送? / send now?", title=f"{TITLE} · 发送", buttons="ok_cancel")
+        if answer != "ok":
+            return
+        _alert(book, mail.send_month(ws, month).message, f"{TITLE} · 发送")
+    except KpiError as exc:
+        _alert(book, str(exc), f"{TITLE} · 发送")
 
 
 @xw.script

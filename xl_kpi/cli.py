@@ -81,6 +81,12 @@ def cmd_demo(args) -> int:
     total = sum(s.card.pay.total for s in result.entries)
     console.print(f"应发合计 / total pay: {total:,.2f}")
     console.print(f"工资汇总 / payroll summary: {path.resolve()}")
+    from . import mail
+
+    mailing = mail.build(ws, month, mail.load_config(ws))
+    outbox = ws.root / "outbox"
+    paths = mail.write_eml(mailing, outbox)
+    console.print(f"5. 邮件演练 / mail dry run: {len(paths)} 封写入 / messages written to {outbox.resolve()} (未发送 / not sent)")
     console.print(f"工作区 / workspace: {ws.root.resolve()}")
     return EXIT_OK
 
@@ -265,6 +271,41 @@ def cmd_review(args) -> int:
     return EXIT_OK
 
 
+def cmd_send(args) -> int:
+    from . import mail
+
+    ws = _workspace(args)
+    config = mail.load_config(ws)
+    mailing = mail.build(ws, args.month, config)
+    console.print(mailing.summary())
+    if mailing.skipped:
+        err_console.print("[yellow]跳过 / skipped:[/yellow]")
+        _print_problems(mailing.skipped)
+    if args.dry_run:
+        paths = mail.write_eml(mailing, Path(args.dry_run))
+        console.print(f"演练: 已写入 {len(paths)} 个 .eml, 未发送 / dry run: wrote {len(paths)} .eml file(s) "
+                      f"to {Path(args.dry_run).resolve()}, nothing sent")
+        return EXIT_OK
+    if not args.yes:
+        if not sys.stdin.isatty():
+            err_console.print("需要确认: 在终端中运行, 或加 --yes / confirmation needed: run in a terminal or add --yes")
+            return EXIT_PROBLEMS
+        if input("确认发送? / send now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
+            console.print("未发送 / nothing sent")
+            return EXIT_OK
+    log = mail.SendLog(ws.month_dir(args.month) / mail.LOG)
+    advance, stop = _progress(len(mailing.messages), "发送 / sending")
+    try:
+        report = mail.send(mailing, config, log, args.resend, advance)
+    finally:
+        stop()
+    console.print(report.message)
+    for key, error in report.failed:
+        err_console.print(f"  {key}: {error}", markup=False)
+    console.print(f"发送记录 / send log: {log.path}")
+    return EXIT_PROBLEMS if report.failed else EXIT_OK
+
+
 def cmd_addin(args) -> int:
     from . import addin_file
 
@@ -306,6 +347,9 @@ EXAMPLES = {
     "review": "示例 / example:\n  xl-kpi review --period 2026-Q4   # 季度 (10–12月)\n  xl-kpi review --period 2026-H2   # 下半年\n"
               "  xl-kpi review --period 2026      # 年度综合分与升降级\n"
               "期间评分文件(可选) / period ratings (optional): reviews/2026-Q4.csv  列: 工号, 评分人, 评分",
+    "send": "示例 / example:\n  xl-kpi send --month 2026-10 --dry-run outbox   # 只写 .eml 文件, 不发送\n"
+            "  XL_KPI_SMTP_PASSWORD=... xl-kpi send --month 2026-10       # 列出收件人并确认后发送\n"
+            "  xl-kpi send --month 2026-10 --yes --resend                # 不询问, 全部重发",
     "addin": "示例 / example:\n  xl-kpi addin build --out dist      # 生成 dist/xl_kpi.xlam\n"
              "  xl-kpi addin install               # 在 Windows/macOS 上安装到 Excel 启动目录并写入 xlwings 配置",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
@@ -356,6 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, help="2026-Q4 | 2026-H2 | 2026")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("send", cmd_send, "把考核结果发给员工、上级与人力资源部 / mail the month's results")
+    p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
+    p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR, 不发送 / write .eml files to DIR instead")
+    p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
+    p.add_argument("--resend", action="store_true", help="忽略发送记录, 全部重发 / send again what the log says went out")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
     p.add_argument("action", choices=("build", "install"), help="build: 生成文件; install: 安装到 Excel")

@@ -21,6 +21,7 @@ COLUMNS = {
     "绩效工资基数": "performance_pay_base", "performance_pay_base": "performance_pay_base",
     "邮箱": "email", "email": "email",
     "上级邮箱": "manager_email", "manager_email": "manager_email",
+    "身份证号": "id_number", "id_number": "id_number",  # optional: only for attachment passwords
 }
 REQUIRED = ("id", "name", "role")
 HEADERS_ZH = ["工号", "姓名", "部门", "岗位", "责任底薪", "绩效工资基数", "邮箱", "上级邮箱"]
@@ -38,6 +39,7 @@ class Employee:
     email: str
     manager_email: str
     row: int = 0  # the roster row, for messages
+    id_number: str = ""
 
     @property
     def file_stem(self) -> str:
@@ -119,7 +121,7 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
         base = _money(get("base_salary"), where("base_salary"), problems, "责任底薪")
         perf = _money(get("performance_pay_base"), where("performance_pay_base"), problems, "绩效工资基数")
         out.append(Employee(emp_id, name, _text(get("department")), role_id or role, base, perf,
-                            emails["email"], emails["manager_email"], n))
+                            emails["email"], emails["manager_email"], n, _text(get("id_number"))))
     if problems:
         raise KpiError(problems)
     return out

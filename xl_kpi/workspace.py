@@ -10,7 +10,7 @@ from .core.errors import KpiError, Problem
 from .core.plan import Plan, load_plan_text
 from .roster import Employee, load_roster
 
-PLAN, ROSTER, WORKBOOKS = "plan.yaml", "roster.xlsx", "workbooks"
+PLAN, ROSTER, WORKBOOKS, MAIL = "plan.yaml", "roster.xlsx", "workbooks", "mail.yaml"
 SAMPLE_MONTH = "2026-10"
 
 
@@ -65,7 +65,7 @@ def init_workspace(root: Path) -> tuple[Workspace, list[str]]:
     ws = Workspace(Path(root))
     ws.workbooks.mkdir(parents=True, exist_ok=True)
     kept = []
-    for name in (PLAN, ROSTER):
+    for name in (PLAN, ROSTER, MAIL):
         dest = ws.root / name
         if dest.exists():
             kept.append(name)

@@ -18,7 +18,12 @@ SHIPPED = Path(__file__).resolve().parent.parent.parent / "templates"
 def environment(workspace_templates: str | None = None) -> Environment:
     paths = [p for p in (workspace_templates, str(SHIPPED)) if p and Path(p).is_dir()]
     return Environment(loader=ChoiceLoader([FileSystemLoader(p) for p in paths]), undefined=StrictUndefined,
-                       keep_trailing_newline=False, autoescape=False)
+                       keep_trailing_newline=False, autoescape=_escapes)
+
+
+def _escapes(name: str | None) -> bool:
+    """HTML and XML templates escape what they insert (a name like <b> stays text)."""
+    return bool(name) and (".html" in name or ".xml" in name)
 
 
 def render(name: str, workspace_templates: str | None = None, **ctx) -> str:

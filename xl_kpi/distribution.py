@@ -1,0 +1,104 @@
+"""What goes out by mail: each employee's own scorecard as plain values (it opens
+in Excel, WPS or a phone's viewer with no add-in and no formulas), and each
+manager's team summary. Built from the rule engine's scorecards, so they hold
+exactly what the payroll summary holds, and nothing of anyone else."""
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from .core.plan import Plan
+from .core.rules import fmt
+from .core.scorecard import Scorecard
+from .roster import Employee
+from .workbook.texts import month_zh
+
+HEAD = PatternFill("solid", fgColor="D9E1F2")
+BOLD = Font(bold=True)
+
+
+def _head(ws, row: int, labels: list[str]) -> None:
+    for i, label in enumerate(labels, start=1):
+        c = ws.cell(row, i, label)
+        c.font, c.fill = BOLD, HEAD
+
+
+def _save(wb: Workbook) -> bytes:
+    for ws in wb.worksheets:
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str) -> bytes:
+    """One employee's results as values: metrics, categories, 加减分, total, grade and pay."""
+    role = plan.roles[e.role]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "考核结果"
+    ws["A1"] = f"{plan.department} {month_zh(month)} 绩效考核结果"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["工号", e.id, "姓名", e.name, "岗位", role.name, "月份", month])
+    ws.append([])
+    _head(ws, 4, ["类别", "指标", "单位", "目标", "基准", "实际", "得分", "得分说明"])
+    row = 5
+    for cat in role.categories:
+        for m in cat.metrics:
+            r = card.metrics[m.id]
+            unit = "%" if m.percent else m.unit
+            show = lambda v: fmt(v, unit) if v is not None else ""  # noqa: E731
+            values = [cat.name, m.name, unit, show(r.target), show(r.baseline), show(r.actual),
+                      "" if r.points is None else round(r.points, 2), r.explanation]
+            for col, v in enumerate(values, start=1):
+                ws.cell(row, col, v).alignment = Alignment(wrap_text=True, vertical="top")
+            row += 1
+    row += 1
+    _head(ws, row, ["类别", "权重", "得分"])
+    for cat in role.categories:
+        row += 1
+        ws.cell(row, 1, cat.name)
+        ws.cell(row, 2, f"{cat.weight:g}%")
+        ws.cell(row, 3, round(card.categories[cat.id], 2))
+    if card.adjustments:
+        row += 2
+        _head(ws, row, ["加减分项目", "数量/名次", "得分", "说明"])
+        for a in card.adjustments:
+            row += 1
+            for col, v in enumerate([a.name, a.count, a.points, a.explanation], start=1):
+                ws.cell(row, col, v)
+    row += 2
+    pay = card.pay
+    for label, value in (("总分", card.score), ("等级", card.grade), ("绩效系数", card.coefficient),
+                         ("责任底薪", float(pay.base_salary)), ("绩效工资", float(pay.performance_pay)),
+                         ("业绩提成", float(pay.commission)), ("奖励", float(pay.awards)),
+                         ("扣款", float(pay.deductions)), ("应发合计", float(pay.total))):
+        ws.cell(row, 1, label).font = BOLD
+        c = ws.cell(row, 3, value)
+        if isinstance(value, float) and label not in ("绩效系数",):
+            c.number_format = "#,##0.00"
+        row += 1
+    for col, width in zip("ABCDEFGH", (12, 22, 6, 11, 11, 11, 8, 48)):
+        ws.column_dimensions[col].width = width
+    return _save(wb)
+
+
+def team_summary(plan: Plan, team: list[tuple[Employee, Scorecard]], month: str) -> bytes:
+    """A manager's team: scores, grades and coefficients (pay stays with HR)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "团队汇总"
+    ws["A1"] = f"{plan.department} {month_zh(month)} 团队绩效汇总"
+    ws["A1"].font = Font(bold=True, size=14)
+    _head(ws, 2, ["工号", "姓名", "岗位", "总分", "等级", "绩效系数"])
+    for row, (e, card) in enumerate(team, start=3):
+        for col, v in enumerate([e.id, e.name, plan.roles[e.role].name, card.score, card.grade, card.coefficient],
+                                start=1):
+            ws.cell(row, col, v)
+    for col, width in zip("ABCDEF", (9, 9, 16, 9, 9, 9)):
+        ws.column_dimensions[col].width = width
+    return _save(wb)

@@ -1,0 +1,410 @@
+"""``xl-kpi send``: the month's results by email over SMTP.
+
+Each employee gets their own scorecard (values only, optionally
+password-protected), each manager their team's summary, HR the payroll summary.
+Settings come from ``mail.yaml`` in the workspace and the environment; the SMTP
+password only from the environment or a keyring, never from a file. A send log
+in the month's folder makes a second run send only what has not gone out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import secrets
+import smtplib
+import socket
+import time
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .core.errors import KpiError, Problem, problems_from_validation
+from .core.scorecard import Scorecard
+from .distribution import scorecard_copy, team_summary
+from .payroll import rollup, summary_path
+from .roster import EMAIL, Employee
+from .workbook import texts
+from .workspace import Workspace
+
+CONFIG = "mail.yaml"
+LOG = "发送记录.jsonl"
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class Smtp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    host: str = "localhost"
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    timeout: float = Field(default=30, gt=0)
+    retries: int = Field(default=3, ge=0)
+    backoff: float = Field(default=2, ge=0)  # seconds before the first retry, doubled each time
+
+
+class Sender(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "人力资源部"
+    address: str = "hr@example.com"
+
+
+class Attachments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # none: plain; id_number: the last digits of the roster's 身份证号; random: a per-person
+    # password mailed separately
+    password: Literal["none", "id_number", "random"] = "none"
+    id_digits: int = Field(default=6, ge=4, le=18)
+
+
+class MailConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    smtp: Smtp = Smtp()
+    sender: Sender = Sender()
+    hr: list[str] = Field(default_factory=lambda: ["hr@example.com"], min_length=1)
+    attachments: Attachments = Attachments()
+
+
+ENV = {"XL_KPI_SMTP_HOST": ("smtp", "host"), "XL_KPI_SMTP_PORT": ("smtp", "port"),
+       "XL_KPI_SMTP_USER": ("smtp", "username"), "XL_KPI_SMTP_SECURITY": ("smtp", "security")}
+
+
+def load_config(ws: Workspace) -> MailConfig:
+    path = ws.root / CONFIG
+    data: dict = {}
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except yaml.YAMLError as exc:
+            raise KpiError([Problem("yaml_syntax", f"邮件配置格式错误 / mail config syntax error: {exc}",
+                                    file=str(path))]) from None
+        if "password" in str(data.get("smtp", {})).lower():
+            raise KpiError([Problem("password_in_file", "密码不能写在配置文件中, 请用环境变量 XL_KPI_SMTP_PASSWORD / "
+                                    "never put the password in a file: use XL_KPI_SMTP_PASSWORD", file=str(path))])
+    for var, (section, key) in ENV.items():
+        if os.environ.get(var):
+            data.setdefault(section, {})[key] = os.environ[var]
+    try:
+        config = MailConfig.model_validate(data)
+    except ValidationError as exc:
+        raise KpiError(problems_from_validation(exc, file=str(path))) from None
+    bad = [a for a in config.hr + [config.sender.address] if not EMAIL.match(a)]
+    if bad:
+        raise KpiError([Problem("email_invalid", f"邮箱格式不正确 / malformed address: {', '.join(bad)}",
+                                file=str(path))])
+    return config
+
+
+def smtp_password(config: MailConfig) -> str | None:
+    """From XL_KPI_SMTP_PASSWORD, else the system keyring (service xl_kpi), else none."""
+    if os.environ.get("XL_KPI_SMTP_PASSWORD"):
+        return os.environ["XL_KPI_SMTP_PASSWORD"]
+    try:
+        import keyring
+    except ImportError:
+        return None
+    return keyring.get_password("xl_kpi", config.smtp.username or config.sender.address)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@dataclass
+class Outgoing:
+    key: str  # what the send log remembers: kind and recipient
+    kind: str  # employee, password, manager, hr
+    to: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class Mailing:
+    messages: list[Outgoing] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        by = {}
+        for m in self.messages:
+            by.setdefault(m.kind, []).append(m)
+        names = {"employee": "员工成绩单", "password": "附件密码", "manager": "上级团队汇总", "hr": "人力资源部工资汇总"}
+        lines = [f"{names[k]}: {len(v)} 封 → " + ", ".join(", ".join(m.to) for m in v[:5]) + (" …" if len(v) > 5 else "")
+                 for k, v in by.items()]
+        lines.append(f"共 {len(self.messages)} 封 / {len(self.messages)} mail(s) in all"
+                     + (f"; 跳过 {len(self.skipped)} 项 / {len(self.skipped)} skipped" if self.skipped else ""))
+        return "\n".join(lines)
+
+
+def _clean_header(value: str, what: str) -> str:
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError(f"{what}含有换行符, 已拒绝(邮件头注入) / {what} contains a line break: refused "
+                         "(header injection)")
+    return value
+
+
+def _address(name: str, email: str) -> Address:
+    _clean_header(name, "姓名 / name")
+    _clean_header(email, "邮箱 / address")
+    if not EMAIL.match(email):
+        raise ValueError(f"邮箱格式不正确: “{email}” / malformed address")
+    local, _, domain = email.partition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def working_days_after(start: dt.date, days: int) -> dt.date:
+    d = start
+    while days > 0:
+        d += dt.timedelta(days=1)
+        if d.weekday() < 5:
+            days -= 1
+    return d
+
+
+def _message(config: MailConfig, to: list[Address], subject: str, text: str, html: str | None,
+             attachments: list[tuple[str, bytes]]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = _clean_header(subject.strip(), "主题 / subject")
+    msg["From"] = _address(config.sender.name, config.sender.address)
+    msg["To"] = to
+    msg["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    msg["Message-ID"] = make_msgid(domain=config.sender.address.partition("@")[2])
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    for filename, data in attachments:
+        msg.add_attachment(data, maintype=XLSX[0], subtype=XLSX[1], filename=filename)
+    return msg
+
+
+def encrypt(data: bytes, password: str) -> bytes:
+    """An xlsx that Excel, WPS and LibreOffice open only with the password (msoffcrypto-tool)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
+    return out.getvalue()
+
+
+def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None = None,
+          password_source=secrets.token_urlsafe) -> Mailing:
+    """Every message of the month, or a KpiError when the month has not been rolled up."""
+    if not summary_path(ws, month).exists():
+        raise KpiError([Problem("not_rolled_up", f"{month}尚未汇总, 不发送; 请先运行 xl-kpi rollup --month {month} / "
+                                f"{month} has not been rolled up: nothing is sent", file=str(summary_path(ws, month)))])
+    kpi_plan = ws.plan()
+    roster = ws.roster(kpi_plan)
+    result = rollup(ws, kpi_plan, roster, month)
+    tpl = str(ws.root / "templates")
+    deadline = working_days_after(today or dt.date.today(), kpi_plan.appeal.days).strftime("%Y年%m月%d日")
+    ctx = dict(plan=kpi_plan, month=month, month_zh=texts.month_zh(month), appeal_deadline=deadline)
+    out = Mailing()
+    cards: list[tuple[Employee, Scorecard]] = []
+    for s in result.entries:
+        e = s.employee
+        if s.card is None or s.card.score is None or s.problems:
+            out.skipped.append(Problem("not_scored", f"{e.name}的考核表有问题, 未发送 / has problems: not sent",
+                                       employee=e.id))
+            continue
+        cards.append((e, s.card))
+        try:
+            out.messages += _employee_mail(config, e, s.card, month, ctx, tpl, password_source)
+        except ValueError as exc:
+            out.skipped.append(Problem("address_invalid", str(exc), employee=e.id))
+    for manager, team in _teams(cards).items():
+        try:
+            to = [_address("", manager)]
+            name = f"团队汇总-{month}.xlsx"
+            mctx = dict(ctx, team=team, attachment=name)
+            msg = _message(config, to, texts.render("mail/manager.subject.j2", tpl, **mctx),
+                           texts.render("mail/manager.txt.j2", tpl, **mctx), texts.render("mail/manager.html.j2", tpl, **mctx),
+                           [(name, team_summary(kpi_plan, team, month))])
+            out.messages.append(Outgoing(f"manager:{manager}", "manager", [manager], msg))
+        except ValueError as exc:
+            out.skipped.append(Problem("address_invalid", str(exc)))
+    total = sum(c.pay.total for _, c in cards)
+    name = summary_path(ws, month).name
+    hctx = dict(ctx, count=len(cards), total=total, attachment=name, skipped=[p.employee for p in out.skipped if p.employee])
+    to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
+    msg = _message(config, to, texts.render("mail/hr.subject.j2", tpl, **hctx), texts.render("mail/hr.txt.j2", tpl, **hctx),
+                   texts.render("mail/hr.html.j2", tpl, **hctx), [(name, summary_path(ws, month).read_bytes())])
+    out.messages.append(Outgoing("hr:" + ",".join(config.hr), "hr", list(config.hr), msg))
+    return out
+
+
+def _teams(cards):
+    teams: dict[str, list] = {}
+    for e, card in cards:
+        if e.manager_email and EMAIL.match(e.manager_email):
+            teams.setdefault(e.manager_email, []).append((e, card))
+    return teams
+
+
+def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_source) -> list[Outgoing]:
+    if not e.email:
+        raise ValueError(f"{e.name}({e.id})没有邮箱, 未发送 / no address: not sent")
+    to = [_address(e.name, e.email)]
+    name = f"{e.id}-{e.name}-{month}-考核结果.xlsx"
+    data = scorecard_copy(ctx["plan"], e, card, month)
+    rule, note, extra = config.attachments.password, "", []
+    if rule == "id_number":
+        digits = re.sub(r"\D", "", e.id_number or "")
+        if len(digits) < config.attachments.id_digits:
+            raise ValueError(f"{e.name}({e.id})花名册缺少身份证号, 无法加密, 未发送 / no id number: not sent")
+        data = encrypt(data, e.id_number[-config.attachments.id_digits:])
+        note = f"打开密码为身份证号后{config.attachments.id_digits}位"
+    elif rule == "random":
+        password = password_source(9)
+        data = encrypt(data, password)
+        note = "打开密码另行发送"
+        pctx = dict(ctx, employee=e, password=password)
+        extra.append(Outgoing(f"password:{e.email}", "password", [e.email],
+                              _message(config, to, texts.render("mail/password.subject.j2", tpl, **pctx),
+                                       texts.render("mail/password.txt.j2", tpl, **pctx), None, [])))
+    ectx = dict(ctx, employee=e, card=card, attachment=name, password_note=note)
+    msg = _message(config, to, texts.render("mail/employee.subject.j2", tpl, **ectx),
+                   texts.render("mail/employee.txt.j2", tpl, **ectx), texts.render("mail/employee.html.j2", tpl, **ectx),
+                   [(name, data)])
+    return [Outgoing(f"employee:{e.email}", "employee", [e.email], msg)] + extra
+
+
+# --------------------------------------------------------------------------- sending
+
+
+class SendLog:
+    """One JSON line per attempt; a key whose last line says "sent" is not sent again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.sent: set[str] = set()
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                (self.sent.add if rec.get("status") == "sent" else self.sent.discard)(rec.get("key"))
+
+    def record(self, out: Outgoing, status: str, error: str = "") -> None:
+        rec = {"time": dt.datetime.now().isoformat(timespec="seconds"), "key": out.key, "kind": out.kind,
+               "to": out.to, "subject": str(out.message["Subject"]), "status": status, "error": error}
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        if status == "sent":
+            self.sent.add(out.key)
+
+
+@dataclass
+class SendReport:
+    sent: list[str] = field(default_factory=list)
+    skipped_sent: list[str] = field(default_factory=list)  # already in the log
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return (f"已发送 {len(self.sent)} 封, 此前已发送 {len(self.skipped_sent)} 封, 失败 {len(self.failed)} 封 / "
+                f"sent {len(self.sent)}, already sent {len(self.skipped_sent)}, failed {len(self.failed)}")
+
+
+class Connection:
+    """One SMTP session, opened on first use and again after a failure."""
+
+    def __init__(self, config: MailConfig, password: str | None):
+        self.config, self.password, self.smtp = config, password, None
+
+    def open(self):
+        c = self.config.smtp
+        cls = smtplib.SMTP_SSL if c.security == "ssl" else smtplib.SMTP
+        smtp = cls(c.host, c.port, timeout=c.timeout)
+        if c.security == "starttls":
+            smtp.starttls()
+        if c.username and self.password:
+            smtp.login(c.username, self.password)
+        self.smtp = smtp
+
+    def send(self, msg: EmailMessage):
+        if self.smtp is None:
+            self.open()
+        self.smtp.send_message(msg)
+
+    def reset(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        self.smtp = None
+
+
+def _temporary(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError, OSError))
+
+
+def send(mailing: Mailing, config: MailConfig, log: SendLog, resend: bool = False, progress=None,
+         sleep=time.sleep) -> SendReport:
+    report = SendReport()
+    conn = Connection(config, smtp_password(config))
+    try:
+        for out in mailing.messages:
+            if out.key in log.sent and not resend:
+                report.skipped_sent.append(out.key)
+            else:
+                _send_one(conn, out, config, log, report, sleep)
+            if progress:
+                progress()
+    finally:
+        conn.reset()
+    return report
+
+
+def _send_one(conn: Connection, out: Outgoing, config: MailConfig, log: SendLog, report: SendReport, sleep) -> None:
+    delay = config.smtp.backoff
+    for attempt in range(config.smtp.retries + 1):
+        try:
+            conn.send(out.message)
+            log.record(out, "sent")
+            report.sent.append(out.key)
+            return
+        except Exception as exc:  # every SMTP or network failure is logged, none stops the others
+            error = f"{type(exc).__name__}: {exc}"
+            conn.reset()
+            if not _temporary(exc) or attempt == config.smtp.retries:
+                log.record(out, "failed", error)
+                report.failed.append((out.key, error))
+                return
+            sleep(delay)
+            delay *= 2
+
+
+def write_eml(mailing: Mailing, folder: Path) -> list[Path]:
+    """--dry-run: every message as an .eml file instead of sending it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, out in enumerate(mailing.messages, start=1):
+        safe = re.sub(r"[^\w.@-]+", "_", out.to[0])
+        path = folder / f"{i:03d}-{out.kind}-{safe}.eml"
+        path.write_bytes(out.message.as_bytes())
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- for the ribbon
+
+
+def plan_summary(ws: Workspace, month: str) -> str:
+    return build(ws, month, load_config(ws)).summary()
+
+
+def send_month(ws: Workspace, month: str) -> SendReport:
+    config = load_config(ws)
+    return send(build(ws, month, config), config, SendLog(ws.month_dir(month) / LOG))
