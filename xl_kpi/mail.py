@@ -331,7 +331,9 @@ class Connection:
     def send(self, msg: EmailMessage):
         if self.smtp is None:
             self.open()
-        self.smtp.send_message(msg)
+        refused = self.smtp.send_message(msg)
+        if refused:  # some recipients refused: the message has not fully gone out
+            raise smtplib.SMTPRecipientsRefused(refused)
 
     def reset(self):
         if self.smtp is not None:

@@ -1,0 +1,245 @@
+"""Sending the month by mail to a real SMTP server (aiosmtpd on 127.0.0.1)."""
+import email
+import email.policy
+import io
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import msoffcrypto
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from openpyxl import load_workbook
+
+from xl_kpi import mail
+from xl_kpi.core.errors import KpiError
+from xl_kpi.workspace import Workspace
+
+MONTH = "2026-10"
+
+
+class Recorder:
+    """An SMTP handler that keeps every message; ``refuse`` maps an address to a reply code."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mail") / "ws"
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def ws(demo, tmp_path, smtp):
+    root = tmp_path / "ws"
+    shutil.copytree(demo, root)
+    config = yaml.safe_load((root / "mail.yaml").read_text(encoding="utf-8"))
+    config["smtp"].update(host="127.0.0.1", port=smtp[1], security="none", username="", retries=2, backoff=0)
+    config["hr"] = ["hr@example.com", "payroll@example.com"]
+    (root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return Workspace(root)
+
+
+def send(ws, resend=False):
+    config = mail.load_config(ws)
+    mailing = mail.build(ws, MONTH, config)
+    log = mail.SendLog(ws.month_dir(MONTH) / mail.LOG)
+    return mail.send(mailing, config, log, resend, sleep=lambda s: None), mailing
+
+
+def attachment(msg):
+    (part,) = list(msg.iter_attachments())
+    return part.get_filename(), part.get_content()
+
+
+def test_every_message_arrives_with_the_right_content(ws, smtp):
+    handler, _ = smtp
+    report, mailing = send(ws)
+    assert report.failed == [] and len(report.sent) == 15 == len(handler.messages)
+    plan = ws.plan()
+    roster = {e.email: e for e in ws.roster(plan)}
+    employees = [(to, m) for to, m in handler.messages if m["Subject"].startswith("2026年10月绩效考核结果")]
+    assert sorted(to[0] for to, _ in employees) == sorted(roster)
+    for (to,), msg in employees:
+        e = roster[to]
+        assert msg["Subject"] == f"2026年10月绩效考核结果 - {e.name}"
+        assert str(msg["To"]) == f"{e.name} <{e.email}>"
+        text = msg.get_body(("plain",)).get_content()
+        assert "总分" in text and "申诉" in text and "hr@example.com" in text
+        assert msg.get_body(("html",)) is not None
+        name, data = attachment(msg)
+        assert name == f"{e.id}-{e.name}-{MONTH}-考核结果.xlsx"
+        wb = load_workbook(io.BytesIO(data))
+        cells = {str(c.value) for ws_ in wb.worksheets for row in ws_.iter_rows() for c in row if c.value is not None}
+        assert e.id in cells and e.name in cells
+        others = {x.id for x in roster.values() if x.id != e.id} | {x.name for x in roster.values() if x.id != e.id}
+        assert not cells & others, f"{e.id}'s scorecard mentions someone else"
+        assert not any(str(c.value).startswith("=") for ws_ in wb.worksheets for row in ws_.iter_rows() for c in row)
+    managers = [(to, m) for to, m in handler.messages if "团队绩效汇总" in m["Subject"]]
+    assert sorted(to[0] for to, _ in managers) == ["boss@example.com", "zhang.ming@example.com"]
+    hr = [(to, m) for to, m in handler.messages if "工资汇总" in m["Subject"]]
+    assert len(hr) == 1 and sorted(hr[0][0]) == ["hr@example.com", "payroll@example.com"]
+    assert attachment(hr[0][1])[0] == f"工资汇总-{MONTH}.xlsx"
+    # the payroll goes to HR only
+    assert all("工资汇总" not in attachment(m)[0] for to, m in handler.messages if to[0] not in ("hr@example.com",))
+
+
+def test_a_failing_server_and_a_second_run_send_exactly_the_missing(ws, smtp):
+    handler, _ = smtp
+    handler.refuse = {"li.na@example.com": "451 4.3.0 try again later", "wang.lei@example.com": "550 5.1.1 no such user"}
+    report, _ = send(ws)
+    failed = dict(report.failed)
+    assert set(failed) == {"employee:li.na@example.com", "employee:wang.lei@example.com"}
+    assert len(report.sent) == 13 and len(handler.messages) == 13
+    log = (ws.month_dir(MONTH) / mail.LOG).read_text(encoding="utf-8").splitlines()
+    assert sum('"failed"' in line for line in log) == 2 and sum('"sent"' in line for line in log) == 13
+    handler.refuse, handler.messages = {}, []
+    report, _ = send(ws)
+    assert sorted(report.sent) == ["employee:li.na@example.com", "employee:wang.lei@example.com"]
+    assert len(report.skipped_sent) == 13 and len(handler.messages) == 2
+    handler.messages = []
+    report, _ = send(ws, resend=True)
+    assert len(report.sent) == 15 == len(handler.messages)
+
+
+def test_temporary_failures_are_retried(ws, smtp):
+    handler, _ = smtp
+    calls = {"n": 0}
+    original = handler.handle_RCPT
+
+    async def flaky(server, session, envelope, address, rcpt_options):
+        if address == "li.na@example.com" and calls["n"] < 2:
+            calls["n"] += 1
+            return "421 4.7.0 busy"
+        return await original(server, session, envelope, address, rcpt_options)
+
+    handler.handle_RCPT = flaky
+    report, _ = send(ws)
+    assert report.failed == [] and "employee:li.na@example.com" in report.sent and calls["n"] == 2
+
+
+def test_encrypted_attachments_need_the_password(ws, smtp):
+    handler, _ = smtp
+    config = yaml.safe_load((ws.root / "mail.yaml").read_text(encoding="utf-8"))
+    config["attachments"]["password"] = "random"
+    (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    report, _ = send(ws)
+    assert report.failed == [] and len(handler.messages) == 27  # 12 scorecards, 12 passwords, 2 teams, HR
+    passwords = {to[0]: m.get_body(("plain",)).get_content() for to, m in handler.messages
+                 if "附件密码" in m["Subject"]}
+    cards = [(to[0], m) for to, m in handler.messages if "绩效考核结果 -" in m["Subject"]]
+    for to, msg in cards:
+        _, data = attachment(msg)
+        password = passwords[to].split("打开密码是：")[1].split()[0]
+        assert password not in msg.get_body(("plain",)).get_content()
+        with pytest.raises(Exception):
+            load_workbook(io.BytesIO(data))
+        wrong = msoffcrypto.OfficeFile(io.BytesIO(data))
+        wrong.load_key(password="000000")
+        with pytest.raises(Exception):
+            wrong.decrypt(io.BytesIO())
+        right = msoffcrypto.OfficeFile(io.BytesIO(data))
+        right.load_key(password=password)
+        out = io.BytesIO()
+        right.decrypt(out)
+        assert load_workbook(out)["考核结果"]["B2"].value
+
+
+def test_id_number_passwords_and_rows_without_a_usable_address(ws):
+    wb = load_workbook(ws.roster_path)
+    sheet = wb.active
+    sheet["I1"] = "身份证号"
+    for row in range(2, sheet.max_row + 1):
+        sheet[f"I{row}"] = f"11010519900101{row:04d}"
+    sheet["G3"] = None  # 李娜 has no address
+    wb.save(ws.roster_path)
+    config = yaml.safe_load((ws.root / "mail.yaml").read_text(encoding="utf-8"))
+    config["attachments"]["password"] = "id_number"
+    (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    mailing = mail.build(ws, MONTH, mail.load_config(ws))
+    assert [p.employee for p in mailing.skipped] == ["E002"] and "没有邮箱" in mailing.skipped[0].message
+    msg = next(o.message for o in mailing.messages if o.key == "employee:zhang.ming@example.com")
+    _, data = attachment(msg)
+    f = msoffcrypto.OfficeFile(io.BytesIO(data))
+    f.load_key(password="010002")
+    out = io.BytesIO()
+    f.decrypt(out)
+    assert load_workbook(out)["考核结果"]["B2"].value == "E001"
+    assert "身份证号后6位" in msg.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("name, address", [
+    ("张明\r\nBcc: spy@evil.example", "zhang.ming@example.com"),
+    ("张明", "zhang.ming@example.com\r\nBcc: spy@evil.example"),
+    ("张明\nX-Injected: 1", "zhang.ming@example.com"),
+])
+def test_header_injection_is_refused(name, address):
+    with pytest.raises(ValueError, match="换行|格式"):
+        mail._address(name, address)
+
+
+def test_injection_through_the_roster_is_refused_and_reported(ws):
+    wb = load_workbook(ws.roster_path)
+    wb.active["B2"] = "张明\r\nBcc: spy@evil.example"
+    wb.save(ws.roster_path)
+    mailing = mail.build(ws, MONTH, mail.load_config(ws))
+    assert any("换行" in p.message for p in mailing.skipped)
+    for out in mailing.messages:
+        raw = out.message.as_bytes()
+        assert b"Bcc:" not in raw and b"spy@evil" not in raw
+
+
+def test_nothing_is_sent_before_the_roll_up_and_passwords_stay_out_of_files(ws):
+    (ws.month_dir(MONTH) / f"工资汇总-{MONTH}.xlsx").unlink()
+    with pytest.raises(KpiError, match="尚未汇总"):
+        mail.build(ws, MONTH, mail.load_config(ws))
+    (ws.root / "mail.yaml").write_text("smtp: {host: x, password: secret}\n", encoding="utf-8")
+    with pytest.raises(KpiError, match="密码不能写在配置文件中"):
+        mail.load_config(ws)
+
+
+def test_dry_run_writes_eml_files(ws, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "send", "--month", MONTH, "--dry-run",
+                           str(tmp_path / "out"), "--dir", str(ws.root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    files = sorted((tmp_path / "out").glob("*.eml"))
+    assert len(files) == 15
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert msg["Subject"].startswith("2026年10月绩效考核结果")
+    assert not (ws.month_dir(MONTH) / mail.LOG).exists()  # nothing was sent, nothing logged
