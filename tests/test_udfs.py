@@ -52,7 +52,7 @@ def test_kpi_score_and_explain_equal_the_engine(rule):
 ])
 def test_bad_inputs_come_back_as_readable_values(value, message):
     out = udfs.KPI_SCORE(value, RULES[0])
-    assert out == udfs.ERROR_PREFIX + message
+    assert out.startswith(udfs.ERROR_PREFIX + message)
     assert udfs.KPI_SCORE(3000, "nonsense") .startswith("#KPI! 规则无效")
     assert udfs.KPI_SCORE(3000, None) == "#KPI! 规则单元格为空"
     assert udfs.KPI_SCORE(100, "ratio(max=10)") == "#KPI! 缺少目标值"

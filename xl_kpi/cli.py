@@ -116,6 +116,16 @@ def _month(text: str) -> str:
     return text
 
 
+def _period(text: str) -> str:
+    from .core.review import period_months
+
+    try:
+        period_months(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip().upper()
+
+
 def _progress(total: int, label: str):
     """A progress bar on a terminal (and nothing in logs); returns (advance, stop)."""
     from rich.progress import Progress
@@ -126,6 +136,21 @@ def _progress(total: int, label: str):
     return (lambda: bar.advance(task)), bar.stop
 
 
+def _with_progress(total: int, label: str, work, *args):
+    """Run ``work(*args, advance)`` with a progress bar of ``total`` steps."""
+    advance, stop = _progress(total, label)
+    try:
+        return work(*args, advance)
+    finally:
+        stop()
+
+
+def _loaded(args):
+    ws = _workspace(args)
+    plan = ws.plan()
+    return ws, plan, ws.roster(plan)
+
+
 def _print_problems(problems) -> None:
     for p in problems:
         err_console.print(f"  {p}", markup=False, soft_wrap=True)
@@ -134,14 +159,10 @@ def _print_problems(problems) -> None:
 def cmd_generate(args) -> int:
     from .monthly import generate, select
 
-    ws = _workspace(args)
-    plan = ws.plan()
-    people = select(ws.roster(plan), args.employee, args.role)
-    advance, stop = _progress(len(people), "生成 / generating")
-    try:
-        report = generate(ws, plan, people, args.month, args.formulas, args.force, args.protect_password, advance)
-    finally:
-        stop()
+    ws, plan, roster = _loaded(args)
+    people = select(roster, args.employee, args.role)
+    report = _with_progress(len(people), "生成 / generating", generate, ws, plan, people, args.month, args.formulas,
+                            args.force, args.protect_password)
     console.print(f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s) in "
                   f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:
@@ -187,14 +208,8 @@ def cmd_score(args) -> int:
 
     from .monthly import score_month, scored_json
 
-    ws = _workspace(args)
-    plan = ws.plan()
-    roster = ws.roster(plan)
-    advance, stop = _progress(len(roster), "评分 / scoring")
-    try:
-        results = score_month(ws, plan, roster, args.month, advance)
-    finally:
-        stop()
+    ws, plan, roster = _loaded(args)
+    results = _with_progress(len(roster), "评分 / scoring", score_month, ws, plan, roster, args.month)
     problems = [p for s in results for p in s.problems]
     if args.json:
         print(json.dumps([scored_json(s, plan) for s in results], ensure_ascii=False, indent=2))
@@ -216,14 +231,8 @@ def cmd_rollup(args) -> int:
 
     from .payroll import rollup, rollup_json, summary_path, write_summary
 
-    ws = _workspace(args)
-    plan = ws.plan()
-    roster = ws.roster(plan)
-    advance, stop = _progress(len(roster), "汇总 / rolling up")
-    try:
-        result = rollup(ws, plan, roster, args.month, advance)
-    finally:
-        stop()
+    ws, plan, roster = _loaded(args)
+    result = _with_progress(len(roster), "汇总 / rolling up", rollup, ws, plan, roster, args.month)
     problems = result.all_problems
     if args.strict and problems:
         err_console.print(f"[red]--strict: 有 {len(problems)} 个问题, 未写入工资汇总 / {len(problems)} problem(s); "
@@ -249,12 +258,11 @@ def cmd_rollup(args) -> int:
 
 
 def cmd_review(args) -> int:
+    from .core.review import period_months
     from .period_review import review_path, run_review, write_review
 
-    ws = _workspace(args)
-    plan = ws.plan()
-    roster = ws.roster(plan)
-    pr = run_review(ws, plan, roster, args.period)
+    ws, plan, roster = _loaded(args)
+    pr = _with_progress(len(period_months(args.period)), "期间考核 / reviewing", run_review, ws, plan, roster, args.period)
     path = write_review(pr, plan, review_path(ws, args.period))
     table = Table(title=f"{plan.department} {args.period} 考核与升降级 / review")
     for col in ("工号", "姓名", "岗位", "计入月份", "月度平均", "期间评分", "综合得分", "等级", "升降级"):
@@ -294,11 +302,7 @@ def cmd_send(args) -> int:
             console.print("未发送 / nothing sent")
             return EXIT_OK
     log = mail.SendLog(ws.month_dir(args.month) / mail.LOG)
-    advance, stop = _progress(len(mailing.messages), "发送 / sending")
-    try:
-        report = mail.send(mailing, config, log, args.resend, advance)
-    finally:
-        stop()
+    report = _with_progress(len(mailing.messages), "发送 / sending", mail.send, mailing, config, log, args.resend)
     console.print(report.message)
     for key, error in report.failed:
         err_console.print(f"  {key}: {error}", markup=False)
@@ -399,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="有问题时不写入, 退出码2 / fail without writing on any problem")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
-    p.add_argument("--period", required=True, help="2026-Q4 | 2026-H2 | 2026")
+    p.add_argument("--period", required=True, type=_period, help="2026-Q4 | 2026-H2 | 2026")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("send", cmd_send, "把考核结果发给员工、上级与人力资源部 / mail the month's results")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")

@@ -275,6 +275,14 @@ class Scored:
     bases: tuple = (None, None)  # 责任底薪 and 绩效工资基数 as the workbook holds them
 
 
+def slot_values(x: EmployeeInputs) -> dict[str, object]:
+    """The workbook cells that hold these inputs, by slot name (what employee_inputs reads back)."""
+    out: dict[str, object] = {f"actual_{k}": v for k, v in x.actuals.items()}
+    out.update({f"week{w + 1}_{k}": v for k, weeks in x.weekly.items() for w, v in enumerate(weeks)})
+    out.update({f"rating_{m}_{r}": v for m, rs in x.ratings.items() for r, v in rs.items()})
+    return out
+
+
 def score_file(path: Path, plan: Plan, e: Employee, month: str) -> Scored:
     try:
         data = read_workbook(path)

@@ -8,14 +8,13 @@ text form, parsed once and cached. Errors come back as readable text
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import xlwings as xw
 
 from .core.plan import Commission, Grade
 from .core.rules import Event, InputError, Inputs, Rank, Rule, Veto, parse_rule
-from .core.scorecard import category_score, grade_in, performance_pay, total_of
+from .core.scorecard import as_number, category_score, grade_in, performance_pay, total_of
 
 ERROR_PREFIX = "#KPI! "
 MODULE = "xl_kpi.udfs"
@@ -26,18 +25,8 @@ def _error(zh: str) -> str:
 
 
 def _number(value, what: str, optional: bool = False) -> float | None:
-    """A cell value as float; blank is None when optional; text, errors and booleans refused."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if optional:
-            return None
-        raise InputError(f"{what}未填写", f"{what} is empty")
-    if isinstance(value, str) and value.startswith("#"):
-        raise InputError(f"{what}是错误值 {value.split()[0]}", f"{what} is an error value")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{what}不是数字", f"{what} is not a number")
-    if not math.isfinite(value):
-        raise InputError(f"{what}不是有限数字", f"{what} is not finite")
-    return float(value)
+    """A cell value as float, checked as the scorecard checks it (blank is None when optional)."""
+    return as_number(value, what, what, optional)
 
 
 def _rule(text) -> Rule:

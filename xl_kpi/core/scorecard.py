@@ -49,6 +49,8 @@ def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False) ->
         if optional:
             return None
         raise InputError(f"{what_zh}未填写", f"{what_en} is empty")
+    if isinstance(value, str) and value.startswith("#"):  # a spreadsheet error value: #N/A, #DIV/0! …
+        raise InputError(f"{what_zh}是错误值 {value.split()[0]}", f"{what_en} is an error value {value.split()[0]}")
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise InputError(f"{what_zh}不是数字: “{value}”", f"{what_en} is not a number: “{value}”")
     value = float(value)
