@@ -46,6 +46,11 @@ def cmd_check(args) -> int:
     roster = ws.roster(plan)
     console.print(f"方案有效 / plan OK: {plan.name}, {len(plan.roles)} 个岗位 / roles")
     console.print(f"花名册有效 / roster OK: {len(roster)} 人 / employees")
+    if (ws.root / "mail.yaml").exists():
+        from .mail import load_config
+
+        load_config(ws)
+        console.print("邮件配置有效 / mail.yaml OK")
     for rid, role in plan.roles.items():
         n = sum(e.role == rid for e in roster)
         if n != role.headcount:
@@ -313,25 +318,12 @@ def cmd_send(args) -> int:
 def cmd_addin(args) -> int:
     from . import addin_file
 
-    if args.action == "build":
-        path = addin_file.build(Path(args.out))
-        console.print(f"已生成加载项 / built the add-in: {path.resolve()}")
-        console.print("未在真实 Excel 中试过, 见 README / not yet tried in a real Excel: see README")
-        return EXIT_OK
-    with __import__("tempfile").TemporaryDirectory() as tmp:
-        built = addin_file.build(Path(args.out) if args.out != "." else Path(tmp))
-        result = addin_file.install(built if args.out != "." else _keep(built))
-    console.print(result.message)
+    path = addin_file.build(Path(args.out))
+    console.print(f"已生成加载项 / built the add-in: {path.resolve()}")
+    if args.action == "install":
+        console.print(addin_file.install(path).message)
+    console.print("未在真实 Excel 中试过, 见 README / not yet tried in a real Excel: see README")
     return EXIT_OK
-
-
-def _keep(path: Path) -> Path:
-    """A built add-in copied out of a temporary folder, next to the workspace."""
-    import shutil
-
-    dest = Path.cwd() / path.name
-    shutil.copyfile(path, dest)
-    return dest
 
 
 # --------------------------------------------------------------------------- parser
@@ -413,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
     p.add_argument("action", choices=("build", "install"), help="build: 生成文件; install: 安装到 Excel")
-    p.add_argument("--out", default=".", help="输出目录, 默认当前目录 / output folder (default: .)")
+    p.add_argument("--out", default=".", help="生成到此目录, 默认当前目录 / where the built file goes (default: .)")
     p = add("demo", cmd_demo, "用示例数据演示整个流程 / run the month on the sample data")
     p.add_argument("dir", metavar="DIR", nargs="?", default="xl-kpi-demo",
                    help="演示工作区目录 / demo workspace (default: ./xl-kpi-demo)")

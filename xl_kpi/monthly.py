@@ -70,13 +70,15 @@ class Generator:
         self.templates: dict[str, Template] = {}
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
 
-    def _ctx(self, e: Employee | None, role) -> dict:
+    def _ctx(self, e: Employee | None, role_id: str | None) -> dict:
+        """What the workbook templates may use."""
         y, m = map(int, texts.next_month(self.month).split("-"))
-        return dict(plan=self.plan, role=role, employee=e or Employee("", "", "", "", None, None, "", ""),
+        return dict(plan=self.plan, role=self.plan.roles[role_id] if role_id else None,
+                    employee=e or Employee("", "", "", "", None, None, "", ""),
                     month=self.month, month_zh=texts.month_zh(self.month),
                     previous_month=texts.previous_month(self.month),
                     deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
-                    adjustments=self.plan.role_adjustments(role) if isinstance(role, str) else [])
+                    adjustments=self.plan.role_adjustments(role_id) if role_id else [])
 
     def template(self, role_id: str) -> Template:
         if role_id not in self.templates:
@@ -110,7 +112,6 @@ class Generator:
         """Every slot's value: fresh texts and defaults, then what was typed before, then ``extra``."""
         role = self.plan.roles[e.role]
         ctx = self._ctx(e, e.role)
-        ctx["role"] = role
         t = texts.titles(self.tpl_dir, **ctx)
         defaults, sources = self.defaults(e)
         v: dict[str, object] = {
@@ -250,13 +251,12 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
     people = {e.id: e for e in roster}
     existing = {p.stem.split("-", 1)[0]: p for p in month_workbooks(ws.month_dir(month))}
-    gen = Generator(ws, plan, month, mode)
+    generators: dict[str, Generator] = {}
     for emp_id, values in extra.items():
-        path = existing.get(emp_id)
-        if path is not None:
-            mode_used = (_try_read(path) or WorkbookData(path, {}, {}, [], [])).meta.get("meta_mode")
-            if mode_used in MODES and mode_used != gen.mode:
-                gen = Generator(ws, plan, month, mode_used)
+        old = _try_read(existing[emp_id]) if emp_id in existing else None
+        kept = old.meta.get("meta_mode") if old else None  # an existing workbook keeps its formulas
+        use = kept if kept in MODES else mode
+        gen = generators.setdefault(use, Generator(ws, plan, month, use))
         gen.write(people[emp_id], extra=values, report=report.generate)
     return report
 
