@@ -64,7 +64,7 @@ def test_udf_workbooks_call_the_add_in_with_the_right_cells(space):
     wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
     score = cell_of(wb, "score_posts")
     r = score.row
-    assert score.value == f'=IF(ISNUMBER(G{r}),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
+    assert score.value == f'=IF(AND(ISNUMBER(G{r}),G{r}>=0),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
     assert wb[score.parent.title][f"I{r}"].value == "ratio(max=10)"
     assert "KPI_GRADE(" in cell_of(wb, "grade").value and "KPI_COEF(" in cell_of(wb, "coefficient").value
     adj = wb["加减分"]

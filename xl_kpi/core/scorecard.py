@@ -67,6 +67,16 @@ def _in_range(m: Metric, v: float, zh: str, en: str) -> float:
     return v
 
 
+def valid_formula(m: Metric, ref: str) -> str:
+    """The spreadsheet's test of what :func:`_in_range` accepts: a number within the metric's range."""
+    tests = [f"ISNUMBER({ref})"]
+    if m.min is not None:
+        tests.append(f"{ref}>={num(m.min)}")
+    if m.max is not None:
+        tests.append(f"{ref}<={num(m.max)}")
+    return tests[0] if len(tests) == 1 else f"AND({','.join(tests)})"
+
+
 # --------------------------------------------------------------------------- results
 
 

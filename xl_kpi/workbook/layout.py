@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -19,7 +20,7 @@ from ..core.numbers import num
 from ..core.plan import Metric, Plan
 from ..core.rules import RATER_NAMES, Refs
 from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
-                              total_formula, total_pay_formula)
+                              total_formula, total_pay_formula, valid_formula)
 from ..udfs import call
 
 ADJ_ROWS = 30  # rows of the 加减分 log
@@ -219,7 +220,8 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
         return
     refs = Refs(g, e, f)
     points = rule.formula(refs) if mode == "native" else call("KPI_SCORE", g, f"I{row}", e, f)
-    ws[h] = f'=IF(ISNUMBER({g}),{points},"")'
+    # Out of range or not a number: no points, as the scorecard gives none (it reports the cell instead).
+    ws[h] = f'=IF({valid_formula(m, g)},{points},"")'
     ws[h].number_format = "0.00"
     _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
     if mode == "udf":  # live explanations; in native mode the ribbon's 评分 writes them
@@ -376,6 +378,7 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
         row += 1
     cats = f"H{cat_first}:H{row - 1}"
     n_cats = row - cat_first
+    _category_chart(ws, cat_first, row - 1, f"J{cat_first + len(plan.grades) + 1}")
 
     def line(label: str, name: str, formula, fmt="0.00"):
         nonlocal row
@@ -419,6 +422,16 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
     parts = ["$B$3", perf, comm, awards]
     line("应发合计", "total_pay", f'=IF(OR({perf}="",{comm}=""),"",{total_pay_formula(parts, deductions)})', "#,##0.00")
     return row
+
+
+def _category_chart(ws, first: int, last: int, anchor: str) -> None:
+    """类别得分 as bars: how each category went, at a glance."""
+    chart = BarChart()
+    chart.type, chart.title, chart.legend = "bar", "类别得分", None
+    chart.add_data(Reference(ws, min_col=8, min_row=first, max_row=last), titles_from_data=False)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.width, chart.height = 11, 5.5
+    ws.add_chart(chart, anchor)
 
 
 def _grades_table(ws, lay: Layout, plan: Plan, top: int) -> str:
