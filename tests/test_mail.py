@@ -243,3 +243,37 @@ def test_dry_run_writes_eml_files(ws, tmp_path):
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert msg["Subject"].startswith("2026年10月绩效考核结果")
     assert not (ws.month_dir(MONTH) / mail.LOG).exists()  # nothing was sent, nothing logged
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate for 127.0.0.1, as a company's own mail server might have."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_starttls_verifies_the_server_certificate(ws, tls_files, monkeypatch):
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        config = yaml.safe_load((ws.root / "mail.yaml").read_text(encoding="utf-8"))
+        config["smtp"].update(port=controller.port, security="starttls", retries=0)
+        (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        report, _ = send(ws)  # the self-signed certificate is not trusted: nothing goes out in clear
+        assert len(report.failed) == 15 and not handler.messages
+        assert "CERTIFICATE_VERIFY_FAILED" in report.failed[0][1]
+        config["smtp"]["ca_file"] = str(cert)
+        (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        report, _ = send(ws)
+        assert report.failed == [] and len(handler.messages) == 15
+    finally:
+        controller.stop()

@@ -16,6 +16,7 @@ import re
 import secrets
 import smtplib
 import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -47,6 +48,7 @@ class Smtp(BaseModel):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str = ""
     timeout: float = Field(default=30, gt=0)
+    ca_file: str = ""  # a company CA to trust besides the system's (certificates are always verified)
     retries: int = Field(default=3, ge=0)
     backoff: float = Field(default=2, ge=0)  # seconds before the first retry, doubled each time
 
@@ -320,10 +322,14 @@ class Connection:
 
     def open(self):
         c = self.config.smtp
-        cls = smtplib.SMTP_SSL if c.security == "ssl" else smtplib.SMTP
-        smtp = cls(c.host, c.port, timeout=c.timeout)
+        # smtplib's own default context checks no certificate; this one checks the chain and the host name
+        context = ssl.create_default_context(cafile=c.ca_file or None)
+        if c.security == "ssl":
+            smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
         if c.security == "starttls":
-            smtp.starttls()
+            smtp.starttls(context=context)
         if c.username and self.password:
             smtp.login(c.username, self.password)
         self.smtp = smtp
@@ -349,6 +355,8 @@ def _temporary(exc: Exception) -> bool:
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
+    if isinstance(exc, ssl.SSLCertVerificationError):  # a certificate will not fix itself by waiting
+        return False
     return isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError, OSError))
 
 
