@@ -13,7 +13,6 @@ from lxml import etree
 from oletools.olevba import VBA_Parser
 
 from xl_kpi import addin, addin_file, udfs
-from xl_kpi.cli import main
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 

@@ -1,6 +1,5 @@
 """The ribbon scripts against an in-memory xlwings Book (the remote Book of
 xlwings Server and Lite): values, marks and messages, without Excel."""
-import os
 
 import pytest
 from openpyxl import load_workbook

@@ -56,6 +56,6 @@ def test_check_reports_roster_cells(tmp_path, capsys):
 
 
 def test_every_command_has_help_with_an_example():
-    for cmd in ("init", "check", "demo", "generate", "import", "score", "addin"):
+    for cmd in ("init", "check", "demo", "generate", "import", "score", "rollup", "review", "send", "addin"):
         done = run(cmd, "--help")
         assert done.returncode == 0 and "示例 / example" in done.stdout

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl import Workbook, load_workbook
 
-from xl_kpi.core.plan import Commission, Grade, Plan
+from xl_kpi.core.plan import Commission, Plan
 from xl_kpi.core.rules import Bands, Event, InputError, Inputs, Rank, Rating, Ratio, Refs, Step
 from xl_kpi.core.scorecard import coefficient_formula, grade_formula, grade_of, total_formula, total_score
 from xl_kpi.libreoffice import recalc

@@ -18,7 +18,7 @@ from xl_kpi.core.plan import Grade
 from xl_kpi.core.rules import Rank
 from xl_kpi.libreoffice import recalc
 from xl_kpi.monthly import Generator
-from xl_kpi.payroll import rollup, rollup_json, summary_path, write_summary
+from xl_kpi.payroll import rollup, summary_path, write_summary
 from xl_kpi.roster import Employee
 from xl_kpi.workspace import Workspace
 

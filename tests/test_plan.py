@@ -1,5 +1,4 @@
 """Plan validation: each class of error names the line and field, in Chinese and English."""
-from pathlib import Path
 
 import pytest
 import yaml

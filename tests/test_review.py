@@ -1,9 +1,7 @@
 """Quarter, half-year and year reviews: promotion boundaries, missing months,
 the editors' annual adjustments, and the command over real workbooks."""
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook

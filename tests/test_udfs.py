@@ -2,7 +2,6 @@
 workbooks computed by another engine (the `formulas` package) equal native-mode
 workbooks recalculated by LibreOffice and the Python scores."""
 import random
-from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook

@@ -10,8 +10,7 @@ from openpyxl import load_workbook
 
 from xl_kpi.core.errors import KpiError
 from xl_kpi.libreoffice import recalc, render_png
-from xl_kpi.monthly import generate, import_file, month_workbooks, score_month, scored_json
-from xl_kpi.workbook.reader import defined_names
+from xl_kpi.monthly import generate, import_file, month_workbooks, score_month
 from xl_kpi.workspace import init_workspace
 
 from helpers import cell_of, fill_randomly

@@ -4,7 +4,6 @@
 """
 import csv
 import random
-from decimal import Decimal
 from pathlib import Path
 
 from xl_kpi.roster import Employee, write_roster

@@ -7,29 +7,18 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 
 from .core.plan import Plan
 from .core.rules import fmt
 from .core.scorecard import Scorecard
 from .roster import Employee
+from .workbook.style import BOLD, TITLE, head, print_a4
 from .workbook.texts import month_zh
-
-HEAD = PatternFill("solid", fgColor="D9E1F2")
-BOLD = Font(bold=True)
-
-
-def _head(ws, row: int, labels: list[str]) -> None:
-    for i, label in enumerate(labels, start=1):
-        c = ws.cell(row, i, label)
-        c.font, c.fill = BOLD, HEAD
-
 
 def _save(wb: Workbook) -> bytes:
     for ws in wb.worksheets:
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        print_a4(ws, landscape=False)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -42,10 +31,10 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str) -> byte
     ws = wb.active
     ws.title = "考核结果"
     ws["A1"] = f"{plan.department} {month_zh(month)} 绩效考核结果"
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = TITLE
     ws.append(["工号", e.id, "姓名", e.name, "岗位", role.name, "月份", month])
     ws.append([])
-    _head(ws, 4, ["类别", "指标", "单位", "目标", "基准", "实际", "得分", "得分说明"])
+    head(ws, 4, ["类别", "指标", "单位", "目标", "基准", "实际", "得分", "得分说明"])
     row = 5
     for cat in role.categories:
         for m in cat.metrics:
@@ -58,7 +47,7 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str) -> byte
                 ws.cell(row, col, v).alignment = Alignment(wrap_text=True, vertical="top")
             row += 1
     row += 1
-    _head(ws, row, ["类别", "权重", "得分"])
+    head(ws, row, ["类别", "权重", "得分"])
     for cat in role.categories:
         row += 1
         ws.cell(row, 1, cat.name)
@@ -66,7 +55,7 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str) -> byte
         ws.cell(row, 3, round(card.categories[cat.id], 2))
     if card.adjustments:
         row += 2
-        _head(ws, row, ["加减分项目", "数量/名次", "得分", "说明"])
+        head(ws, row, ["加减分项目", "数量/名次", "得分", "说明"])
         for a in card.adjustments:
             row += 1
             for col, v in enumerate([a.name, a.count, a.points, a.explanation], start=1):
@@ -93,8 +82,8 @@ def team_summary(plan: Plan, team: list[tuple[Employee, Scorecard]], month: str)
     ws = wb.active
     ws.title = "团队汇总"
     ws["A1"] = f"{plan.department} {month_zh(month)} 团队绩效汇总"
-    ws["A1"].font = Font(bold=True, size=14)
-    _head(ws, 2, ["工号", "姓名", "岗位", "总分", "等级", "绩效系数"])
+    ws["A1"].font = TITLE
+    head(ws, 2, ["工号", "姓名", "岗位", "总分", "等级", "绩效系数"])
     for row, (e, card) in enumerate(team, start=3):
         for col, v in enumerate([e.id, e.name, plan.roles[e.role].name, card.score, card.grade, card.coefficient],
                                 start=1):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
 from .core.errors import Problem
@@ -23,13 +22,10 @@ from .monthly import (Generator, Scored, atomic_write, month_workbooks, pay_json
 from .roster import Employee
 from .workbook.formulas import normalize, template_formula_bytes, template_formulas, untouched, workbook_formulas
 from .workbook.reader import WorkbookData, read_workbook
+from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4
 from .workspace import Workspace
 
 SUMMARY = "工资汇总"
-BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
-HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
-BOLD = Font(bold=True)
-MONEY = "#,##0.00"
 
 
 def summary_path(ws: Workspace, month: str) -> Path:
@@ -230,12 +226,6 @@ def rollup_json(result: Rollup) -> list[dict]:
 # --------------------------------------------------------------------------- the summary workbook
 
 
-def _head(ws, row: int, labels: list[str]) -> None:
-    for i, label in enumerate(labels, start=1):
-        c = ws.cell(row, i, label)
-        c.font, c.fill, c.alignment = BOLD, HEAD_FILL, Alignment(horizontal="center", vertical="center")
-
-
 def write_summary(result: Rollup, path: Path) -> Path:
     wb = Workbook()
     _pay_sheet(wb.active, result)
@@ -243,10 +233,7 @@ def write_summary(result: Rollup, path: Path) -> Path:
     _rank_sheet(wb.create_sheet("排名"), result)
     _problem_sheet(wb.create_sheet("问题"), result)
     for sheet in wb.worksheets:
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        print_a4(sheet)
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,8 +249,8 @@ def _pay_sheet(ws, result: Rollup) -> None:
     plan = result.plan
     ws.title = SUMMARY
     ws["A1"] = f"{plan.department} {result.month} 工资汇总"
-    ws["A1"].font = Font(bold=True, size=14)
-    _head(ws, 2, PAY_HEADER)
+    ws["A1"].font = TITLE
+    head(ws, 2, PAY_HEADER)
     by_dept: dict[str, list[Scored]] = defaultdict(list)
     for s in result.entries:
         by_dept[s.employee.department or plan.department].append(s)
@@ -317,8 +304,8 @@ def _grade_sheet(ws, result: Rollup) -> None:
     plan = result.plan
     grades = [g.name for g in plan.grades]
     ws["A1"] = f"{result.month} 等级分布"
-    ws["A1"].font = Font(bold=True, size=14)
-    _head(ws, 2, ["部门"] + grades + ["合计"])
+    ws["A1"].font = TITLE
+    head(ws, 2, ["部门"] + grades + ["合计"])
     counts: dict[str, Counter] = defaultdict(Counter)
     for s in result.entries:
         if s.card and s.card.score is not None:
@@ -343,7 +330,7 @@ def _grade_sheet(ws, result: Rollup) -> None:
     chart.width, chart.height = 14, 7
     ws.add_chart(chart, f"A{total_row + 3}")
     row = total_row + 20
-    _head(ws, row, ["强制分布", "上限%", "允许人数", "实际人数", "是否超出", "处于边缘的员工(按得分从低到高)"])
+    head(ws, row, ["强制分布", "上限%", "允许人数", "实际人数", "是否超出", "处于边缘的员工(按得分从低到高)"])
     names = {s.employee.id: s.employee.name for s in result.entries}
     for q in result.quotas:
         row += 1
@@ -362,7 +349,7 @@ def _grade_sheet(ws, result: Rollup) -> None:
 
 def _rank_sheet(ws, result: Rollup) -> None:
     plan = result.plan
-    _head(ws, 1, ["岗位", "名次", "工号", "姓名", "得分", "名次奖励"])
+    head(ws, 1, ["岗位", "名次", "工号", "姓名", "得分", "名次奖励"])
     names = {s.employee.id: s.employee.name for s in result.entries}
     bonus_text: dict[str, list[str]] = defaultdict(list)
     for b in plan.cohort_bonuses:
@@ -370,12 +357,12 @@ def _rank_sheet(ws, result: Rollup) -> None:
             bonus_text[r.employee].append(explain_rank(r, b.name))
     row = 2
     for role, ranked in rankings(result).items():
-        for emp, score, rank, tied in ranked:
+        for emp, value, rank, tied in ranked:
             ws.cell(row, 1, plan.roles[role].name)
             ws.cell(row, 2, f"{rank}" + ("(并列)" if tied > 1 else ""))
             ws.cell(row, 3, emp)
             ws.cell(row, 4, names[emp])
-            ws.cell(row, 5, score).number_format = "0.00"
+            ws.cell(row, 5, value).number_format = "0.00"
             ws.cell(row, 6, "; ".join(bonus_text.get(emp, [])))
             row += 1
     for col, width in zip("ABCDEF", (16, 8, 9, 9, 9, 40)):
@@ -384,7 +371,7 @@ def _rank_sheet(ws, result: Rollup) -> None:
 
 
 def _problem_sheet(ws, result: Rollup) -> None:
-    _head(ws, 1, ["工号", "姓名", "文件", "工作表", "单元格", "问题", "类型"])
+    head(ws, 1, ["工号", "姓名", "文件", "工作表", "单元格", "问题", "类型"])
     names = {s.employee.id: s.employee.name for s in result.entries}
     for row, p in enumerate(result.all_problems, start=2):
         ws.cell(row, 1, p.employee)

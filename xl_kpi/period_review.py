@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 
 from .actuals import read_table
 from .core.errors import KpiError, Problem
@@ -21,10 +21,11 @@ from .core.rules import RATER_NAMES, InputError, Rating
 from .monthly import atomic_write
 from .payroll import rollup
 from .roster import Employee
+from .workbook.style import BAD_FILL, GOOD_FILL, TITLE, head, print_a4
 from .workspace import Workspace
 
 RATER_BY_NAME = {zh: r for r, zh in RATER_NAMES.items()} | {r: r for r in RATER_NAMES}
-FILLS = {UP: PatternFill("solid", fgColor="C6EFCE"), DOWN: PatternFill("solid", fgColor="FFC7CE")}
+FILLS = {UP: GOOD_FILL, DOWN: BAD_FILL}
 
 
 @dataclass
@@ -102,11 +103,9 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     ws = wb.active
     ws.title = "期间考核"
     ws["A1"] = f"{plan.department} {pr.period} 考核与升降级 ({pr.months[0]} 至 {pr.months[-1]})"
-    ws["A1"].font = Font(bold=True, size=14)
-    header = ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级", "升降级", "理由"]
-    for i, h in enumerate(header, start=1):
-        c = ws.cell(2, i, h)
-        c.font, c.fill = Font(bold=True), PatternFill("solid", fgColor="D9E1F2")
+    ws["A1"].font = TITLE
+    head(ws, 2, ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级", "升降级",
+                 "理由"])
     for row, (e, r) in enumerate(pr.results, start=3):
         values = [e.id, e.name, plan.roles[e.role].name, len(r.used), "、".join(r.missing), r.monthly_average,
                   None if r.rating is None else round(r.rating, 2), sum(p for _, p in r.adjustments) if r.adjustments else 0,
@@ -119,9 +118,7 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     for col, width in zip("ABCDEFGHIJKL", (9, 9, 14, 9, 20, 9, 9, 8, 9, 8, 9, 70)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_a4(ws)
     if pr.problems:
         ps = wb.create_sheet("问题")
         ps.append(["文件", "行", "工号", "问题"])

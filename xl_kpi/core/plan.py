@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .errors import KpiError, Problem, bilingual, problems_from_validation
 from .numbers import money, num
-from .rules import AdjustRule, Bands, MetricRule, Rank, Rating, RATER_NAMES, Step, coerce_rule
+from .rules import AdjustRule, MetricRule, Rank, Rating, RATER_NAMES, coerce_rule
 
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -22,13 +22,9 @@ from ..core.rules import RATER_NAMES, Refs
 from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
                               total_formula, total_pay_formula, valid_formula)
 from ..udfs import call
+from .style import BOLD, BOX, INPUT_FILL, head, print_a4
 
 ADJ_ROWS = 30  # rows of the 加减分 log
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
-THIN = Side(style="thin", color="999999")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-BOLD = Font(bold=True)
 UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="center")
 META_SHEET = "_xl_kpi"
@@ -73,9 +69,7 @@ def _abs(ref: str) -> str:
 
 
 def _head(ws, row: int, labels: list[str], col: int = 1) -> None:
-    for i, label in enumerate(labels):
-        c = ws.cell(row, col + i, label)
-        c.font, c.fill, c.border, c.alignment = BOLD, HEAD_FILL, BOX, Alignment(horizontal="center", vertical="center", wrap_text=True)
+    head(ws, row, labels, col, boxed=True)
 
 
 def _input(cell, m: Metric | None = None, unit: str = "") -> None:
@@ -403,7 +397,7 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
         g, k = grade_formula(plan, total, vl), coefficient_formula(plan, total, vl)
     else:
         g, k = call("KPI_GRADE", total, grades, vl), call("KPI_COEF", total, grades, vl)
-    grade = line("等级", "grade", f'=IF({total}="","",{g})', "@")
+    line("等级", "grade", f'=IF({total}="","",{g})', "@")
     coef = line("绩效系数", "coefficient", f'=IF({total}="","",{k})', "0.00")
     pay = performance_pay_formula("$D$3", coef) if native else call("KPI_PAY", "$D$3", coef)
     perf = line("绩效工资", "performance_pay", f'=IF({coef}="","",{pay})', "#,##0.00")
@@ -457,10 +451,7 @@ def _signatures(ws, row: int, titles: dict) -> None:
 
 
 def _print_setup(ws, titles: dict, title_rows: int) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_a4(ws)
     ws.print_title_rows = f"1:{title_rows}"
     ws.oddFooter.center.text = titles["footer"]
     ws.page_margins.left = ws.page_margins.right = 0.4
