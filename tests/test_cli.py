@@ -59,3 +59,12 @@ def test_every_command_has_help_with_an_example():
     for cmd in ("init", "check", "demo", "generate", "import", "score", "rollup", "review", "send", "addin"):
         done = run(cmd, "--help")
         assert done.returncode == 0 and "示例 / example" in done.stdout
+
+
+def test_templates_ship_inside_the_package():
+    from importlib import resources
+
+    shipped = resources.files("xl_kpi.templates")
+    for name in ("workbook/titles.yaml.j2", "workbook/instructions.txt.j2", "mail/employee.html.j2",
+                 "addin/customUI.xml.j2"):
+        assert shipped.joinpath(name).is_file(), name

@@ -11,7 +11,17 @@ from pathlib import Path
 import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-SHIPPED = Path(__file__).resolve().parent.parent.parent / "templates"
+def _shipped() -> Path:
+    """The templates that ship with xl_kpi: the package's copy, or the repository's templates/."""
+    from importlib import resources
+
+    try:
+        return Path(str(resources.files("xl_kpi.templates")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+SHIPPED = _shipped()
 
 
 @lru_cache(maxsize=8)
