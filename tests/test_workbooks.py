@@ -251,3 +251,22 @@ def test_scorecard_page_renders_readable_chinese(space, tmp_path):
     assert "WenQuanYi" in fonts or "Noto" in fonts or "CJK" in fonts, fonts
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "填写说明" in text and roster[0].name in text
+
+
+def test_import_from_xlsx_with_english_headers(space, tmp_path):
+    from openpyxl import Workbook
+
+    ws, plan, roster = space
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["employee_id", "metric", "value", "week", "kind"])
+    sheet.append(["E012", "site_traffic", 31000, None, "actual"])
+    sheet.append(["E012", "keyword_rank", 2, None, None])
+    sheet.append(["E012", "site_traffic", 40000, None, "target"])
+    wb.save(tmp_path / "export.xlsx")
+    report = import_file(ws, plan, roster, tmp_path / "export.xlsx", MONTH, "native")
+    assert report.rows == 3
+    book = load_workbook(ws.month_dir(MONTH) / "E012-孙悦.xlsx")
+    assert cell_of(book, "actual_site_traffic").value == 31000
+    assert cell_of(book, "actual_keyword_rank").value == 2
+    assert cell_of(book, "target_site_traffic").value == 40000

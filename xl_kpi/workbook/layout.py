@@ -316,6 +316,8 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
     dv.showInputMessage = dv.showErrorMessage = True
     ws.add_data_validation(dv)
     dv.add(f"B{first}:B{last}")
+    _validation(ws, f"C{first}:C{last}", 0, None, "", "数量(名次类项目填名次; 不填为1)", titles["input_title"], whole=True)
+    _validation(ws, f"D{first}:D{last}", 0, None, "", "分值(仅范围扣分项填写, 如重大差错1–5)", titles["input_title"])
     for r in range(first, last + 1):
         for col, (field_, kind) in ADJ_COLUMNS.items():
             _input(lay.slot(f"adj_{field_}_{r - first}", ws, f"{col}{r}", kind, typed=True))
