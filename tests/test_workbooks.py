@@ -270,3 +270,17 @@ def test_import_from_xlsx_with_english_headers(space, tmp_path):
     assert cell_of(book, "actual_site_traffic").value == 31000
     assert cell_of(book, "actual_keyword_rank").value == 2
     assert cell_of(book, "target_site_traffic").value == 40000
+
+
+def test_output_is_deterministic(space, tmp_path):
+    """The same employee and inputs give the same bytes, whenever and however often generated."""
+    ws, plan, roster = space
+    e = roster[3]
+    generate(ws, plan, [e], MONTH, "native")
+    path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    first = path.read_bytes()
+    other, _ = init_workspace(tmp_path / "other")
+    generate(other, plan, [e], MONTH, "native")
+    assert (other.month_dir(MONTH) / f"{e.file_stem}.xlsx").read_bytes() == first
+    generate(ws, plan, [e], MONTH, "native")  # regenerating an untouched workbook changes nothing
+    assert path.read_bytes() == first

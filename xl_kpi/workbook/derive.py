@@ -20,6 +20,7 @@ _SHEET_RE = re.compile(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
 _REL_RE = re.compile(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
 _STYLE_RE = re.compile(r'\ss="(\d+)"')
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_STAMP_RE = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
 def sheet_parts(files: dict[str, bytes]) -> dict[str, str]:
@@ -69,6 +70,9 @@ class Template:
         for key, slot in layout.slots.items():
             by_part.setdefault(parts[slot.sheet], []).append((key, slot))
         self.static = {n: b for n, b in files.items() if n not in by_part}
+        if "docProps/core.xml" in self.static:  # openpyxl stamps the time of saving: fix it, for identical output
+            self.static["docProps/core.xml"] = _STAMP_RE.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>",
+                                                             self.static["docProps/core.xml"])
         self.pieces: dict[str, tuple[list[str], list[_Piece]]] = {}
         for part, slots in by_part.items():
             self.pieces[part] = self._cut(files[part].decode("utf-8"), slots)
