@@ -284,3 +284,26 @@ def test_output_is_deterministic(space, tmp_path):
     assert (other.month_dir(MONTH) / f"{e.file_stem}.xlsx").read_bytes() == first
     generate(ws, plan, [e], MONTH, "native")  # regenerating an untouched workbook changes nothing
     assert path.read_bytes() == first
+
+
+def test_a_plan_change_that_would_drop_typed_values_leaves_the_workbook_alone(space):
+    import yaml
+
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "web_editor")
+    generate(ws, plan, [e], MONTH, "native")
+    path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    wb = load_workbook(path)
+    cell_of(wb, "actual_platform_posts").value = 61
+    wb.save(path)
+    before = path.read_bytes()
+    data = yaml.safe_load(ws.plan_path.read_text(encoding="utf-8"))
+    data["roles"]["web_editor"]["categories"][1]["metrics"][0]["id"] = "platform_articles"  # renamed in the plan
+    ws.plan_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    new_plan = ws.plan()
+    report = generate(ws, new_plan, [e], MONTH, "native")
+    (p,) = report.problems
+    assert p.type == "would_lose_input" and "考核表!G" in p.message and "--force" in p.message
+    assert path.read_bytes() == before
+    report = generate(ws, new_plan, [e], MONTH, "native", force=True)
+    assert report.backups and report.backups[0].read_bytes() == before

@@ -149,6 +149,13 @@ class Generator:
         v["meta_defaults"] = json.dumps(defaults, ensure_ascii=False)
         return v, kept
 
+    def would_lose(self, e: Employee, old: WorkbookData) -> list[tuple[str, str]]:
+        """Cells a person filled in the old workbook that the new one has no place for."""
+        slots = self.template(e.role).slots
+        return [old.where(name) for name, value in old.values.items()
+                if value is not None and name.startswith(("actual_", "rating_", "week"))
+                and name not in slots and name[len("actual_"):] not in _formula_actuals(self.plan, e.role)]
+
     # ---------------------------------------------------------------- files
 
     def write(self, e: Employee, force: bool = False, extra: dict | None = None, report: GenerateReport | None = None):
@@ -175,11 +182,26 @@ class Generator:
                         "workbook_mismatch", f"文件属于{old.meta.get('meta_employee')}, 未改动 / belongs to another employee",
                         file=str(path), employee=e.id))
                     return report
+        if old is not None:
+            lost = self.would_lose(e, old)
+            if lost:
+                where = ", ".join(f"{sheet}!{cell}" for sheet, cell in lost[:5]) + (" …" if len(lost) > 5 else "")
+                report.problems.append(Problem(
+                    "would_lose_input", f"方案或岗位已改变, 重新生成会丢失已填写的{len(lost)}个值({where}), 未改动; "
+                    f"确认后用 --force 重新生成(会保留备份) / the plan or role changed: regenerating would lose "
+                    f"{len(lost)} typed value(s), left untouched; use --force (a backup is kept)",
+                    file=str(path), employee=e.id))
+                return report
         values, kept = self.values(e, old, extra)
         atomic_write(path, self.template(e.role).render(values))
         report.written.append(path)
         report.kept_inputs += kept
         return report
+
+
+def _formula_actuals(plan: Plan, role_id: str) -> set[str]:
+    """Metrics whose actual cell is a formula (weekly sums, ratings): not typed, nothing to keep."""
+    return {m.id for m in plan.roles[role_id].metrics if m.source in ("weekly_sum", "rating")}
 
 
 def _try_read(path: Path) -> WorkbookData | None:
