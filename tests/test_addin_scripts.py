@@ -141,3 +141,14 @@ def test_generate_script_uses_the_workspace(filled, monkeypatch):
     addin.generate(book, "2026-11")
     assert "已生成 12 个工作簿" in actions_by_func(book)["alert"][-1]["args"][0]
     assert len(list((path.parents[1] / "2026-11").glob("*.xlsx"))) == 12
+
+
+def test_what_the_score_script_writes_is_writable_on_the_protected_sheet(filled):
+    """Excel refuses writes to locked cells of a protected sheet, and formatting unless allowed."""
+    _, _, path = filled
+    wb = load_workbook(path)
+    sheet = wb["考核表"]
+    assert sheet.protection.sheet and not sheet.protection.formatCells
+    for name in ("scored_at", "score_result", "explain_replies"):
+        assert cell_of(wb, name).protection.locked is False, name
+    assert cell_of(wb, "score_replies").protection.locked is not False

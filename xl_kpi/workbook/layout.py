@@ -133,6 +133,8 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
         value = ws.cell(ws[coord].row, ws[coord].column + 1)
         lay.slot(key, ws, value.coordinate, "number" if key in ("base_salary", "performance_pay_base") else "text")
         value.border = BOX
+        if key == "scored_at":  # the ribbon's 评分 stamps it on the protected sheet
+            value.protection = UNLOCKED
         _name(wb, key, ws.title, value.coordinate)
     ws["B3"].number_format = ws["D3"].number_format = "#,##0.00"
     if role.commission:  # the rule cell KPI_COMMISSION reads; shown in both modes
@@ -142,6 +144,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     ws["A4"].font = BOLD
     ws.merge_cells("B4:L4")
     _name(wb, "score_result", ws.title, "B4")
+    ws["B4"].protection = UNLOCKED  # the ribbon's 评分 writes its result line here
 
     head_row = 5
     _head(ws, head_row, titles["header"])
@@ -179,6 +182,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
         _print_setup(sheet, titles, head_row if sheet is ws else 3)
         if sheet is not meta:
             sheet.protection.sheet = True
+            sheet.protection.formatCells = False  # the ribbon's 评分 colours cells that must be fixed
     wb.active = 1
     return lay
 
@@ -218,7 +222,9 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     ws[h] = f'=IF({valid_formula(m, g)},{points},"")'
     ws[h].number_format = "0.00"
     _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
-    if mode == "udf":  # live explanations; in native mode the ribbon's 评分 writes them
+    if mode == "native":  # the ribbon's 评分 writes the explanations here
+        ws[f"L{row}"].protection = UNLOCKED
+    else:  # live explanations
         unit = '"%"' if m.percent else f'"{m.unit}"'
         ws[f"L{row}"] = f'=IF(ISNUMBER({g}),{call("KPI_EXPLAIN", g, f"I{row}", e, f, unit)},"")'
 
