@@ -307,3 +307,18 @@ def test_a_plan_change_that_would_drop_typed_values_leaves_the_workbook_alone(sp
     assert path.read_bytes() == before
     report = generate(ws, new_plan, [e], MONTH, "native", force=True)
     assert report.backups and report.backups[0].read_bytes() == before
+
+
+def test_a_workbook_that_cannot_be_replaced_is_reported(space, monkeypatch):
+    import xl_kpi.monthly as monthly
+
+    ws, plan, roster = space
+    e = roster[0]
+    generate(ws, plan, [e], MONTH)
+
+    def locked(path, data):
+        raise PermissionError(13, "in use")
+
+    monkeypatch.setattr(monthly, "atomic_write", locked)  # what Windows does to a file open in Excel
+    report = generate(ws, plan, [e], MONTH)
+    assert [p.type for p in report.problems] == ["workbook_locked"] and report.written == []

@@ -193,7 +193,13 @@ class Generator:
                     file=str(path), employee=e.id))
                 return report
         values, kept = self.values(e, old, extra)
-        atomic_write(path, self.template(e.role).render(values))
+        try:
+            atomic_write(path, self.template(e.role).render(values))
+        except PermissionError:  # on Windows a workbook open in Excel cannot be replaced
+            report.problems.append(Problem(
+                "workbook_locked", "文件被占用(是否在 Excel 中打开?), 未改动; 关闭后再运行 / the file is in use "
+                "(open in Excel?), left untouched; close it and run again", file=str(path), employee=e.id))
+            return report
         report.written.append(path)
         report.kept_inputs += kept
         return report
