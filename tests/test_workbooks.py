@@ -316,9 +316,10 @@ def test_a_workbook_that_cannot_be_replaced_is_reported(space, monkeypatch):
     e = roster[0]
     generate(ws, plan, [e], MONTH)
 
-    def locked(path, data):
+    def locked(src, dst):
         raise PermissionError(13, "in use")
 
-    monkeypatch.setattr(monthly, "atomic_write", locked)  # what Windows does to a file open in Excel
+    monkeypatch.setattr(monthly.os, "replace", locked)  # what Windows does to a file open in Excel
     report = generate(ws, plan, [e], MONTH)
-    assert [p.type for p in report.problems] == ["workbook_locked"] and report.written == []
+    assert [p.type for p in report.problems] == ["file_locked"] and report.written == []
+    assert not list(ws.month_dir(MONTH).glob(".tmp-*"))  # no temporary file left behind

@@ -41,11 +41,16 @@ def month_workbooks(folder: Path) -> list[Path]:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+    except PermissionError:  # on Windows a workbook open in Excel cannot be replaced
+        Path(tmp).unlink(missing_ok=True)
+        raise KpiError([Problem("file_locked", "文件被占用(是否在 Excel 中打开?), 未改动; 关闭后再运行 / the file is "
+                                "in use (open in Excel?), left untouched; close it and run again", file=str(path))]) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -195,10 +200,8 @@ class Generator:
         values, kept = self.values(e, old, extra)
         try:
             atomic_write(path, self.template(e.role).render(values))
-        except PermissionError:  # on Windows a workbook open in Excel cannot be replaced
-            report.problems.append(Problem(
-                "workbook_locked", "文件被占用(是否在 Excel 中打开?), 未改动; 关闭后再运行 / the file is in use "
-                "(open in Excel?), left untouched; close it and run again", file=str(path), employee=e.id))
+        except KpiError as exc:
+            report.problems += [Problem(p.type, p.message, file=p.file, employee=e.id) for p in exc.problems]
             return report
         report.written.append(path)
         report.kept_inputs += kept
