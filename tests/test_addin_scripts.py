@@ -152,3 +152,15 @@ def test_what_the_score_script_writes_is_writable_on_the_protected_sheet(filled)
     for name in ("scored_at", "score_result", "explain_replies"):
         assert cell_of(wb, name).protection.locked is False, name
     assert cell_of(wb, "score_replies").protection.locked is not False
+
+
+def test_a_problem_becomes_a_message_not_a_traceback(filled, monkeypatch):
+    import xlwings as xw
+
+    _, _, path = filled
+    monkeypatch.setenv("XL_KPI_WORKSPACE", str(path.parents[2]))
+    (path.parents[2] / "roster.xlsx").write_bytes(b"not a workbook")
+    book = xw.Book(json=payload(path))
+    addin.generate(book, "2026-11")
+    message = actions_by_func(book)["alert"][-1]["args"][0]
+    assert "花名册无法读取" in message and "roster.xlsx" in message

@@ -8,6 +8,7 @@ xlwings Server / Lite (``@xw.script``, which hands it the book).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from pathlib import Path
@@ -211,10 +212,24 @@ def _money(v):
     return Decimal(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def _ribbon(label: str):
+    """A ribbon script: the calling book when none is given, and any problem shown as a message."""
+    def wrap(script):
+        @functools.wraps(script)
+        def run(book=None, *args, **kwargs):
+            book = book or xw.Book.caller()
+            try:
+                return script(book, *args, **kwargs)
+            except KpiError as exc:
+                _alert(book, str(exc), f"{TITLE} · {label}")
+        return run
+    return wrap
+
+
 @xw.script
+@_ribbon("评分")
 def score(book: xw.Book | None = None):
     """评分: check, mark, compute and stamp the active workbook."""
-    book = book or xw.Book.caller()
     message, _ = run_score(book)
     _alert(book, message, f"{TITLE} · 评分")
 
@@ -230,9 +245,9 @@ def _month_folder(book) -> tuple[Workspace | None, str | None]:
 
 
 @xw.script
+@_ribbon("汇总")
 def rollup(book: xw.Book | None = None):
     """汇总: roll the month of the active workbook up into the payroll summary and open it."""
-    book = book or xw.Book.caller()
     ws, month = _month_folder(book)
     try:
         from . import payroll
@@ -250,9 +265,9 @@ def rollup(book: xw.Book | None = None):
 
 
 @xw.script
+@_ribbon("发送")
 def send(book: xw.Book | None = None):
     """发送: mail the month's workbooks after a confirmation naming how many go to whom."""
-    book = book or xw.Book.caller()
     try:
         from . import mail
     except ImportError:
@@ -262,20 +277,17 @@ def send(book: xw.Book | None = None):
     if ws is None or month is None:
         _alert(book, "找不到工作区或月份 / no workspace or month", f"{TITLE} · 发送")
         return
-    try:
-        plan_text = mail.plan_summary(ws, month)
-        answer = book.app.alert(plan_text + "\n\n确定发送? / send now?", title=f"{TITLE} · 发送", buttons="ok_cancel")
-        if answer != "ok":
-            return
-        _alert(book, mail.send_month(ws, month).message, f"{TITLE} · 发送")
-    except KpiError as exc:
-        _alert(book, str(exc), f"{TITLE} · 发送")
+    plan_text = mail.plan_summary(ws, month)
+    answer = book.app.alert(plan_text + "\n\n确定发送? / send now?", title=f"{TITLE} · 发送", buttons="ok_cancel")
+    if answer != "ok":
+        return
+    _alert(book, mail.send_month(ws, month).message, f"{TITLE} · 发送")
 
 
 @xw.script
+@_ribbon("生成")
 def generate(book: xw.Book | None = None, month: str | None = None):
     """生成: the month's workbooks; the month comes from the ribbon's prompt (VBA InputBox)."""
-    book = book or xw.Book.caller()
     from .monthly import generate as generate_month
 
     ws = workspace_of(book)
