@@ -323,3 +323,15 @@ def test_a_workbook_that_cannot_be_replaced_is_reported(space, monkeypatch):
     report = generate(ws, plan, [e], MONTH)
     assert [p.type for p in report.problems] == ["file_locked"] and report.written == []
     assert not list(ws.month_dir(MONTH).glob(".tmp-*"))  # no temporary file left behind
+
+
+def test_hr_rewords_the_workbook_in_the_workspace_templates(space):
+    ws, plan, roster = space
+    own = ws.root / "templates" / "workbook"
+    own.mkdir(parents=True)
+    (own / "instructions.txt.j2").write_text("{{ employee.name }}：请在五号前交表。", encoding="utf-8")
+    e = roster[0]
+    generate(ws, plan, [e], MONTH)
+    wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
+    assert wb["说明"]["A1"].value == f"{e.name}：请在五号前交表。"
+    assert wb["考核表"]["A1"].value.endswith("绩效考核表")  # the other templates are still the shipped ones
