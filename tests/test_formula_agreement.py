@@ -1,6 +1,7 @@
 """Property test: every rule type's compiled Excel formula, recalculated by
 LibreOffice, gives the points the Python engine gives (one soffice call)."""
 import math
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -30,7 +31,8 @@ def step_case(draw):
 
 @st.composite
 def bands_case(draw):
-    edges = sorted(set(draw(st.lists(st.integers(0, 200).map(lambda i: i * 0.05), min_size=1, max_size=5))))
+    # edges as a plan writes them (decimal literals), so the formula's literal is the same number
+    edges = sorted(set(draw(st.lists(st.integers(0, 200).map(lambda i: round(i * 0.05, 2)), min_size=1, max_size=5))))
     bands, lo, lo_inc = [], None, True
     for e in edges:
         hi_inc = draw(st.booleans())
@@ -89,7 +91,9 @@ def formula_value(v):
     return "#N/A" if isinstance(v, str) and v.startswith("#") else v
 
 
-@settings(max_examples=1, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+# Random cases on every local run; in CI the same (derandomised) cases, so a landing never hangs on luck.
+@settings(max_examples=1, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+          derandomize=bool(os.environ.get("CI")))
 @given(st.data())
 def test_compiled_formulas_agree_with_python(tmp_path_factory, data):
     strategies = [step_case(), bands_case(), ratio_case(), rating_case(), rank_case(), event_case()]
