@@ -335,3 +335,17 @@ def test_hr_rewords_the_workbook_in_the_workspace_templates(space):
     wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
     assert wb["说明"]["A1"].value == f"{e.name}：请在五号前交表。"
     assert wb["考核表"]["A1"].value.endswith("绩效考核表")  # the other templates are still the shipped ones
+
+
+def test_the_baseline_source_says_when_it_was_set_for_the_employee(space, tmp_path):
+    ws, plan, roster = space
+    f = write_csv(tmp_path / "b.csv", [("E002", "exposure", 70000, "", "基准"), ("E002", "reads", 50000, "", "目标")])
+    import_file(ws, plan, roster, f, MONTH, "native")
+    wb = load_workbook(ws.month_dir(MONTH) / "E002-李娜.xlsx")
+    exposure, mouth = cell_of(wb, "baseline_exposure"), cell_of(wb, "baseline_word_of_mouth")
+    assert exposure.value == 70000 and wb["考核表"][f"K{exposure.row}"].value == "单独设定"
+    assert wb["考核表"][f"K{mouth.row}"].value == "方案默认"  # a changed target is not a changed baseline
+    generate(ws, plan, roster[1:2], MONTH, "native")  # and it stays so on regeneration
+    wb = load_workbook(ws.month_dir(MONTH) / "E002-李娜.xlsx")
+    assert cell_of(wb, "baseline_exposure").value == 70000 and cell_of(wb, "target_reads").value == 50000
+    assert wb["考核表"][f"K{exposure.row}"].value == "单独设定"

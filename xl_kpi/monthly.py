@@ -141,7 +141,6 @@ class Generator:
                 was = old.values.get(key)
                 if was is not None and key in old_defaults and was != old_defaults[key]:
                     v[key] = was
-                    sources[key.split("_", 1)[1]] = t["baseline_employee"]
             for i, row in enumerate(old.adjustments[:ADJ_ROWS]):
                 for f, value in row.items():
                     if value is not None:
@@ -150,7 +149,8 @@ class Generator:
         if extra:
             v.update(extra)
         for mid, src in sources.items():
-            v[f"baseline_src_{mid}"] = src
+            own = v[f"baseline_{mid}"] != defaults[f"baseline_{mid}"]  # set for this employee (by hand or import)
+            v[f"baseline_src_{mid}"] = t["baseline_employee"] if own else src
         v["meta_defaults"] = json.dumps(defaults, ensure_ascii=False)
         return v, kept
 
