@@ -349,3 +349,17 @@ def test_the_baseline_source_says_when_it_was_set_for_the_employee(space, tmp_pa
     wb = load_workbook(ws.month_dir(MONTH) / "E002-李娜.xlsx")
     assert cell_of(wb, "baseline_exposure").value == 70000 and cell_of(wb, "target_reads").value == 50000
     assert wb["考核表"][f"K{exposure.row}"].value == "单独设定"
+
+
+def test_forcing_twice_keeps_both_backups(space):
+    ws, plan, roster = space
+    e = roster[0]
+    generate(ws, plan, [e], MONTH)
+    path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    wb = load_workbook(path)
+    cell_of(wb, "actual_hospital_visits").value = 140
+    wb.save(path)
+    typed = path.read_bytes()
+    first = generate(ws, plan, [e], MONTH, force=True).backups[0]
+    second = generate(ws, plan, [e], MONTH, force=True).backups[0]
+    assert first != second and first.read_bytes() == typed

@@ -157,9 +157,10 @@ class Generator:
     def would_lose(self, e: Employee, old: WorkbookData) -> list[tuple[str, str]]:
         """Cells a person filled in the old workbook that the new one has no place for."""
         slots = self.template(e.role).slots
+        formulas = {f"actual_{m}" for m in _formula_actuals(self.plan, e.role)}
         return [old.where(name) for name, value in old.values.items()
                 if value is not None and name.startswith(("actual_", "rating_", "week"))
-                and name not in slots and name[len("actual_"):] not in _formula_actuals(self.plan, e.role)]
+                and name not in slots and name not in formulas]
 
     # ---------------------------------------------------------------- files
 
@@ -170,8 +171,7 @@ class Generator:
         old = None
         if path.exists():
             if force:
-                stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-                backup = path.with_name(f"{path.stem}.bak-{stamp}.xlsx")
+                backup = _backup_name(path)
                 shutil.copy2(path, backup)
                 report.backups.append(backup)
             else:
@@ -206,6 +206,16 @@ class Generator:
         report.written.append(path)
         report.kept_inputs += kept
         return report
+
+
+def _backup_name(path: Path) -> Path:
+    """``<name>.bak-<time>.xlsx``, never one that exists already (two --force runs in one second)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup, n = path.with_name(f"{path.stem}.bak-{stamp}.xlsx"), 1
+    while backup.exists():
+        n += 1
+        backup = path.with_name(f"{path.stem}.bak-{stamp}-{n}.xlsx")
+    return backup
 
 
 def _formula_actuals(plan: Plan, role_id: str) -> set[str]:
