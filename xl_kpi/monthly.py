@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -280,8 +281,7 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
                 skip_bad: bool = False) -> ImportReport:
     """Fill actuals (and targets, baselines, ratings, weeks) from a data export; all rows good or nothing."""
     cols, metrics = load_mapping(ws)
-    rename = {k: v for k, v in cols.items()}
-    rows, problems = read_actuals(file, plan, roster, rename=rename, metric_alias=metrics)
+    rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics)
     if problems and not skip_bad:
         raise KpiError(problems)
     extra: dict[str, dict] = {}
@@ -348,23 +348,27 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
 
 
 def _money(v):
-    from decimal import Decimal
-
     return Decimal(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
     folder = ws.month_dir(month)
-    files = {p.stem.split("-", 1)[0]: p for p in month_workbooks(folder)}
+    files: dict[str, list[Path]] = {}
+    for p in month_workbooks(folder):
+        files.setdefault(p.stem.split("-", 1)[0], []).append(p)
     out = []
     for e in roster:
-        path = files.get(e.id)
-        if path is None:
+        paths = files.get(e.id, [])
+        if not paths:
             out.append(Scored(e, None, None, None, [Problem(
                 "workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}; 请先运行 xl-kpi generate",
                 file=str(folder / f"{e.file_stem}.xlsx"), employee=e.id)]))
+        elif len(paths) > 1:
+            out.append(Scored(e, None, None, None, [Problem(
+                "duplicate_workbook", f"{e.name}有{len(paths)}个工作簿: {', '.join(p.name for p in paths)} / "
+                f"{len(paths)} workbooks for {e.id}", file=str(folder), employee=e.id)]))
         else:
-            out.append(score_file(path, plan, e, month))
+            out.append(score_file(paths[0], plan, e, month))
         if progress:
             progress()
     return out
