@@ -72,7 +72,7 @@ def _head(ws, row: int, labels: list[str], col: int = 1) -> None:
     head(ws, row, labels, col, boxed=True)
 
 
-def _input(cell, m: Metric | None = None, unit: str = "") -> None:
+def _input(cell, m: Metric | None = None) -> None:
     cell.fill, cell.protection, cell.border = INPUT_FILL, UNLOCKED, BOX
     if m is not None:
         cell.number_format = number_format(m.unit)
