@@ -114,6 +114,8 @@ def test_every_problem_class_is_found_and_placed(demo, tmp_path):
         else:
             cell_of(wb, "actual_replies").value = "很多"
         wb.save(path)
+    # a workbook that is not a workbook any more
+    (folder / "E010-吴倩.xlsx").write_bytes(b"\x00 not a zip")
     # a cached result that disagrees with the rule engine (as if someone typed over it in Excel)
     path = folder / "E009-周杰.xlsx"
     with zipfile.ZipFile(path) as z:
@@ -145,6 +147,9 @@ def test_every_problem_class_is_found_and_placed(demo, tmp_path):
     assert (p.sheet, p.cell) == ("考核表", "I6")
     p = found[("input_invalid", "E008")]
     assert (p.sheet, p.cell) == ("考核表", "G6") and "不是数字" in p.message
+    p = found[("workbook_unreadable", "E010")]
+    assert p.file.endswith("E010-吴倩.xlsx")
+    assert next(s for s in result.entries if s.employee.id == "E010").problems == [p]
     p = found[("cached_mismatch", "E009")]
     assert (p.sheet, p.cell) == ("考核表", "H6") and "99" in p.message
     # problems are listed in the summary, and the employee's row is marked

@@ -21,6 +21,7 @@ from .core.scorecard import AdjustmentResult, score
 from .monthly import (Generator, Scored, atomic_write, month_workbooks, pay_json, score_data, scored_json)
 from .roster import Employee
 from .workbook.formulas import normalize, template_formula_bytes, template_formulas, untouched, workbook_formulas
+from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
 from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4
 from .workspace import Workspace
@@ -110,7 +111,8 @@ class Checker:
             if text is not None and text != m.rule.to_text():
                 ref = data.names[f"score_{m.id}"]
                 out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text()}” / "
-                                   f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"I{ref.row}", **where))
+                                   f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
+                                   **where))
         mode = str(data.meta.get("meta_mode") or "")
         if mode not in ("udf", "native"):
             return out
@@ -171,8 +173,10 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
             result.entries.append(Scored(e, None, None, None, [Problem(
                 "duplicate_workbook", f"{e.name}有{len(found)}个工作簿: {files} / {len(found)} workbooks for {e.id}",
                 file=str(ws.month_dir(month)), employee=e.id)]))
-        elif not readable:
-            result.entries.append(Scored(e, None, None, None, []))  # its unreadable file is already reported
+        elif not readable:  # the file-level problem moves to the employee, so the pay line is marked too
+            own = [p for p in result.problems if p.type == "workbook_unreadable" and p.employee == e.id]
+            result.problems = [p for p in result.problems if p not in own]
+            result.entries.append(Scored(e, None, None, None, own))
         else:
             s = score_data(readable[0], plan, e, month)
             s.problems += checker.check(s)
