@@ -3,6 +3,7 @@ import os
 # xlwings reads its license when first imported; the remote Book (xlwings Server's) needs one.
 # The free noncommercial key is for these tests only, never a product default.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+os.environ.setdefault("TQDM_DISABLE", "1")  # the formulas package's progress bars would fill the test log
 
 import pytest
 
