@@ -110,6 +110,10 @@ def test_every_message_arrives_with_the_right_content(ws, smtp):
         others = {x.id for x in roster.values() if x.id != e.id} | {x.name for x in roster.values() if x.id != e.id}
         assert not cells & others, f"{e.id}'s scorecard mentions someone else"
         assert not any(str(c.value).startswith("=") for ws_ in wb.worksheets for row in ws_.iter_rows() for c in row)
+    wechat = next(m for (to,), m in employees if roster[to].role == "wechat")
+    weekly = load_workbook(io.BytesIO(attachment(wechat)[1]))["周报"]
+    rows = {r[0]: r for r in weekly.iter_rows(min_row=2, values_only=True)}
+    assert rows["发圈数量"][7] == sum(rows["发圈数量"][3:7])  # the month is the sum of the weeks
     managers = [(to, m) for to, m in handler.messages if "团队绩效汇总" in m["Subject"]]
     assert sorted(to[0] for to, _ in managers) == ["boss@example.com", "zhang.ming@example.com"]
     hr = [(to, m) for to, m in handler.messages if "工资汇总" in m["Subject"]]

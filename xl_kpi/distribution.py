@@ -24,8 +24,9 @@ def _save(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str) -> bytes:
-    """One employee's results as values: metrics, categories, 加减分, total, grade and pay."""
+def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str, weekly: dict | None = None) -> bytes:
+    """One employee's results as values: metrics, categories, 加减分, total, grade and pay,
+    and the weekly report (周报) where the role has one."""
     role = plan.roles[e.role]
     wb = Workbook()
     ws = wb.active
@@ -73,7 +74,22 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str) -> byte
         row += 1
     for col, width in zip("ABCDEFGH", (12, 22, 6, 11, 11, 11, 8, 48)):
         ws.column_dimensions[col].width = width
+    if role.weekly_report and weekly:
+        _weekly_sheet(wb.create_sheet("周报"), role, weekly)
     return _save(wb)
+
+
+def _weekly_sheet(ws, role, weekly: dict) -> None:
+    head(ws, 1, ["项目", "单位", "周目标", "第1周", "第2周", "第3周", "第4周", "月合计", "月完成率"])
+    for row, item in enumerate(role.weekly_report, start=2):
+        weeks = list(weekly.get(item.id) or [])[:4]
+        total = sum(w for w in weeks if isinstance(w, (int, float))) if weeks else None
+        rate = total / (4 * item.target) if total is not None and item.target else None
+        for col, v in enumerate([item.name, item.unit, item.target, *weeks + [None] * (4 - len(weeks)), total,
+                                 rate], start=1):
+            ws.cell(row, col, v)
+        ws.cell(row, 9).number_format = "0%"
+    ws.column_dimensions["A"].width = 14
 
 
 def team_summary(plan: Plan, team: list[tuple[Employee, Scorecard]], month: str) -> bytes:

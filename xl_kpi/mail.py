@@ -216,7 +216,8 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
             continue
         cards.append((e, s.card))
         try:
-            out.messages += _employee_mail(config, e, s.card, month, ctx, tpl, password_source)
+            out.messages += _employee_mail(config, e, s.card, month, ctx, tpl, password_source,
+                                           s.raw.weekly if s.raw else None)
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc), employee=e.id))
     for manager, team in _teams(cards).items():
@@ -248,12 +249,12 @@ def _teams(cards):
     return teams
 
 
-def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_source) -> list[Outgoing]:
+def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_source, weekly=None) -> list[Outgoing]:
     if not e.email:
         raise ValueError(f"{e.name}({e.id})没有邮箱, 未发送 / no address: not sent")
     to = [_address(e.name, e.email)]
     name = f"{e.id}-{e.name}-{month}-考核结果.xlsx"
-    data = scorecard_copy(ctx["plan"], e, card, month)
+    data = scorecard_copy(ctx["plan"], e, card, month, weekly)
     rule, note, extra = config.attachments.password, "", []
     if rule == "id_number":
         digits = re.sub(r"\D", "", e.id_number or "")
