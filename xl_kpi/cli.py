@@ -41,9 +41,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_check(args) -> int:
-    ws = _workspace(args)
-    plan = ws.plan()
-    roster = ws.roster(plan)
+    ws, plan, roster = _loaded(args)
     console.print(f"方案有效 / plan OK: {plan.name}, {len(plan.roles)} 个岗位 / roles")
     console.print(f"花名册有效 / roster OK: {len(roster)} 人 / employees")
     if (ws.root / "mail.yaml").exists():
@@ -156,6 +154,12 @@ def _loaded(args):
     return ws, plan, ws.roster(plan)
 
 
+def _exit(problems) -> int:
+    """List the problems, if any; exit status 2 with some, 0 without."""
+    _print_problems(problems)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
 def _print_problems(problems) -> None:
     for p in problems:
         err_console.print(f"  {p}", markup=False, soft_wrap=True)
@@ -172,27 +176,20 @@ def cmd_generate(args) -> int:
                   f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:
         console.print(f"  备份 / backup: {b}")
-    if report.problems:
-        _print_problems(report.problems)
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    return _exit(report.problems)
 
 
 def cmd_import(args) -> int:
     from .monthly import import_file
 
-    ws = _workspace(args)
-    plan = ws.plan()
-    report = import_file(ws, plan, ws.roster(plan), Path(args.file), args.month, args.formulas, args.skip_bad)
+    ws, plan, roster = _loaded(args)
+    report = import_file(ws, plan, roster, Path(args.file), args.month, args.formulas, args.skip_bad)
     console.print(f"已导入 {report.rows} 行, {report.employees} 人 / imported {report.rows} row(s) for "
                   f"{report.employees} employee(s)")
     if report.skipped:
         err_console.print(f"[yellow]跳过 {len(report.skipped)} 行 / skipped {len(report.skipped)} bad row(s):[/yellow]")
         _print_problems(report.skipped)
-    if report.generate.problems:
-        _print_problems(report.generate.problems)
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    return _exit(report.generate.problems)
 
 
 def score_table(title: str, results, plan) -> Table:
@@ -278,10 +275,7 @@ def cmd_review(args) -> int:
                       fmt(r.rating), fmt(r.score), r.grade or "—", r.decision)
     console.print(table)
     console.print(f"期间考核表 / review workbook: {path}")
-    if pr.problems:
-        _print_problems(pr.problems)
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    return _exit(pr.problems)
 
 
 def cmd_send(args) -> int:
