@@ -17,7 +17,7 @@ from .core.errors import KpiError, Problem
 from .core.plan import Metric, Plan
 from .core.rules import RATER_NAMES
 from .core.scorecard import AdjustmentEntry, EmployeeInputs
-from .roster import Employee
+from .roster import Employee, cell_text
 
 HEADERS = {
     "工号": "employee", "employee_id": "employee",
@@ -91,18 +91,12 @@ def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], r
     return table
 
 
-def _text(v) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip() if v is not None else ""
-
-
 def parse_value(v, m: Metric) -> float:
     """A number from a cell or CSV field; "87%" only for percent metrics, where 87 is refused."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         x = float(v)
     else:
-        s = _text(v).replace(",", "").replace("，", "")
+        s = cell_text(v).replace(",", "").replace("，", "")
         if not s:
             raise ValueError("数值为空 / the value is empty")
         pct = s.endswith("%")
@@ -159,7 +153,7 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         def bad(msg: str, type_: str = "import_invalid"):
             problems.append(Problem(type_, msg, file=table.file, line=row.line))
 
-        emp_id, metric_key = _text(v.get("employee")), _text(v.get("metric"))
+        emp_id, metric_key = cell_text(v.get("employee")), cell_text(v.get("metric"))
         emp = people.get(emp_id)
         if emp is None:
             bad(f"工号“{emp_id}”不在花名册 / employee “{emp_id}” is not on the roster", "unknown_employee")
@@ -171,11 +165,11 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
                 "unknown_metric")
             continue
         what, mid = found
-        kind = KINDS.get(_text(v.get("kind")))
+        kind = KINDS.get(cell_text(v.get("kind")))
         if kind is None:
-            bad(f"类型“{_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
+            bad(f"类型“{cell_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
             continue
-        week_text = _text(v.get("week"))
+        week_text = cell_text(v.get("week"))
         week = None
         if week_text:
             if week_text not in ("1", "2", "3", "4"):
@@ -234,21 +228,21 @@ def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[di
     problems = []
     for row in table.rows:
         v = row.values
-        emp = people.get(_text(v.get("employee")))
+        emp = people.get(cell_text(v.get("employee")))
         if emp is None:
-            problems.append(Problem("unknown_employee", f"工号“{_text(v.get('employee'))}”不在花名册 / not on the roster",
+            problems.append(Problem("unknown_employee", f"工号“{cell_text(v.get('employee'))}”不在花名册 / not on the roster",
                                     file=table.file, line=row.line))
             continue
-        item = _text(v.get("item"))
+        item = cell_text(v.get("item"))
         adj = next((a for a in plan.role_adjustments(emp.role) if item in (a.id, a.name)), None)
         if adj is None:
             problems.append(Problem("adjustment_unknown", f"“{item}”不是{plan.roles[emp.role].name}的加减分项目 / "
                                     f"“{item}” is not an adjustment of role {emp.role}", file=table.file, line=row.line))
             continue
-        num = lambda s: float(_text(s)) if _text(s) else None  # noqa: E731
+        num = lambda s: float(cell_text(s)) if cell_text(s) else None  # noqa: E731
         try:
-            entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), _text(v.get("note")),
-                                    _text(v.get("date")) or None)
+            entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), cell_text(v.get("note")),
+                                    cell_text(v.get("date")) or None)
         except ValueError:
             problems.append(Problem("import_invalid", "数量或分值不是数字 / count or points is not a number",
                                     file=table.file, line=row.line))

@@ -17,9 +17,10 @@ import xlwings as xw
 
 from .core.errors import KpiError, Problem
 from .core.plan import Plan
-from .core.scorecard import score as score_card
 from .workbook.layout import META_SHEET
-from .workbook.reader import Ref, WorkbookData, employee_inputs, locate
+from .monthly import score_data
+from .roster import Employee
+from .workbook.reader import Ref, WorkbookData
 from .workspace import Workspace, builtin_plan
 
 TITLE = "绩效KPI"
@@ -169,13 +170,12 @@ def run_score(book) -> tuple[str, list[Problem]]:
     role = role_of(data, plan)
     if role is None:
         return "这不是 xl_kpi 生成的考核表(找不到岗位) / not an xl_kpi workbook (no role found)", []
-    month = data.values.get("month") or data.meta.get("meta_month")
-    month_no = int(str(month)[5:7]) if month and len(str(month)) >= 7 else None
-    raw, problems = employee_inputs(data, plan, role)
-    card = score_card(plan, role, raw, month_no, _money(data.values.get("base_salary")),
-                      _money(data.values.get("performance_pay_base")))
-    adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
-    problems = [locate(data, p, adj_index) for p in problems + card.problems]
+    month = str(data.values.get("month") or data.meta.get("meta_month") or "")
+    v = data.values
+    employee = Employee(str(v.get("employee_id") or ""), str(v.get("employee_name") or ""),
+                        str(v.get("department") or ""), role, None, None, "", "")
+    scored = score_data(data, plan, employee, month)  # the same scoring as xl-kpi score
+    card, problems = scored.card, scored.problems
     _clear_marks(book, input_cells(data, plan, role))
     if problems:
         for p in problems:
@@ -204,12 +204,6 @@ def _write_results(book, data: WorkbookData, card, plan: Plan) -> None:
             ref = data.names.get(f"explain_{mid}")
             if ref:
                 book.sheets[ref.sheet][ref.cell].value = m.explanation
-
-
-def _money(v):
-    from decimal import Decimal
-
-    return Decimal(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def _ribbon(label: str):

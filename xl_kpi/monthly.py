@@ -338,7 +338,8 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
     x, problems = employee_inputs(data, plan, e.role)
     adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
     bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
-    card = score(plan, e.role, x, int(month[5:]), *bases, bonuses)
+    month_no = int(month[5:7]) if len(month) >= 7 and month[5:7].isdigit() else None
+    card = score(plan, e.role, x, month_no, *bases, bonuses)
     located = [locate(data, p, adj_index) for p in problems + card.problems]
     located = [Problem(p.type, p.message, p.loc, file=str(data.path), sheet=p.sheet, cell=p.cell, employee=e.id)
                for p in located]

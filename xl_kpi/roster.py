@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
 from .core.errors import KpiError, Problem
@@ -46,16 +47,8 @@ class Employee:
         return f"{self.id}-{self.name}"
 
 
-def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _text(v) -> str:
+def cell_text(v) -> str:
+    """A cell or CSV field as trimmed text; 3.0 read from a sheet is "3", as typed."""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return str(v).strip() if v is not None else ""
@@ -88,7 +81,7 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
                                 file=str(path))]) from None
     if not rows:
         raise KpiError([Problem("roster_empty", "花名册为空 / the roster is empty", file=str(path), sheet=sheet_name)])
-    cols = {COLUMNS[_text(h)]: i for i, h in enumerate(rows[0]) if _text(h) in COLUMNS}
+    cols = {COLUMNS[cell_text(h)]: i for i, h in enumerate(rows[0]) if cell_text(h) in COLUMNS}
     missing = [f for f in REQUIRED if f not in cols]
     if missing:
         zh = "、".join(HEADERS_ZH[["id", "name", "department", "role"].index(f)] for f in missing)
@@ -98,10 +91,10 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
     problems, out, seen = [], [], {}
     for n, row in enumerate(rows[1:], start=2):
         get = lambda f: row[cols[f]] if f in cols and cols[f] < len(row) else None  # noqa: E731
-        if all(_text(v) == "" for v in row):
+        if all(cell_text(v) == "" for v in row):
             continue
-        where = lambda f: dict(file=str(path), sheet=sheet_name, cell=f"{_col(cols.get(f, 0))}{n}")  # noqa: E731
-        emp_id, name, role = _text(get("id")), _text(get("name")), _text(get("role"))
+        where = lambda f: dict(file=str(path), sheet=sheet_name, cell=f"{get_column_letter(cols.get(f, 0) + 1)}{n}")  # noqa: E731
+        emp_id, name, role = cell_text(get("id")), cell_text(get("name")), cell_text(get("role"))
         for f, v, zh in (("id", emp_id, "工号"), ("name", name, "姓名"), ("role", role, "岗位")):
             if not v:
                 problems.append(Problem("roster_missing", f"第{n}行缺少{zh} / row {n}: {f} is empty", **where(f)))
@@ -115,13 +108,13 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
                                     **where("role")))
         emails = {}
         for f, zh in (("email", "邮箱"), ("manager_email", "上级邮箱")):
-            emails[f] = _text(get(f))
+            emails[f] = cell_text(get(f))
             if emails[f] and not EMAIL.match(emails[f]):
                 problems.append(Problem("roster_email", f"{zh}格式不正确: “{emails[f]}” / malformed {f}", **where(f)))
         base = _money(get("base_salary"), where("base_salary"), problems, "责任底薪")
         perf = _money(get("performance_pay_base"), where("performance_pay_base"), problems, "绩效工资基数")
-        out.append(Employee(emp_id, name, _text(get("department")), role_id or role, base, perf,
-                            emails["email"], emails["manager_email"], n, _text(get("id_number"))))
+        out.append(Employee(emp_id, name, cell_text(get("department")), role_id or role, base, perf,
+                            emails["email"], emails["manager_email"], n, cell_text(get("id_number"))))
     if problems:
         raise KpiError(problems)
     return out
