@@ -142,7 +142,7 @@ def test_every_problem_class_is_found_and_placed(demo, tmp_path):
     assert found[("not_on_roster", "E099")].file.endswith("E099-路人.xlsx")
     assert ("workbook_missing", "E005") in found
     p = found[("formula_changed", "E006")]
-    assert (p.sheet, p.cell) == ("考核表", "H6") and "1个公式" in p.message
+    assert (p.sheet, p.cell) == ("考核表", "H6") and "现为“=8”" in p.message and "生成时为“=IF(" in p.message
     p = found[("rule_changed", "E007")]
     assert (p.sheet, p.cell) == ("考核表", "I6")
     p = found[("input_invalid", "E008")]

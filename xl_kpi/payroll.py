@@ -16,11 +16,13 @@ from openpyxl.chart import BarChart, Reference
 
 from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
 from .core.errors import Problem
+from .core.numbers import round_half_up
 from .core.plan import Plan
 from .core.scorecard import AdjustmentResult, score
-from .monthly import (Generator, Scored, atomic_write, month_workbooks, pay_json, score_data, scored_json)
+from .monthly import MODES, Generator, Scored, atomic_write, month_workbooks, pay_json, score_data, scored_json
 from .roster import Employee
-from .workbook.formulas import normalize, template_formula_bytes, template_formulas, untouched, workbook_formulas
+from .workbook.formulas import (FormulaCell, WorkbookFormulas, template_formula_bytes, template_formulas, untouched,
+                                workbook_formulas)
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
 from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4
@@ -85,21 +87,20 @@ def _files(folder: Path, month: str, roster_ids: set[str], rollup: Rollup) -> di
 
 
 class Checker:
-    """Compares a workbook's formulas and rule cells with what xl_kpi generates."""
+    """Compares a workbook's formulas, rule cells and shown results with what xl_kpi generates
+    and computes."""
 
     def __init__(self, ws: Workspace, plan: Plan, month: str):
         self.ws, self.plan, self.month = ws, plan, month
         self.generators: dict[str, Generator] = {}
-        self.expected: dict[tuple[str, str], dict] = {}
+        self.expected: dict[tuple[str, str], tuple[dict, dict]] = {}
 
-    def formulas(self, role: str, mode: str) -> tuple[dict, dict, dict]:
-        """The generated formulas of a role's workbook: normalised, as written, and per part in order."""
+    def formulas(self, role: str, mode: str) -> tuple[dict, dict]:
+        """The generated formulas of a role's workbook: by cell, and per sheet part in order."""
         if (role, mode) not in self.expected:
             gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode))
             template = gen.template(role)
-            raw = template_formulas(template)
-            self.expected[(role, mode)] = ({k: normalize(f) for k, f in raw.items()}, raw,
-                                           template_formula_bytes(template))
+            self.expected[(role, mode)] = (template_formulas(template), template_formula_bytes(template))
         return self.expected[(role, mode)]
 
     def check(self, s: Scored) -> list[Problem]:
@@ -114,43 +115,68 @@ class Checker:
                                    f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
                                    **where))
         mode = str(data.meta.get("meta_mode") or "")
-        if mode not in ("udf", "native"):
+        if mode not in MODES:
             return out
-        expected, raw, per_part = self.formulas(e.role, mode)
-        if untouched(data.path, per_part):
+        expected, per_part = self.formulas(e.role, mode)
+        if untouched(data.path, per_part):  # as generated, nothing computed yet: the common case
             return out
-        actual = workbook_formulas(data.path)
-        # the common case, an untouched workbook, is settled without normalising every formula
-        changed = sorted(k for k, f in expected.items()
-                         if k not in actual or (actual[k][0] != raw[k] and normalize(actual[k][0]) != f))
-        if changed:
-            sheet, cell = changed[0]
-            out.append(Problem("formula_changed", f"{len(changed)}个公式与生成时不同(首个 {sheet}!{cell}), 有人改动过 / "
-                               f"{len(changed)} formula cell(s) differ from the generated ones", sheet=sheet, cell=cell,
-                               **where))
-        out += self._cached(s, actual)
-        return out
+        found = workbook_formulas(data.path)
+        changed = [k for k, f in expected.items() if not found.same(k, f)]
+        for sheet, cell in changed[:MAX_LISTED]:
+            now = found.cells.get((sheet, cell))
+            shown = f"“={now.formula}”" if now else "一个值(公式被覆盖) / a value"
+            out.append(Problem("formula_changed", f"公式被改动：生成时为“={expected[(sheet, cell)]}”，现为{shown}"
+                               f"{f'（共{len(changed)}处）' if len(changed) > 1 else ''} / the formula was changed",
+                               sheet=sheet, cell=cell, **where))
+        return out + self._shown(s, found)
 
-    def _cached(self, s: Scored, actual: dict) -> list[Problem]:
-        """A result Excel cached that disagrees with the rule engine: someone changed something."""
-        out = []
+    def _shown(self, s: Scored, found: WorkbookFormulas) -> list[Problem]:
+        """The results the person's spreadsheet computed and showed, against the rule engine's:
+        the number a person saw must be the number paid."""
         card, data = s.card, s.data
-        checks = [(f"score_{mid}", m.points) for mid, m in card.metrics.items() if m.points is not None]
-        if card.score is not None and not any(b.item in {c.id for c in self.plan.cohort_bonuses}
-                                               for b in card.adjustments):
-            checks.append(("total_score", card.score))
-        for name, want in checks:
+        checks = [(f"score_{mid}", m.name, m.points) for mid, m in card.metrics.items() if m.points is not None]
+        if card.score is not None:
+            checks += [("total_score", "总分", card.score), ("grade", "等级", card.grade)]
+        if card.pay is not None:
+            checks.append(("total_pay", "应发合计", card.pay.total))
+        out = []
+        for name, label, want in checks:
             ref = data.names.get(name)
-            cached = actual.get((ref.sheet, ref.cell), (None, None))[1] if ref else None
-            try:
-                value = float(cached) if cached is not None else None
-            except ValueError:
-                value = None
-            if value is not None and abs(value - want) > 1e-6:
-                out.append(Problem("cached_mismatch", f"单元格中的结果{value:g}与规则计算的{want:g}不符 / the cached "
-                                   f"result {value:g} disagrees with the rule engine's {want:g}",
+            cell = found.cells.get((ref.sheet, ref.cell)) if ref else None
+            shown = shown_value(cell)
+            if shown is not None and not same_as_shown(shown, want):
+                out.append(Problem("cached_mismatch", f"{label}：表内显示 {display(shown)}，系统计算 {display(want)} / "
+                                   f"{name}: the sheet shows {display(shown)}, xl_kpi computes {display(want)}",
                                    file=str(data.path), employee=s.employee.id, sheet=ref.sheet, cell=ref.cell))
         return out
+
+
+MAX_LISTED = 5  # changed cells listed one by one per workbook; the count says how many in all
+
+
+def shown_value(cell: FormulaCell | None) -> float | str | None:
+    """What a formula cell showed when its spreadsheet last saved it: a number, a text, or None
+    when there is nothing to compare (never computed, blank, or an error such as #NAME? where
+    the add-in is missing)."""
+    if cell is None or cell.cached in (None, "") or cell.kind == "e":
+        return None
+    if cell.kind in ("str", "inlineStr", "s"):
+        return cell.cached
+    try:
+        return float(cell.cached)
+    except ValueError:
+        return None
+
+
+def same_as_shown(shown: float | str, want) -> bool:
+    """Equal as a person reads the cell: numbers to the two decimals the sheet displays."""
+    if isinstance(shown, str) or isinstance(want, str):
+        return str(shown) == str(want)
+    return round_half_up(shown, 2) == round_half_up(want, 2)
+
+
+def display(x) -> str:
+    return x if isinstance(x, str) else f"{round_half_up(x, 2):,}"
 
 
 # --------------------------------------------------------------------------- the roll-up

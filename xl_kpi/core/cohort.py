@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .numbers import num
+from .numbers import num, snap
 from .rules import Inputs, Rank
 
 
@@ -22,11 +22,12 @@ class Ranked:
 
 def rank_values(values: list[tuple[str, float]], lower_is_better: bool = False) -> list[tuple[str, float, int, int]]:
     """Competition ranking (1, 1, 3): (employee, value, rank, size of its tie), best first, then by id."""
+    values = [(emp, snap(v)) for emp, v in values]  # ties as a spreadsheet sees them
     ordered = sorted(values, key=lambda kv: ((kv[1] if lower_is_better else -kv[1]), kv[0]))
     out, i = [], 0
     while i < len(ordered):
         j = i
-        while j + 1 < len(ordered) and math.isclose(ordered[j + 1][1], ordered[i][1], rel_tol=0, abs_tol=1e-9):
+        while j + 1 < len(ordered) and ordered[j + 1][1] == ordered[i][1]:
             j += 1
         for emp, value in ordered[i:j + 1]:
             out.append((emp, value, i + 1, j - i + 1))

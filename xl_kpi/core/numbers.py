@@ -1,10 +1,12 @@
 """Spreadsheet-compatible arithmetic.
 
-Excel and LibreOffice round half away from zero and show 15 significant
-digits, so ``INT(0.29*100)`` is 29 there while Python's ``int`` gives 28.
-Every floor and rounding the engine does goes through here, and the Excel
-formulas compiled by the rules use the matching spelling (``FLOOR_EXPR``),
-so both sides snap binary noise away in the same way.
+Excel, WPS and LibreOffice round half away from zero, and compare and show
+numbers at 15 significant digits: ``INT(0.29*100)`` is 29 there while Python's
+``int`` gives 28, ``75.00000000000001 <= 75`` is TRUE in a cell, and
+``1.4+20.2+15.5+2.9`` is 40. Every comparison, floor and rounding the engine
+does goes through here (:func:`snap` first), and the Excel formulas compiled
+by the rules use the matching spelling (:func:`floor_expr`), so both sides
+snap binary noise away in the same way.
 """
 from __future__ import annotations
 
@@ -15,6 +17,22 @@ from decimal import ROUND_HALF_UP, Decimal
 # above binary noise, and ROUND(x, 9) means the same in Excel, LibreOffice and here.
 SNAP_DIGITS = 9
 CENT = Decimal("0.01")
+
+
+SIGNIFICANT_DIGITS = 15
+
+
+def snap(x: float) -> float:
+    """``x`` as a spreadsheet compares and shows it: rounded to 15 significant digits.
+    Every comparison in the engine takes its operands through here."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    return float(format(x, ".15g"))
+
+
+def fsum_snapped(values) -> float:
+    """A spreadsheet's SUM: the exact sum, as the cell then compares and shows it."""
+    return snap(math.fsum(values))
 
 
 def to_decimal(x: float | int | Decimal) -> Decimal:
@@ -49,6 +67,8 @@ def money(x: float | int | Decimal) -> Decimal:
 
 
 def clamp(x: float, lo: float | None, hi: float | None) -> float:
+    """MIN(hi, MAX(lo, x)), comparing as a spreadsheet does."""
+    x = snap(x)
     if lo is not None and x < lo:
         return lo
     if hi is not None and x > hi:

@@ -22,7 +22,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from .errors import bilingual, bilingual_message
-from .numbers import clamp, floor_expr, floor_tol, num
+from .numbers import clamp, floor_expr, floor_tol, num, snap
 
 RATER_NAMES = {"self": "自评", "supervisor": "主管评定", "committee": "考核小组", "cross": "跨团队"}
 
@@ -43,6 +43,13 @@ class Inputs:
     target: float | None = None
     baseline: float | None = None
     chosen: float | None = None  # points HR picked within a range
+
+    def __post_init__(self):
+        # compared as a spreadsheet compares them: at 15 significant digits
+        for name in ("actual", "target", "baseline", "chosen"):
+            value = getattr(self, name)
+            if isinstance(value, float):
+                object.__setattr__(self, name, snap(value))
 
 
 @dataclass(frozen=True)
@@ -331,7 +338,7 @@ class Rating(Rule):
                 raise InputError(f"{RATER_NAMES[rater]}评分{num(r)}超出0–{num(self.scale)}",
                                  f"{rater} rating {num(r)} is outside 0–{num(self.scale)}")
             total += w * r
-        return total / 100
+        return snap(total / 100)
 
     def combine_formula(self, refs: dict[str, str]) -> str:
         return "(" + "+".join(f"{num(w)}*{refs[r]}" for r, w in self.weights.items()) + ")/100"

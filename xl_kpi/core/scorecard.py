@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import Problem
-from .numbers import clamp, money, num, round_float
+from .numbers import clamp, fsum_snapped, money, num, round_float, snap
 from .plan import Grade, Metric, Plan, Role
 from .rules import Event, InputError, Inputs, Rating, Veto, fmt
 
@@ -56,7 +56,7 @@ def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False) ->
     value = float(value)
     if not math.isfinite(value):
         raise InputError(f"{what_zh}不是有限数字", f"{what_en} is not a finite number")
-    return value
+    return snap(value)
 
 
 def _in_range(m: Metric, v: float, zh: str, en: str) -> float:
@@ -146,8 +146,8 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
 
     if m.source == "weekly_sum":
         weeks = list(raw.weekly.get(m.id, [])) + [None] * 4
-        actual = sum(number(w, f"第{i + 1}周{m.name}", f"week {i + 1} {m.id}", f"week{i + 1}_{m.id}")
-                     for i, w in enumerate(weeks[:4]))
+        actual = fsum_snapped(number(w, f"第{i + 1}周{m.name}", f"week {i + 1} {m.id}", f"week{i + 1}_{m.id}")
+                              for i, w in enumerate(weeks[:4]))
     elif isinstance(m.rule, Rating):
         given = raw.ratings.get(m.id, {})
         ratings = {r: number(given.get(r), f"{m.name}评分({r})", f"{m.id} rating ({r})", f"rating_{m.id}_{r}")
@@ -246,6 +246,7 @@ def grade_in(grades: list, total: float, lowest: bool):
     """The grade a total falls in (grades sorted by min, highest first); the lowest under a veto."""
     if lowest:
         return grades[-1]
+    total = snap(total)
     return next((g for g in grades if total >= g.min), grades[-1])
 
 
