@@ -54,13 +54,18 @@ def cmd_check(args) -> int:
         if n != role.headcount:
             console.print(f"[yellow]提示 / note: {role.name} 编制{role.headcount}人, 花名册{n}人 / "
                           f"headcount {role.headcount}, roster {n}[/yellow]")
+    from .monthly import month_modes
+
+    months = [args.month] if args.month else sorted(p.name for p in ws.root.joinpath("workbooks").glob("????-??"))[-1:]
+    for month in months:
+        _print_modes(month, month_modes(ws, month))
     return EXIT_OK
 
 
 def cmd_demo(args) -> int:
     """Generate the sample month, import its data and adjustments, score it."""
     from .actuals import read_adjustments
-    from .monthly import generate, import_file, score_month
+    from .monthly import adjustment_values, generate, import_file, score_month, write_values
 
     ws, _ = init_workspace(Path(args.dir))
     plan, month = ws.plan(), SAMPLE_MONTH
@@ -68,7 +73,10 @@ def cmd_demo(args) -> int:
     report = generate(ws, plan, roster, month, "native")
     console.print(f"1. 生成 / generated {len(report.written)} 个工作簿 → {ws.month_dir(month)}")
     imported = import_file(ws, plan, roster, data_file(f"actuals-{month}.csv"), month)
-    _demo_adjustments(ws, plan, roster, month, read_adjustments(data_file(f"adjustments-{month}.csv"), plan, roster))
+    entries, problems = read_adjustments(data_file(f"adjustments-{month}.csv"), plan, roster)
+    if problems:
+        raise KpiError(problems)
+    write_values(ws, plan, roster, month, adjustment_values(plan, entries))
     console.print(f"2. 导入 / imported {imported.rows} 行示例数据与加减分 / sample rows and adjustments")
     results = score_month(ws, plan, roster, month)
     problems = [p for s in results for p in s.problems]
@@ -92,23 +100,6 @@ def cmd_demo(args) -> int:
     console.print(f"5. 邮件演练 / mail dry run: {len(paths)} 封写入 / messages written to {outbox.resolve()} (未发送 / not sent)")
     console.print(f"工作区 / workspace: {ws.root.resolve()}")
     return EXIT_OK
-
-
-def _demo_adjustments(ws, plan, roster, month, read) -> None:
-    """Write the sample 加减分 log into the workbooks, as HR would type it."""
-    from .monthly import Generator
-
-    entries, problems = read
-    if problems:
-        raise KpiError(problems)
-    gen = Generator(ws, plan, month, "native")
-    for e in roster:
-        extra = {}
-        for i, a in enumerate(entries.get(e.id, [])):
-            extra.update({f"adj_date_{i}": a.date, f"adj_item_{i}": plan.adjustment(a.item).name,
-                          f"adj_count_{i}": a.count, f"adj_chosen_{i}": a.chosen, f"adj_note_{i}": a.note})
-        if extra:
-            gen.write(e, extra=extra)
 
 
 def _month(text: str) -> str:
@@ -160,6 +151,24 @@ def _exit(problems) -> int:
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
+MODE_NAMES = {"native": "原生公式 native", "udf": "加载项函数 udf", "?": "无法识别 unknown"}
+
+
+def _print_modes(month: str, modes: dict[str, list[str]]) -> None:
+    """Which formula modes the month's workbooks use; a warning when they are mixed."""
+    if not modes:
+        return
+    parts = "，".join(f"{MODE_NAMES.get(m, m)} {len(who)}个" for m, who in sorted(modes.items()))
+    err_console.print(f"{month} 工作簿公式方式 / formula modes: {parts}", soft_wrap=True)
+    if len(modes) > 1:
+        few = min(modes.items(), key=lambda kv: len(kv[1]))
+        who = "、".join(few[1][:10]) + ("……" if len(few[1]) > 10 else "")
+        err_console.print(f"[yellow]警告：本月混用了公式方式（{MODE_NAMES.get(few[0], few[0])}：{who}）；加载项函数工作簿只在装有"
+                          f"xl_kpi加载项的Excel中计算，在WPS、LibreOffice和手机上显示#NAME?。可用 xl-kpi generate --month {month} "
+                          f"--formulas native 统一（保留已填写的值） / warning: the month mixes formula modes; "
+                          f"generate again with one --formulas to unify them (typed values are kept)[/yellow]", soft_wrap=True)
+
+
 def _print_problems(problems) -> None:
     for p in problems:
         err_console.print(f"  {p}", markup=False, soft_wrap=True)
@@ -208,11 +217,12 @@ def score_table(title: str, results, plan) -> Table:
 def cmd_score(args) -> int:
     import json
 
-    from .monthly import score_month, scored_json
+    from .monthly import formula_modes, score_month, scored_json
 
     ws, plan, roster = _loaded(args)
     results = _with_progress(len(roster), "评分 / scoring", score_month, ws, plan, roster, args.month)
     problems = [p for s in results for p in s.problems]
+    _print_modes(args.month, formula_modes(results))
     if args.json:
         print(json.dumps([scored_json(s, plan) for s in results], ensure_ascii=False, indent=2))
     else:
@@ -324,10 +334,11 @@ def cmd_addin(args) -> int:
 
 EXAMPLES = {
     "init": "示例 / example:\n  xl-kpi init ~/kpi   # 新建工作区, 含内置方案与示例花名册",
-    "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2",
+    "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2\n"
+             "  xl-kpi check --month 2026-10   # 并列出10月工作簿的公式方式, 混用时警告",
     "demo": "示例 / example:\n  xl-kpi demo /tmp/kpi-demo   # 用示例数据走一遍本月考核",
-    "generate": "示例 / example:\n  xl-kpi generate --month 2026-10                   # 全员, UDF公式(需加载项)\n"
-                "  xl-kpi generate --month 2026-10 --formulas native # 原生公式, Excel/WPS/LibreOffice均可计算\n"
+    "generate": "示例 / example:\n  xl-kpi generate --month 2026-10                   # 全员, 原生公式: Excel/WPS/LibreOffice/手机均可计算\n"
+                "  xl-kpi generate --month 2026-10 --formulas udf    # 加载项函数 =KPI_SCORE(), 只用于装有加载项的Excel\n"
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
     "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
               "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml",
@@ -362,13 +373,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("init", cmd_init, "新建工作区 / create a workspace (plan.yaml, roster.xlsx, workbooks/)")
     p.add_argument("dir", metavar="DIR", help="工作区目录 / workspace folder")
     p = add("check", cmd_check, "校验方案与花名册 / validate the plan and the roster")
+    p.add_argument("--month", type=_month, help="并列出该月工作簿的公式方式(默认最近一个月) / also list that month's "
+                   "formula modes (default: the latest month)")
     p.add_argument("--dir", default=".", help="工作区目录, 默认当前目录 / workspace folder (default: .)")
     p = add("generate", cmd_generate, "生成每人一份月度考核表 / write each employee's monthly workbook")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--employee", help="只生成此工号 / only this employee id")
     p.add_argument("--role", help="只生成此岗位 / only this role id")
-    p.add_argument("--formulas", choices=("udf", "native"), default="udf",
-                   help="udf: =KPI_SCORE() 等加载项函数(默认); native: 原生Excel公式 / add-in UDFs (default) or native formulas")
+    p.add_argument("--formulas", choices=("native", "udf"), default="native",
+                   help="native(默认): 原生公式, Excel/WPS/LibreOffice/手机均可计算, 无需加载项; udf: =KPI_SCORE() 等"
+                        "加载项函数, 仅用于装有 xl_kpi 加载项的 Excel / native (default): plain formulas that compute in "
+                        "any spreadsheet app; udf: the add-in's functions, for Excel with the xl_kpi add-in only")
     p.add_argument("--force", action="store_true", help="重新开始, 旧文件留作备份 / start over; the old file is kept as a backup")
     p.add_argument("--protect-password", help="工作表保护密码(默认无) / sheet protection password (default none)")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
@@ -376,8 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--skip-bad", action="store_true", help="跳过有问题的行, 写入其余 / write the good rows, skip bad ones")
-    p.add_argument("--formulas", choices=("udf", "native"), default="udf",
-                   help="新建工作簿的公式方式 / formulas of workbooks not yet generated")
+    p.add_argument("--formulas", choices=("native", "udf"), default="native",
+                   help="尚未生成的工作簿的公式方式(默认native); 已有工作簿保持原方式 / formulas of workbooks not yet "
+                        "generated (default native); existing ones keep theirs")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("score", cmd_score, "读取当月考核表并评分 / score the month's workbooks")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")

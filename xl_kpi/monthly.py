@@ -19,7 +19,7 @@ import yaml
 from .actuals import read_actuals
 from .core.errors import KpiError, Problem
 from .core.plan import Plan
-from .core.scorecard import EmployeeInputs, Scorecard, score
+from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score
 from .roster import Employee
 from .workbook import texts
 from .workbook.derive import Template
@@ -27,7 +27,7 @@ from .workbook.layout import ADJ_ROWS, build_role_template
 from .workbook.reader import WorkbookData, defaults_of, employee_inputs, locate, read_workbook
 from .workspace import Workspace
 
-MODES = ("udf", "native")
+MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; udf needs the add-in
 SUMMARY_PREFIX = "工资汇总"
 
 
@@ -68,7 +68,7 @@ class GenerateReport:
 class Generator:
     """Builds each role's template once, then derives every employee's workbook from it."""
 
-    def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "udf", password: str | None = None):
+    def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "native", password: str | None = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.ws, self.plan, self.month, self.mode, self.password = ws, plan, month, mode, password
@@ -231,6 +231,25 @@ def _try_read(path: Path) -> WorkbookData | None:
         return None
 
 
+def formula_modes(results: list["Scored"]) -> dict[str, list[str]]:
+    """Formula mode → the employees whose workbook of the month uses it."""
+    out: dict[str, list[str]] = {}
+    for s in results:
+        if s.data is not None:
+            out.setdefault(str(s.data.meta.get("meta_mode") or "?"), []).append(s.employee.id)
+    return out
+
+
+def month_modes(ws: Workspace, month: str) -> dict[str, list[str]]:
+    """Formula mode → the workbooks (file names) of the month that use it."""
+    out: dict[str, list[str]] = {}
+    for path in month_workbooks(ws.month_dir(month)):
+        data = _try_read(path)
+        mode = str(data.meta.get("meta_mode") or "?") if data else "?"
+        out.setdefault(mode, []).append(path.stem)
+    return out
+
+
 def select(roster: list[Employee], employee: str | None = None, role: str | None = None) -> list[Employee]:
     out = [e for e in roster if (employee is None or e.id == employee) and (role is None or e.role == role)]
     if not out:
@@ -239,7 +258,7 @@ def select(roster: list[Employee], employee: str | None = None, role: str | None
     return out
 
 
-def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode: str = "udf",
+def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode: str = "native",
              force: bool = False, password: str | None = None, progress=None) -> GenerateReport:
     gen = Generator(ws, plan, month, mode, password)
     report = GenerateReport()
@@ -277,7 +296,7 @@ class ImportReport:
     generate: GenerateReport = field(default_factory=GenerateReport)
 
 
-def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str = "udf",
+def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str = "native",
                 skip_bad: bool = False) -> ImportReport:
     """Fill actuals (and targets, baselines, ratings, weeks) from a data export; all rows good or nothing."""
     cols, metrics = load_mapping(ws)
@@ -290,16 +309,36 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
                "week": f"week{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
         extra.setdefault(r.employee, {})[key] = r.value
     report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
+    write_values(ws, plan, roster, month, extra, mode, report.generate)
+    return report
+
+
+def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict],
+                 mode: str = "native", report: GenerateReport | None = None) -> GenerateReport:
+    """Write slot values into employees' workbooks (generating those that do not exist yet in
+    ``mode``); an existing workbook keeps its formula mode and everything typed in it."""
+    report = report if report is not None else GenerateReport()
     people = {e.id: e for e in roster}
     existing = {p.stem.split("-", 1)[0]: p for p in month_workbooks(ws.month_dir(month))}
     generators: dict[str, Generator] = {}
     for emp_id, values in extra.items():
         old = _try_read(existing[emp_id]) if emp_id in existing else None
-        kept = old.meta.get("meta_mode") if old else None  # an existing workbook keeps its formulas
+        kept = old.meta.get("meta_mode") if old else None
         use = kept if kept in MODES else mode
         gen = generators.setdefault(use, Generator(ws, plan, month, use))
-        gen.write(people[emp_id], extra=values, report=report.generate)
+        gen.write(people[emp_id], extra=values, report=report)
     return report
+
+
+def adjustment_values(plan: Plan, entries: dict[str, list[AdjustmentEntry]]) -> dict[str, dict]:
+    """The 加减分 log rows of each employee as workbook slot values."""
+    out: dict[str, dict] = {}
+    for emp_id, rows in entries.items():
+        for i, a in enumerate(rows):
+            out.setdefault(emp_id, {}).update({
+                f"adj_date_{i}": a.date, f"adj_item_{i}": plan.adjustment(a.item).name, f"adj_count_{i}": a.count,
+                f"adj_chosen_{i}": a.chosen, f"adj_note_{i}": a.note})
+    return out
 
 
 # --------------------------------------------------------------------------- score
