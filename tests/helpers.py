@@ -45,3 +45,22 @@ def fill_randomly(path: Path, plan, role_id: str, rnd: random.Random) -> None:
             if a.rule.pts is None:
                 ws[f"D{r}"] = rnd.randint(int(a.rule.min), int(a.rule.max))
     wb.save(path)
+
+
+def examples(strategy, n: int) -> list:
+    """``n`` examples of a hypothesis strategy, drawn as ``@given`` draws them (the simplest first, then
+    varied ones; the same ones in CI), so that a whole batch can be checked by one soffice call."""
+    import os
+
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    found = []
+
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              derandomize=bool(os.environ.get("CI")), phases=[Phase.explicit, Phase.generate])
+    @given(strategy)
+    def collect(example):
+        found.append(example)
+
+    collect()
+    return found
