@@ -47,12 +47,35 @@ def test_check_reports_roster_cells(tmp_path, capsys):
     wb.active["D3"] = "保洁"
     wb.active["A4"] = "E001"
     wb.active["G5"] = "not-an-email"
+    wb.active["E6"] = 7151.635  # 责任底薪 below the cent
+    wb.active["F7"] = "2,500.50"  # 绩效工资基数 typed as text: fine
+    wb.active["E8"] = 5500.000000000001  # a formula's binary noise: the cell shows 5500, so does the roster
     wb.save(tmp_path / "roster.xlsx")
     assert main(["check", "--dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "花名册!D3" in err and "保洁" in err
     assert "花名册!A4" in err and "E001" in err
     assert "花名册!G5" in err
+    assert "花名册!E6" in err and "7151.635" in err and "整分" in err
+    assert "F7" not in err and "E8" not in err
+
+
+def test_check_and_score_name_the_months_formula_modes(tmp_path, capsys):
+    main(["init", str(tmp_path)])
+    assert main(["generate", "--month", "2026-10", "--dir", str(tmp_path)]) == 0  # native by default
+    assert main(["generate", "--month", "2026-10", "--employee", "E004", "--formulas", "udf", "--dir",
+                 str(tmp_path)]) == 0
+    capsys.readouterr()
+    main(["check", "--dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "原生公式 native 11个" in err and "加载项函数 udf 1个" in err and "混用" in err and "E004" in err
+    main(["score", "--month", "2026-10", "--dir", str(tmp_path)])
+    assert "混用" in capsys.readouterr().err
+    assert main(["generate", "--month", "2026-10", "--formulas", "native", "--dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    main(["check", "--month", "2026-10", "--dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "原生公式 native 12个" in err and "混用" not in err
 
 
 def test_every_command_has_help_with_an_example():

@@ -37,8 +37,8 @@ def test_wechat_scorecard_end_to_end(plan):
 
 
 @pytest.mark.parametrize("value, message", [
-    (None, "回复条数未填写"), ("", "回复条数未填写"), ("abc", "不是数字"), (True, "不是数字"), ("3200", "不是数字"),
-    (-5, "超出允许范围"),
+    (None, "回复条数未填写"), ("", "回复条数未填写"), ("abc", "不是数字"), (True, "不是数字"), ("三千二", "不是数字"),
+    ("1.234,5", "不是数字"), (-5, "超出允许范围"), (3200.5, "应为整数"), ("3,200.5条", "应为整数"),
 ])
 def test_missing_or_bad_inputs_are_reported_never_zero(plan, value, message):
     card = score(plan, "wechat", wechat_inputs(replies=value), month=10)
@@ -46,6 +46,24 @@ def test_missing_or_bad_inputs_are_reported_never_zero(plan, value, message):
     assert message in p.message and p.loc == ("actual_replies",)
     assert card.metrics["replies"].points is None
     assert card.score is None and card.grade is None and card.pay is None
+
+
+@pytest.mark.parametrize("replies, response, rate, amount", [
+    ("3,200", "58秒", "22%", "4.5万"), (" ３２００ ", "５８", "２２％", "4.5W"), ("3200条", "58s", "0.22", "45,000元"),
+    ("3.2千", 58.0, 0.22, "¥45,000.00"),
+])
+def test_cells_typed_as_text_read_as_the_numbers_people_mean(plan, replies, response, rate, amount):
+    """A cell typed as text (WPS, a paste, a phone) holds the number a person wrote: the same card as numbers."""
+    want = score(plan, "wechat", wechat_inputs(), month=10)
+    card = score(plan, "wechat", wechat_inputs(replies=replies, response_time=response, purchase_rate=rate,
+                                                  purchase_amount=amount), month=10)
+    assert card.problems == [] and card.metrics["purchase_amount"].actual == 45000
+    assert (card.score, card.pay) == (want.score, want.pay)
+
+
+def test_a_percent_sign_on_a_count_is_refused(plan):
+    (p,) = score(plan, "wechat", wechat_inputs(replies="32%"), month=10).problems
+    assert "不是数字" in p.message and p.loc == ("actual_replies",)
 
 
 def test_missing_week_is_reported(plan):

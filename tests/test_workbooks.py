@@ -63,7 +63,8 @@ def test_udf_workbooks_call_the_add_in_with_the_right_cells(space):
     wb = load_workbook(ws.month_dir(MONTH) / f"{e.file_stem}.xlsx")
     score = cell_of(wb, "score_posts")
     r = score.row
-    assert score.value == f'=IF(AND(ISNUMBER(G{r}),G{r}>=0),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
+    # 内容发布量 counts 篇: whole numbers only, in the sheet as in the engine
+    assert score.value == f'=IF(AND(ISNUMBER(G{r}),G{r}=INT(G{r}),G{r}>=0),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
     assert wb[score.parent.title][f"I{r}"].value == "ratio(max=10)"
     assert "KPI_GRADE(" in cell_of(wb, "grade").value and "KPI_COEF(" in cell_of(wb, "coefficient").value
     adj = wb["加减分"]
@@ -185,6 +186,10 @@ def test_import_fills_workbooks_and_score_reads_them(space, tmp_path):
     (("E004", "likes", 5, "", ""), "按周填写"),
     (("E004", "likes", 5, 6, ""), "1–4"),
     (("E004", "replies", 5, "", "猜测"), "类型"),
+    (("E004", "replies", 1.4, "", ""), "计数(条), 应为整数"),
+    (("E004", "moments_posts", "2.5", 1, ""), "应为整数"),
+    (("E004", "purchase_amount", "1.234,5", "", ""), "千位分隔"),
+    (("E004", "purchase_amount", "约4万", "", ""), "不是数字"),
 ])
 def test_import_rejects_each_class_of_bad_row(space, tmp_path, row, message):
     ws, plan, roster = space
@@ -196,6 +201,40 @@ def test_import_rejects_each_class_of_bad_row(space, tmp_path, row, message):
     assert not ws.month_dir(MONTH).exists()  # nothing written
     report = import_file(ws, plan, roster, f, MONTH, skip_bad=True)
     assert report.rows == 1 and len(report.skipped) == 1
+
+
+def test_import_reads_numbers_as_people_write_them(space, tmp_path):
+    """Exports and hand-made files carry 3,199, 4.8万, 2W, 1.2千, 69秒, 87%, full-width digits and spaces."""
+    ws, plan, roster = space
+    f = write_csv(tmp_path / "d.csv", [
+        ("E004", "回复条数", "3,199", "", ""), ("E004", "response_time", " 69秒 ", "", ""),
+        ("E004", "购买率", "８７％", "", ""), ("E004", "purchase_amount", "4.8万", "", ""),
+        ("E004", "likes", "2W", 1, ""), ("E004", "likes", "1.2千", 2, ""), ("E004", "likes", "２００", 3, ""),
+        ("E004", "likes", "1,000", 4, ""), ("E005", "purchase_amount", "2w", "", ""),
+    ])
+    import_file(ws, plan, roster, f, MONTH)
+    wb = load_workbook(ws.month_dir(MONTH) / "E004-赵敏.xlsx")
+    got = [cell_of(wb, n).value for n in ("actual_replies", "actual_response_time", "actual_purchase_rate",
+                                          "actual_purchase_amount", "week1_likes", "week2_likes", "week3_likes",
+                                          "week4_likes")]
+    assert got == [3199, 69, 0.87, 48000, 20000, 1200, 200, 1000]
+    assert cell_of(load_workbook(ws.month_dir(MONTH) / "E005-陈静.xlsx"), "actual_purchase_amount").value == 20000
+
+
+def test_regenerating_turns_numbers_typed_as_text_into_numbers(space):
+    """Typed as text in WPS or pasted, 4.8万 is kept and becomes 48000, so the sheet computes it too."""
+    ws, plan, roster = space
+    e = next(x for x in roster if x.id == "E004")
+    generate(ws, plan, [e], MONTH)
+    path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    wb = load_workbook(path)
+    cell_of(wb, "actual_purchase_amount").value = "4.8万"
+    cell_of(wb, "actual_replies").value = "很多"
+    wb.save(path)
+    generate(ws, plan, [e], MONTH)
+    wb = load_workbook(path)
+    assert cell_of(wb, "actual_purchase_amount").value == 48000
+    assert cell_of(wb, "actual_replies").value == "很多"  # not a number: kept as typed, reported by score
 
 
 def test_import_mapping_file_reads_a_platform_export(space, tmp_path):

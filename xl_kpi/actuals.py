@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .core.errors import KpiError, Problem
 from .core.plan import Metric, Plan
 from .core.rules import RATER_NAMES
 from .core.scorecard import AdjustmentEntry, EmployeeInputs
+from .core.typed import TypedNumberError, is_count, typed_number
 from .roster import Employee, cell_text
 
 HEADERS = {
@@ -92,23 +94,24 @@ def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], r
 
 
 def parse_value(v, m: Metric) -> float:
-    """A number from a cell or CSV field; "87%" only for percent metrics, where 87 is refused."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        x = float(v)
-    else:
-        s = cell_text(v).replace(",", "").replace("，", "")
-        if not s:
-            raise ValueError("数值为空 / the value is empty")
-        pct = s.endswith("%")
-        try:
-            x = float(s[:-1]) / 100 if pct else float(s)
-        except ValueError:
-            raise ValueError(f"“{s}”不是数字 / “{s}” is not a number") from None
-        if pct and not m.percent:
-            raise ValueError(f"{m.name}不是百分比指标, 不能写“{s}” / {m.id} is not a percent metric")
+    """A number from a cell or CSV field as people write it (``3,199``, ``4.8万``, ``69秒``, ``８７％``);
+    "87%" only for percent metrics, where a bare 87 is refused; counts must be whole."""
+    if isinstance(v, str) and not cell_text(v):
+        raise ValueError("数值为空 / the value is empty")
+    try:
+        x = typed_number(v if not isinstance(v, str) else v.strip(), m.unit)
+    except TypedNumberError as exc:
+        if "%" in str(v) and not m.percent:
+            raise ValueError(f"{m.name}不是百分比指标, 不能写“{cell_text(v)}” / {m.id} is not a percent metric") from None
+        raise ValueError(str(exc)) from None
+    if not math.isfinite(x):
+        raise ValueError(f"“{cell_text(v)}”不是有限数字 / “{cell_text(v)}” is not a finite number")
     if m.percent and abs(x) > 1 and (m.max is None or x > m.max):
         raise ValueError(f"{m.name}是百分比, 应写{x:g}%或{x / 100:g}, 不是{x:g} / "
                          f"{m.id} is a percent: write {x:g}% or {x / 100:g}")
+    if is_count(m.unit) and x != int(x):
+        raise ValueError(f"{m.name}是计数({m.unit}), 应为整数, 不是{x:g} / {m.id} counts {m.unit}: a whole number, "
+                         f"not {x:g}")
     lo, hi = m.min, m.max
     if (lo is not None and x < lo) or (hi is not None and x > hi):
         raise ValueError(f"{m.name}的值{x:g}超出允许范围 / {m.id} value {x:g} is outside "
@@ -239,7 +242,7 @@ def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[di
             problems.append(Problem("adjustment_unknown", f"“{item}”不是{plan.roles[emp.role].name}的加减分项目 / "
                                     f"“{item}” is not an adjustment of role {emp.role}", file=table.file, line=row.line))
             continue
-        num = lambda s: float(cell_text(s)) if cell_text(s) else None  # noqa: E731
+        num = lambda s: typed_number(cell_text(s)) if cell_text(s) else None  # noqa: E731
         try:
             entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), cell_text(v.get("note")),
                                     cell_text(v.get("date")) or None)

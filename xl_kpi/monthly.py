@@ -20,6 +20,7 @@ from .actuals import read_actuals
 from .core.errors import KpiError, Problem
 from .core.plan import Plan
 from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score
+from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
 from .workbook import texts
 from .workbook.derive import Template
@@ -134,9 +135,10 @@ class Generator:
         kept = 0
         if old is not None:
             old_defaults = defaults_of(old)
+            units = self._units(e.role)
             for key, slot in self.template(e.role).slots.items():
                 if slot.typed and not key.startswith("adj_") and old.values.get(key) is not None:
-                    v[key] = old.values[key]
+                    v[key] = _as_typed_number(old.values[key], units.get(key)) if slot.kind == "number" else old.values[key]
                     kept += 1
             for key in defaults:  # a target or baseline someone changed stays changed
                 was = old.values.get(key)
@@ -154,6 +156,13 @@ class Generator:
             v[f"baseline_src_{mid}"] = t["baseline_employee"] if own else src
         v["meta_defaults"] = json.dumps(defaults, ensure_ascii=False)
         return v, kept
+
+    def _units(self, role_id: str) -> dict[str, str]:
+        """Slot name → the unit of the number typed there."""
+        role = self.plan.roles[role_id]
+        out = {f"actual_{m.id}": m.unit for m in role.metrics}
+        out.update({f"week{w}_{i.id}": i.unit for i in role.weekly_report for w in range(1, 5)})
+        return out
 
     def would_lose(self, e: Employee, old: WorkbookData) -> list[tuple[str, str]]:
         """Cells a person filled in the old workbook that the new one has no place for."""
@@ -207,6 +216,17 @@ class Generator:
         report.written.append(path)
         report.kept_inputs += kept
         return report
+
+
+def _as_typed_number(value, unit: str | None):
+    """A number typed as text (``4.8万``, ``3,199``) becomes the number, so the sheet computes with it
+    too; a text that is no number stays exactly as typed, for the score to report."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return typed_number(value, unit or "")
+    except TypedNumberError:
+        return value
 
 
 def _backup_name(path: Path) -> Path:

@@ -10,7 +10,9 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
 from .core.errors import KpiError, Problem
+from .core.numbers import CENT, to_decimal
 from .core.plan import Plan
+from .core.typed import TypedNumberError, typed_number
 
 # column header (Chinese or English) → field
 COLUMNS = {
@@ -55,16 +57,22 @@ def cell_text(v) -> str:
 
 
 def _money(v, where: dict, problems: list, label: str) -> Decimal | None:
-    if v in (None, ""):
+    """A pay figure of the roster: a number ≥ 0 in whole cents (7151.635 is refused), read as the
+    cell shows it (15 significant digits) or as typed (``5,000``, ``5000元``)."""
+    if v is None or cell_text(v) == "":
         return None
     try:
-        d = Decimal(str(v))
+        d = to_decimal(typed_number(v, "元"))
         if d < 0 or not d.is_finite():
             raise InvalidOperation
-        return d
-    except InvalidOperation:
+    except (InvalidOperation, TypedNumberError, ValueError):
         problems.append(Problem("roster_invalid", f"{label}不是非负数字: “{v}” / {label} is not a number ≥ 0", **where))
         return None
+    if d != d.quantize(CENT):
+        problems.append(Problem("roster_cents", f"{label}“{cell_text(v)}”不是整分(最多两位小数) / {label} must be whole "
+                                f"cents (at most two decimals)", **where))
+        return None
+    return d.quantize(CENT)
 
 
 def load_roster(path: Path, plan: Plan) -> list[Employee]:

@@ -15,6 +15,7 @@ from .errors import Problem
 from .numbers import clamp, fsum_snapped, money, num, round_float, snap
 from .plan import Grade, Metric, Plan, Role
 from .rules import Event, InputError, Inputs, Rating, Veto, fmt
+from .typed import TypedNumberError, is_count, typed_number
 
 
 # --------------------------------------------------------------------------- inputs
@@ -43,23 +44,27 @@ class EmployeeInputs:
     adjustments: list[AdjustmentEntry] = field(default_factory=list)
 
 
-def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False) -> float | None:
-    """A cell's value as a number, or an InputError saying why it is not one."""
+def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False, unit: str = "") -> float | None:
+    """A cell's value as a number, or an InputError saying why it is not one. Text typed as a person
+    types numbers (``4.8万``, ``3,199``, ``69秒``, ``87%``) is read as its number."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if optional:
             return None
         raise InputError(f"{what_zh}未填写", f"{what_en} is empty")
     if isinstance(value, str) and value.startswith("#"):  # a spreadsheet error value: #N/A, #DIV/0! …
         raise InputError(f"{what_zh}是错误值 {value.split()[0]}", f"{what_en} is an error value {value.split()[0]}")
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise InputError(f"{what_zh}不是数字: “{value}”", f"{what_en} is not a number: “{value}”")
-    value = float(value)
+    try:
+        value = typed_number(value, unit)
+    except TypedNumberError:
+        raise InputError(f"{what_zh}不是数字: “{value}”", f"{what_en} is not a number: “{value}”") from None
     if not math.isfinite(value):
         raise InputError(f"{what_zh}不是有限数字", f"{what_en} is not a finite number")
     return snap(value)
 
 
 def _in_range(m: Metric, v: float, zh: str, en: str) -> float:
+    if is_count(m.unit) and v != int(v):
+        raise InputError(f"{zh}是计数({m.unit}), 应为整数, 不是{num(v)}", f"{en} is a count: a whole number, not {num(v)}")
     if (m.min is not None and v < m.min) or (m.max is not None and v > m.max):
         lo = fmt(m.min, m.unit) if m.min is not None else "-∞"
         hi = fmt(m.max, m.unit) if m.max is not None else "∞"
@@ -68,8 +73,11 @@ def _in_range(m: Metric, v: float, zh: str, en: str) -> float:
 
 
 def valid_formula(m: Metric, ref: str) -> str:
-    """The spreadsheet's test of what :func:`_in_range` accepts: a number within the metric's range."""
+    """The spreadsheet's test of what :func:`_in_range` accepts: a number within the metric's range
+    (a whole one for counts)."""
     tests = [f"ISNUMBER({ref})"]
+    if is_count(m.unit):
+        tests.append(f"{ref}=INT({ref})")
     if m.min is not None:
         tests.append(f"{ref}>={num(m.min)}")
     if m.max is not None:
@@ -137,9 +145,9 @@ class Scorecard:
 def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
     """Check and gather one metric's inputs; raises InputError with its cell name in .loc."""
 
-    def number(value, zh, en, loc, optional=False):
+    def number(value, zh, en, loc, optional=False, unit=m.unit):
         try:
-            return as_number(value, zh, en, optional)
+            return as_number(value, zh, en, optional, unit)
         except InputError as e:
             e.loc = loc
             raise
@@ -150,7 +158,7 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
                               for i, w in enumerate(weeks[:4]))
     elif isinstance(m.rule, Rating):
         given = raw.ratings.get(m.id, {})
-        ratings = {r: number(given.get(r), f"{m.name}评分({r})", f"{m.id} rating ({r})", f"rating_{m.id}_{r}")
+        ratings = {r: number(given.get(r), f"{m.name}评分({r})", f"{m.id} rating ({r})", f"rating_{m.id}_{r}", unit="")
                    for r in m.rule.weights}
         try:
             actual = m.rule.combine(ratings)

@@ -21,6 +21,7 @@ from ..core.plan import Metric, Plan
 from ..core.rules import RATER_NAMES, Refs
 from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
                               total_formula, total_pay_formula, valid_formula)
+from ..core.typed import is_count
 from ..udfs import call
 from .style import BOLD, BOX, INPUT_FILL, head, print_a4
 
@@ -83,7 +84,9 @@ def _validation(ws, coord: str, lo, hi, unit: str, label: str, title: str, whole
     lo_s = "-∞" if lo is None else (f"{num(lo * 100)}%" if unit == "%" else num(lo))
     hi_s = "∞" if hi is None else (f"{num(hi * 100)}%" if unit == "%" else num(hi))
     kind = "whole" if whole else "decimal"
-    if lo is not None and hi is not None:
+    if whole and lo is None and hi is None:
+        dv = DataValidation(type=kind, operator="between", formula1="-999999999999999", formula2="999999999999999")
+    elif lo is not None and hi is not None:
         dv = DataValidation(type=kind, operator="between", formula1=num(lo), formula2=num(hi))
     elif lo is not None:
         dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=num(lo))
@@ -91,7 +94,7 @@ def _validation(ws, coord: str, lo, hi, unit: str, label: str, title: str, whole
         dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=num(hi))
     else:
         dv = DataValidation(type=kind, operator="between", formula1="-1E+300", formula2="1E+300")
-    unit_s = "百分比" if unit == "%" else (unit or "数值")
+    unit_s = ("百分比" if unit == "%" else (unit or "数值")) + ("(整数)" if whole else "")
     dv.promptTitle, dv.prompt = title, f"{label}: 单位{unit_s}, 范围 {lo_s} – {hi_s}"[:255]
     dv.errorTitle, dv.error = "输入无效", f"{label}应为{unit_s}, 范围 {lo_s} – {hi_s}"[:255]
     dv.showInputMessage = dv.showErrorMessage = True
@@ -212,7 +215,7 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     else:
         lay.slot(f"actual_{m.id}", ws, g, "number", typed=True)
         _input(actual, m)
-        _validation(ws, g, m.min, m.max, m.unit, m.name, titles["input_title"])
+        _validation(ws, g, m.min, m.max, m.unit, m.name, titles["input_title"], whole=is_count(m.unit))
     if not m.applies_in(month_no):
         ws[h] = titles["quarter_only"]
         return
@@ -282,7 +285,8 @@ def _weekly_sheet(role, ws, lay: Layout, titles: dict) -> dict[str, str]:
             ws[f"{t}{r}"] = f"=$C{r}"
             key = f"week{w + 1}_{item.id}"
             _input(lay.slot(key, ws, f"{a}{r}", "number", typed=True))
-            _validation(ws, f"{a}{r}", 0, None, item.unit, f"{item.name}第{w + 1}周", titles["input_title"])
+            _validation(ws, f"{a}{r}", 0, None, item.unit, f"{item.name}第{w + 1}周", titles["input_title"],
+                        whole=is_count(item.unit))
             _name(lay.workbook, key, ws.title, f"{a}{r}")
             ws[f"{p}{r}"] = f'=IF(AND(ISNUMBER({a}{r}),{t}{r}>0),{a}{r}/{t}{r},"")'
             ws[f"{p}{r}"].number_format = "0%"
