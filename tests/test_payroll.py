@@ -157,8 +157,11 @@ def test_every_problem_class_is_found_and_placed(demo, tmp_path):
     listed = {(r[0], r[6]) for r in summary["问题"].iter_rows(min_row=2, values_only=True)}
     for key in found:
         assert (key[1], key[0]) in listed
-    e008 = next(r for r in summary["工资汇总"].iter_rows(min_row=3) if r[0].value == "E008")
-    assert e008[13].value and e008[0].fill.fgColor.rgb.endswith("FFC7CE") and e008[4].value is None
+    rows = list(summary["工资汇总"].iter_rows(min_row=3))
+    total_row = next(i for i, r in enumerate(rows) if r[0].value == "合计")
+    e008 = next(i for i, r in enumerate(rows) if r[0].value == "E008")
+    assert e008 > total_row  # held in the 待核 section, below and outside every total
+    assert rows[e008][0].fill.fgColor.rgb.endswith("FFC7CE") and "不是数字" in rows[e008][7].value
 
 
 def test_strict_fails_without_writing(demo, tmp_path):
@@ -195,3 +198,36 @@ def test_forced_distribution_quotas():
     assert (q.allowed, q.count, q.over, q.margin) == (1, 2, True, ["b"])
     (q,) = check_quotas(grades, [("a", "优秀", 95)] + [(str(i), "良好", 85) for i in range(4)])
     assert not q.over and q.margin == []
+
+
+@pytest.mark.libreoffice
+def test_a_problem_holds_the_pay_line_unless_accepted(demo, tmp_path):
+    """An employee who raises 责任底薪 in their own workbook is paid the roster's figure, and only once HR accepts."""
+    ws = fresh_copy(demo, tmp_path)
+    path = ws.month_dir(MONTH) / "E002-李娜.xlsx"
+    wb = load_workbook(path)
+    cell_of(wb, "base_salary").value = 50000
+    wb.save(path)
+
+    def run(*extra):
+        done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "rollup", "--month", MONTH, "--json",
+                               "--dir", str(ws.root), *extra], capture_output=True, text=True)
+        return done.returncode, {r["employee_id"]: r for r in json.loads(done.stdout)}, done.stderr
+
+    code, records, err = run()
+    assert code == 2 and "考核表!B3" in err and "责任底薪：表内为 50000，花名册为 5000" in err
+    assert records["E002"]["status"] == "held" and records["E002"]["base_salary"] == "5000.00"
+    summary = load_workbook(summary_path(ws, MONTH))["工资汇总"]
+    ids = [r[0] for r in summary.iter_rows(min_row=3, values_only=True)]
+    assert ids.index("E002") > ids.index("合计")  # outside the totals
+    (out,) = recalc([summary_path(ws, MONTH)], tmp_path / "lo")
+    calc = load_workbook(out, data_only=True)["工资汇总"]
+    total = next(r[12] for r in calc.iter_rows(min_row=3, values_only=True) if r[0] == "合计")
+    paid = sum(Decimal(r["total_pay"]) for r in records.values() if r["status"] == "paid")
+    assert Decimal(str(total)).quantize(Decimal("0.01")) == paid
+
+    code, records, _ = run("--accept-problems")
+    assert code == 0 and records["E002"]["status"] == "accepted"
+    summary = load_workbook(summary_path(ws, MONTH))["工资汇总"]
+    row = next(r for r in summary.iter_rows(min_row=3, values_only=True) if r[0] == "E002")
+    assert row[7] == 5000 and "责任底薪" in row[13]  # the roster's figure, the problem printed beside it

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from xl_kpi.core.errors import KpiError
 from xl_kpi.libreoffice import recalc, render_png
 from xl_kpi.monthly import generate, import_file, month_workbooks, score_month
+from xl_kpi.store import open_store
 from xl_kpi.workspace import init_workspace
 
 from helpers import cell_of, fill_randomly
@@ -95,15 +96,16 @@ def test_generated_workbook_is_protected_named_and_print_ready(space):
     assert cell_of(wb, "actual_moments_posts").value.startswith("=IF(COUNT('周报'!")
 
 
-def test_regenerating_keeps_everything_typed(space):
+def test_regenerating_keeps_everything_typed(space, tmp_path):
     ws, plan, roster = space
     e = next(x for x in roster if x.role == "copywriter")
     generate(ws, plan, [e], MONTH, "native")
+    import_file(ws, plan, roster, write_csv(tmp_path / "t.csv", [(e.id, "阅读量", 80000, "", "目标")]), MONTH)
     path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
     wb = load_workbook(path)
     cell_of(wb, "actual_posts").value = 17
     cell_of(wb, "rating_content_quality_self").value = 88
-    cell_of(wb, "target_reads").value = 50000  # a per-employee target set by hand
+    cell_of(wb, "target_posts").value = 5  # typed into HR's locked cell: not the filler's to set
     wb["加减分"]["B4"], wb["加减分"]["C4"], wb["加减分"]["F4"] = "错别字", 2, "两处"
     wb.save(path)
     report = generate(ws, plan, [e], MONTH, "native")
@@ -111,8 +113,8 @@ def test_regenerating_keeps_everything_typed(space):
     wb = load_workbook(path)
     assert cell_of(wb, "actual_posts").value == 17
     assert cell_of(wb, "rating_content_quality_self").value == 88
-    assert cell_of(wb, "target_reads").value == 50000
-    assert cell_of(wb, "target_posts").value == 20  # untouched targets follow the plan
+    assert cell_of(wb, "target_reads").value == 80000  # HR's imported target stays
+    assert cell_of(wb, "target_posts").value == 20  # the owner's value (the plan) is restored
     assert [wb["加减分"][c].value for c in ("B4", "C4", "F4")] == ["错别字", 2, "两处"]
 
 
@@ -312,17 +314,21 @@ def test_import_from_xlsx_with_english_headers(space, tmp_path):
 
 
 def test_output_is_deterministic(space, tmp_path):
-    """The same employee and inputs give the same bytes, whenever and however often generated."""
+    """The same employee, inputs and protection password give the same bytes, whenever and however often
+    generated; each workspace locks HR's cells with its own password."""
     ws, plan, roster = space
     e = roster[3]
     generate(ws, plan, [e], MONTH, "native")
     path = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
     first = path.read_bytes()
-    other, _ = init_workspace(tmp_path / "other")
-    generate(other, plan, [e], MONTH, "native")
-    assert (other.month_dir(MONTH) / f"{e.file_stem}.xlsx").read_bytes() == first
     generate(ws, plan, [e], MONTH, "native")  # regenerating an untouched workbook changes nothing
     assert path.read_bytes() == first
+    other, _ = init_workspace(tmp_path / "other")
+    generate(other, plan, [e], MONTH, "native")
+    theirs = other.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+    assert theirs.read_bytes() != first  # another workspace, another password
+    generate(other, plan, [e], MONTH, "native", password=open_store(ws.root).protect_password())
+    assert theirs.read_bytes() == first
 
 
 def test_a_plan_change_that_would_drop_typed_values_leaves_the_workbook_alone(space):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -244,7 +245,8 @@ def cmd_rollup(args) -> int:
     from .payroll import rollup, rollup_json, summary_path, write_summary
 
     ws, plan, roster = _loaded(args)
-    result = _with_progress(len(roster), "汇总 / rolling up", rollup, ws, plan, roster, args.month)
+    work = functools.partial(rollup, accept_problems=args.accept_problems)
+    result = _with_progress(len(roster), "汇总 / rolling up", work, ws, plan, roster, args.month)
     problems = result.all_problems
     if args.strict and problems:
         err_console.print(f"[red]--strict: 有 {len(problems)} 个问题, 未写入工资汇总 / {len(problems)} problem(s); "
@@ -252,12 +254,15 @@ def cmd_rollup(args) -> int:
         _print_problems(problems)
         return EXIT_PROBLEMS
     path = write_summary(result, summary_path(ws, args.month))
+    held = [s.employee.id for s in result.entries if result.held(s)]
     if args.json:
         print(json.dumps(rollup_json(result), ensure_ascii=False, indent=2))
-        return EXIT_OK
+        _print_problems(problems)
+        return EXIT_PROBLEMS if held else EXIT_OK
     console.print(score_table(f"{plan.department} {args.month} 工资汇总 / payroll", result.entries, plan))
-    total = sum(s.card.pay.total for s in result.entries if s.card and s.card.pay and s.card.score is not None)
-    console.print(f"应发合计 / total pay: {total:,.2f}")
+    total = sum(s.card.pay.total for s in result.entries if result.paid(s))
+    console.print(f"应发合计 / total pay: {total:,.2f}" + (f"（{len(held)}人待核，未计入 / {len(held)} held, not "
+                                                          f"included: {', '.join(held)}）" if held else ""))
     for q in result.quotas:
         if q.over:
             console.print(f"[yellow]强制分布: {q.grade} {q.count}人, 上限{q.allowed}人 / over quota; "
@@ -266,7 +271,10 @@ def cmd_rollup(args) -> int:
     if problems:
         console.print(f"[yellow]{len(problems)} 个问题, 已列在「问题」表 / problem(s), listed in sheet 问题[/yellow]")
         _print_problems(problems)
-    return EXIT_OK
+    if held:
+        console.print(f"[yellow]待核 {len(held)} 人: 修正后重新汇总, 或加 --accept-problems 照发 / {len(held)} pay line(s) "
+                      f"held: fix and roll up again, or pay anyway with --accept-problems[/yellow]")
+    return EXIT_PROBLEMS if held else EXIT_OK
 
 
 def cmd_review(args) -> int:
@@ -344,6 +352,7 @@ EXAMPLES = {
               "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml",
     "rollup": "示例 / example:\n  xl-kpi rollup --month 2026-10            # 写 workbooks/2026-10/工资汇总-2026-10.xlsx\n"
               "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入, 退出码2\n"
+              "  xl-kpi rollup --month 2026-10 --accept-problems   # 有问题的人也照发, 问题印在汇总表上\n"
               "  xl-kpi rollup --month 2026-10 --json > payroll.json",
     "review": "示例 / example:\n  xl-kpi review --period 2026-Q4   # 季度 (10–12月)\n  xl-kpi review --period 2026-H2   # 下半年\n"
               "  xl-kpi review --period 2026      # 年度综合分与升降级\n"
@@ -399,10 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
-    p = add("rollup", cmd_rollup, "汇总当月考核表为工资汇总 / roll the month up into the payroll summary")
+    p = add("rollup", cmd_rollup, "汇总当月考核表为工资汇总; 有问题的人列为待核、不计入合计, 退出码2 / roll the month "
+                                  "up into the payroll summary; people with problems are held outside the totals "
+                                  "(exit status 2)")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
     p.add_argument("--strict", action="store_true", help="有问题时不写入, 退出码2 / fail without writing on any problem")
+    p.add_argument("--accept-problems", action="store_true",
+                   help="有问题的人照发, 问题印在汇总表上 / pay those with problems too, the problems printed beside them")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, type=_period, help="2026-Q4 | 2026-H2 | 2026")

@@ -6,6 +6,7 @@ writes it into the fresh workbook; writes are atomic; ``force`` keeps a backup.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -19,17 +20,33 @@ import yaml
 from .actuals import read_actuals
 from .core.errors import KpiError, Problem
 from .core.plan import Plan
+from .core.numbers import num, snap
 from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score
 from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
 from .workbook import texts
 from .workbook.derive import Template
 from .workbook.layout import ADJ_ROWS, build_role_template
-from .workbook.reader import WorkbookData, defaults_of, employee_inputs, locate, read_workbook
+from .store import Store, open_store
+from .store.db import Generated
+from .workbook.formulas import template_formula_bytes
+from .workbook.reader import WorkbookData, employee_inputs, locate, read_workbook
 from .workspace import Workspace
 
 MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; udf needs the add-in
 SUMMARY_PREFIX = "工资汇总"
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A pay-deciding value and who owns it (花名册, 方案, 上月工作簿, or the import file and line)."""
+
+    value: float | None
+    owner: str
+
+
+def plan_hash(plan: Plan) -> str:
+    return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()
 
 
 def workbook_path(ws: Workspace, month: str, e: Employee) -> Path:
@@ -69,12 +86,19 @@ class GenerateReport:
 class Generator:
     """Builds each role's template once, then derives every employee's workbook from it."""
 
-    def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "native", password: str | None = None):
+    def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "native", password: str | None = None,
+                 store: Store | None = None):
         if mode not in MODES:
             raise ValueError(mode)
-        self.ws, self.plan, self.month, self.mode, self.password = ws, plan, month, mode, password
+        self.ws, self.plan, self.month, self.mode = ws, plan, month, mode
+        self.store = store or open_store(ws.root)
+        # HR-owned cells are locked with the workspace's own password unless HR gives one
+        self.password = password or self.store.protect_password()
         self.tpl_dir = str(ws.root / "templates")
         self.templates: dict[str, Template] = {}
+        self.fingerprints: dict[str, str] = {}
+        self.written: list[Generated] = []  # recorded in the store by flush(), one transaction a run
+        self._imports: dict[str, dict] | None = None
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
 
     def _ctx(self, e: Employee | None, role_id: str | None) -> dict:
@@ -97,14 +121,33 @@ class Generator:
             self.templates[role_id] = Template(layout)
         return self.templates[role_id]
 
+    def fingerprint(self, role_id: str) -> str:
+        """A digest of the formulas a role's workbook is generated with (what the tamper check expects)."""
+        if role_id not in self.fingerprints:
+            digest = hashlib.sha256()
+            for part, formulas in sorted(template_formula_bytes(self.template(role_id)).items()):
+                digest.update(part.encode() + b"\0" + b"\0".join(formulas) + b"\1")
+            self.fingerprints[role_id] = digest.hexdigest()
+        return self.fingerprints[role_id]
+
+    def flush(self) -> None:
+        """Record in the workspace's store what this run wrote."""
+        if self.written:
+            self.store.record_month(self.month, plan_hash(self.plan), "")
+            self.store.record_generated(self.month, self.written)
+            self.written = []
+
     # ---------------------------------------------------------------- values of one employee
 
     def defaults(self, e: Employee) -> tuple[dict, dict]:
         """Targets and baselines from the plan, baselines from last month's workbook where the rule says so."""
         values, sources = {}, {}
-        prev = workbook_path(self.ws, texts.previous_month(self.month), e)
-        prev_data = _try_read(prev) if prev.exists() else None
-        for m in self.plan.roles[e.role].metrics:
+        metrics = self.plan.roles[e.role].metrics
+        prev_data = None
+        if any(m.baseline_from == "previous" for m in metrics):
+            prev = workbook_path(self.ws, texts.previous_month(self.month), e)
+            prev_data = _try_read(prev) if prev.exists() else None
+        for m in metrics:
             values[f"target_{m.id}"] = m.target
             values[f"baseline_{m.id}"] = m.baseline
             sources[m.id] = self.base_titles["baseline_plan"] if m.baseline is not None else ""
@@ -115,35 +158,56 @@ class Generator:
                     sources[m.id] = self.base_titles["baseline_previous"]
         return values, sources
 
+    def imports(self, employee: str) -> dict:
+        """What HR imported for the employee this month: slot → Imported."""
+        if self._imports is None:
+            self._imports = self.store.imported(self.month)
+        return self._imports.get(employee, {})
+
+    def owned(self, e: Employee) -> dict[str, Owned]:
+        """Every value of the employee's workbook that decides pay and is not the filler's to type, with
+        its owner: pay bases from the roster, targets and baselines from HR's imports, else the plan
+        (or, for baselines measured against the previous period, last month's workbook)."""
+        role = self.plan.roles[e.role]
+        defaults, sources = self.defaults(e)
+        out = {
+            "base_salary": Owned(float(e.base_salary if e.base_salary is not None else role.base_salary), "花名册"),
+            "performance_pay_base": Owned(float(e.performance_pay_base if e.performance_pay_base is not None
+                                                else role.performance_pay_base), "花名册"),
+        }
+        previous = self.base_titles["baseline_previous"]
+        for key, value in defaults.items():
+            by_prev = key.startswith("baseline_") and sources.get(key[len("baseline_"):]) == previous
+            out[key] = Owned(value, "上月工作簿" if by_prev else "方案")
+        for key, imp in self.imports(e.id).items():
+            if key in out:
+                out[key] = Owned(imp.value, f"导入 {Path(imp.source).name}:{imp.line}")
+        return out
+
     def values(self, e: Employee, old: WorkbookData | None, extra: dict | None) -> tuple[dict, int]:
         """Every slot's value: fresh texts and defaults, then what was typed before, then ``extra``."""
         role = self.plan.roles[e.role]
         ctx = self._ctx(e, e.role)
         t = texts.titles(self.tpl_dir, **ctx)
         defaults, sources = self.defaults(e)
+        owned = self.owned(e)
         v: dict[str, object] = {
             "instructions": texts.render("workbook/instructions.txt.j2", self.tpl_dir, **ctx),
             "title": t["title"], "weekly_title": t.get("weekly_title"), "adjustments_title": t.get("adjustments_title"),
             "employee_id": e.id, "employee_name": e.name, "department": e.department, "role_name": role.name,
             "month": self.month,
-            "base_salary": float(e.base_salary if e.base_salary is not None else role.base_salary),
-            "performance_pay_base": float(e.performance_pay_base if e.performance_pay_base is not None
-                                          else role.performance_pay_base),
+            "base_salary": owned["base_salary"].value,
+            "performance_pay_base": owned["performance_pay_base"].value,
             "meta_employee": e.id, "meta_role": e.role, "meta_month": self.month, "meta_mode": self.mode,
         }
-        v.update(defaults)
+        v.update({key: owned[key].value for key in defaults})  # HR's imports over the plan's defaults
         kept = 0
         if old is not None:
-            old_defaults = defaults_of(old)
             units = self._units(e.role)
             for key, slot in self.template(e.role).slots.items():
                 if slot.typed and not key.startswith("adj_") and old.values.get(key) is not None:
                     v[key] = _as_typed_number(old.values[key], units.get(key)) if slot.kind == "number" else old.values[key]
                     kept += 1
-            for key in defaults:  # a target or baseline someone changed stays changed
-                was = old.values.get(key)
-                if was is not None and key in old_defaults and was != old_defaults[key]:
-                    v[key] = was
             for i, row in enumerate(old.adjustments[:ADJ_ROWS]):
                 for f, value in row.items():
                     if value is not None:
@@ -215,6 +279,7 @@ class Generator:
             return report
         report.written.append(path)
         report.kept_inputs += kept
+        self.written.append(Generated(e.id, e.role, self.mode, path.name, self.fingerprint(e.role)))
         return report
 
 
@@ -282,10 +347,13 @@ def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode
              force: bool = False, password: str | None = None, progress=None) -> GenerateReport:
     gen = Generator(ws, plan, month, mode, password)
     report = GenerateReport()
-    for e in roster:
-        gen.write(e, force, report=report)
-        if progress:
-            progress()
+    try:
+        for e in roster:
+            gen.write(e, force, report=report)
+            if progress:
+                progress()
+    finally:
+        gen.flush()
     return report
 
 
@@ -325,28 +393,41 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
         raise KpiError(problems)
     extra: dict[str, dict] = {}
     for r in rows:
-        key = {"actual": f"actual_{r.metric}", "target": f"target_{r.metric}", "baseline": f"baseline_{r.metric}",
-               "week": f"week{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
-        extra.setdefault(r.employee, {})[key] = r.value
+        extra.setdefault(r.employee, {})[_slot(r)] = r.value
     report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
-    write_values(ws, plan, roster, month, extra, mode, report.generate)
+    store = open_store(ws.root)
+    # HR's record first: a workbook is only a copy of it
+    store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store)
     return report
 
 
+def _slot(r) -> str:
+    """The workbook cell an imported row fills."""
+    return {"actual": f"actual_{r.metric}", "target": f"target_{r.metric}", "baseline": f"baseline_{r.metric}",
+            "week": f"week{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
+
+
 def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict],
-                 mode: str = "native", report: GenerateReport | None = None) -> GenerateReport:
+                 mode: str = "native", report: GenerateReport | None = None, store: Store | None = None) -> GenerateReport:
     """Write slot values into employees' workbooks (generating those that do not exist yet in
     ``mode``); an existing workbook keeps its formula mode and everything typed in it."""
     report = report if report is not None else GenerateReport()
     people = {e.id: e for e in roster}
     existing = {p.stem.split("-", 1)[0]: p for p in month_workbooks(ws.month_dir(month))}
     generators: dict[str, Generator] = {}
-    for emp_id, values in extra.items():
-        old = _try_read(existing[emp_id]) if emp_id in existing else None
-        kept = old.meta.get("meta_mode") if old else None
-        use = kept if kept in MODES else mode
-        gen = generators.setdefault(use, Generator(ws, plan, month, use))
-        gen.write(people[emp_id], extra=values, report=report)
+    store = store or open_store(ws.root)
+    recorded = store.generated(month)
+    try:
+        for emp_id, values in extra.items():
+            old = _try_read(existing[emp_id]) if emp_id in existing else None
+            kept = recorded[emp_id].mode if emp_id in recorded else (old.meta.get("meta_mode") if old else None)
+            use = kept if kept in MODES else mode
+            gen = generators.setdefault(use, Generator(ws, plan, month, use, store=store))
+            gen.write(people[emp_id], extra=values, report=report)
+    finally:
+        for gen in generators.values():
+            gen.flush()
     return report
 
 
@@ -383,28 +464,80 @@ def slot_values(x: EmployeeInputs) -> dict[str, object]:
     return out
 
 
-def score_file(path: Path, plan: Plan, e: Employee, month: str) -> Scored:
+def score_file(path: Path, plan: Plan, e: Employee, month: str, owner: Generator | None = None) -> Scored:
     try:
         data = read_workbook(path)
     except Exception as exc:
         return Scored(e, path, None, None, [Problem("workbook_unreadable", f"工作簿无法读取 / cannot read: {exc}",
                                                     file=str(path), employee=e.id)])
-    return score_data(data, plan, e, month)
+    return score_data(data, plan, e, month, owner=owner)
 
 
-def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=None) -> Scored:
-    """The scorecard of a read workbook, its problems placed by sheet and cell."""
+def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=None,
+               owner: Generator | None = None) -> Scored:
+    """The scorecard of a read workbook, its problems placed by sheet and cell. With ``owner`` (HR's
+    record), every value the filler does not own is taken from its owner, and a workbook showing
+    something else is a problem; without it (the ribbon, in a lone workbook) the workbook is believed."""
     x, problems = employee_inputs(data, plan, e.role)
+    shown: list[Problem] = []
+    if owner is not None:
+        owned = owner.owned(e)
+        shown = display_problems(data, owned, plan.roles[e.role])
+        for key, o in owned.items():
+            kind, _, mid = key.partition("_")
+            if kind in ("target", "baseline"):
+                (x.targets if kind == "target" else x.baselines)[mid] = o.value
+        bases = (_money(owned["base_salary"].value), _money(owned["performance_pay_base"].value))
+    else:
+        bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
     adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
-    bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
     month_no = int(month[5:7]) if len(month) >= 7 and month[5:7].isdigit() else None
     card = score(plan, e.role, x, month_no, *bases, bonuses)
-    located = [locate(data, p, adj_index) for p in problems + card.problems]
+    computed = {p.loc[0] for p in problems if p.type == "input_formula" and p.loc}
+    card.problems = [p for p in card.problems if not (p.loc and p.loc[0] in computed)]
+    located = [locate(data, p, adj_index) for p in problems + card.problems] + shown
     located = [Problem(p.type, p.message, p.loc, file=str(data.path), sheet=p.sheet, cell=p.cell, employee=e.id)
                for p in located]
     if problems:
         card.score = card.grade = card.coefficient = card.pay = None
     return Scored(e, data.path, card, data, located, x, bases)
+
+
+LABELS = {"base_salary": "责任底薪", "performance_pay_base": "绩效工资基数"}
+
+
+def display_problems(data: WorkbookData, owned: dict[str, Owned], role) -> list[Problem]:
+    """The workbook's copies of values it does not own, against their owner: a workbook showing
+    something else (someone unprotected the sheet, or the roster changed) is a problem naming the cell,
+    both values and the owner. The owner's value is the one that counts."""
+    out = []
+    for key, o in owned.items():
+        where = data.where(key)
+        if where is None:
+            continue
+        shown = data.values.get(key)
+        if _same_number(shown, o.value):
+            continue
+        kind, _, mid = key.partition("_")
+        label = LABELS.get(key) or f"{role.metric(mid).name}{'目标' if kind == 'target' else '基准'}"
+        out.append(Problem("owned_value_changed", f"{label}：表内为 {_show(shown)}，{o.owner}为 {_show(o.value)}"
+                           f"（以{o.owner.split()[0]}为准） / {key}: the workbook shows {_show(shown)}, its owner "
+                           f"({o.owner}) says {_show(o.value)}", sheet=where[0], cell=where[1]))
+    return out
+
+
+def _same_number(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or not isinstance(a, (int, float)):
+        return False
+    return snap(float(a)) == snap(float(b))
+
+
+def _show(v) -> str:
+    if v is None or v == "":
+        return "空白"
+    return num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else f"“{v}”"
 
 
 def _money(v):
@@ -413,6 +546,7 @@ def _money(v):
 
 def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
     folder = ws.month_dir(month)
+    owner = Generator(ws, plan, month)
     files: dict[str, list[Path]] = {}
     for p in month_workbooks(folder):
         files.setdefault(p.stem.split("-", 1)[0], []).append(p)
@@ -428,7 +562,7 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
                 "duplicate_workbook", f"{e.name}有{len(paths)}个工作簿: {', '.join(p.name for p in paths)} / "
                 f"{len(paths)} workbooks for {e.id}", file=str(folder), employee=e.id)]))
         else:
-            out.append(score_file(paths[0], plan, e, month))
+            out.append(score_file(paths[0], plan, e, month, owner))
         if progress:
             progress()
     return out

@@ -43,6 +43,14 @@ class Rollup:
     problems: list[Problem] = field(default_factory=list)  # about files rather than one employee's inputs
     bonuses: dict[str, list[Ranked]] = field(default_factory=dict)  # cohort bonus id → ranking
     quotas: list[QuotaCheck] = field(default_factory=list)
+    accept_problems: bool = False  # pay those with problems too (the problems are printed beside them)
+
+    def held(self, s: Scored) -> bool:
+        """A problem holds the pay line until it is fixed, unless HR accepts the problems."""
+        return bool(s.problems) and not self.accept_problems
+
+    def paid(self, s: Scored) -> bool:
+        return not self.held(s) and s.card is not None and s.card.pay is not None and s.card.score is not None
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -92,13 +100,16 @@ class Checker:
 
     def __init__(self, ws: Workspace, plan: Plan, month: str):
         self.ws, self.plan, self.month = ws, plan, month
-        self.generators: dict[str, Generator] = {}
+        self.owner = Generator(ws, plan, month)  # HR's record: owned values, what was generated
+        self.generators: dict[str, Generator] = {"native": self.owner}
+        self.recorded = self.owner.store.generated(month)
         self.expected: dict[tuple[str, str], tuple[dict, dict]] = {}
 
     def formulas(self, role: str, mode: str) -> tuple[dict, dict]:
         """The generated formulas of a role's workbook: by cell, and per sheet part in order."""
         if (role, mode) not in self.expected:
-            gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode))
+            gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode,
+                                                             store=self.owner.store))
             template = gen.template(role)
             self.expected[(role, mode)] = (template_formulas(template), template_formula_bytes(template))
         return self.expected[(role, mode)]
@@ -114,10 +125,17 @@ class Checker:
                 out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text()}” / "
                                    f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
                                    **where))
-        mode = str(data.meta.get("meta_mode") or "")
+        record = self.recorded.get(e.id)  # what xl_kpi wrote, from HR's record, not from the workbook
+        mode = record.mode if record else str(data.meta.get("meta_mode") or "")
         if mode not in MODES:
-            return out
+            return out + [Problem("mode_unknown", "无法确定此工作簿的公式方式(隐藏的_xl_kpi表被改动?), 无法核对公式 / "
+                                  "cannot tell how this workbook was generated, so its formulas cannot be checked",
+                                  **where)]
         expected, per_part = self.formulas(e.role, mode)
+        if record and record.formulas != self.generators[mode].fingerprint(e.role):
+            return out + [Problem("plan_changed", "方案在生成此工作簿后已修改, 公式与现行方案不同; 请重新生成(xl-kpi generate, "
+                                  "已填写的值会保留) / the plan changed since this workbook was generated: generate "
+                                  "it again (typed values are kept)", **where)]
         if untouched(data.path, per_part):  # as generated, nothing computed yet: the common case
             return out
         found = workbook_formulas(data.path)
@@ -182,8 +200,9 @@ def display(x) -> str:
 # --------------------------------------------------------------------------- the roll-up
 
 
-def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> Rollup:
-    result = Rollup(month, plan)
+def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None,
+           accept_problems: bool = False) -> Rollup:
+    result = Rollup(month, plan, accept_problems=accept_problems)
     by_emp = _files(ws.month_dir(month), month, {e.id for e in roster}, result)
     checker = Checker(ws, plan, month)
     scored: dict[str, Scored] = {}
@@ -204,7 +223,7 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
             result.problems = [p for p in result.problems if p not in own]
             result.entries.append(Scored(e, None, None, None, own))
         else:
-            s = score_data(readable[0], plan, e, month)
+            s = score_data(readable[0], plan, e, month, owner=checker.owner)
             s.problems += checker.check(s)
             s.data = None  # 10,000 read workbooks would not fit in memory; the inputs are kept
             scored[e.id] = s
@@ -249,6 +268,7 @@ def rollup_json(result: Rollup) -> list[dict]:
     for s in result.entries:
         record = scored_json(s, result.plan)
         record.update(pay_json(s.card if s.card and s.card.score is not None else None))
+        record["status"] = "held" if result.held(s) else ("accepted" if s.problems else "paid")
         out.append(record)
     return out
 
@@ -283,7 +303,8 @@ def _pay_sheet(ws, result: Rollup) -> None:
     head(ws, 2, PAY_HEADER)
     by_dept: dict[str, list[Scored]] = defaultdict(list)
     for s in result.entries:
-        by_dept[s.employee.department or plan.department].append(s)
+        if not result.held(s):
+            by_dept[s.employee.department or plan.department].append(s)
     row = 3
     for dept, entries in by_dept.items():
         first = row
@@ -302,10 +323,27 @@ def _pay_sheet(ws, result: Rollup) -> None:
     for r in range(3, row + 1):
         for col in "HIJKLM":
             ws[f"{col}{r}"].number_format = MONEY
+    _held_section(ws, row + 2, result)
     for col, width in zip("ABCDEFGHIJKLMN", (9, 9, 9, 14, 9, 8, 9, 11, 11, 11, 9, 9, 12, 40)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
     ws.print_title_rows = "1:2"
+
+
+def _held_section(ws, row: int, result: Rollup) -> None:
+    """待核: people whose problems hold their pay line; outside every total until fixed or accepted."""
+    held = [s for s in result.entries if result.held(s)]
+    if not held:
+        return
+    ws.cell(row, 1, f"待核（{len(held)}人，有问题未计入合计；修正后重新汇总，或用 --accept-problems 照发）").font = BOLD
+    head(ws, row + 1, ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", "问题数", "问题（详见「问题」表）"])
+    for i, s in enumerate(held, start=row + 2):
+        e, card = s.employee, s.card
+        for col, value in enumerate((e.id, e.name, e.department, result.plan.roles[e.role].name,
+                                     card.score if card else None, card.grade if card else None, len(s.problems),
+                                     s.problems[0].message), start=1):
+            ws.cell(i, col, value).fill = BAD_FILL
+        ws.merge_cells(start_row=i, start_column=8, end_row=i, end_column=14)
 
 
 def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
@@ -430,5 +468,7 @@ def rollup_month(ws: Workspace, month: str) -> RollupResult:
     result = rollup(ws, plan, ws.roster(plan), month)
     path = write_summary(result, summary_path(ws, month))
     problems = result.all_problems
+    held = sum(result.held(s) for s in result.entries)
     return RollupResult(path, f"已生成工资汇总 / payroll summary written: {path}\n"
-                              f"{len(result.entries)} 人, {len(problems)} 个问题 / employees, problem(s)")
+                              f"{len(result.entries)} 人, {len(problems)} 个问题, {held} 人待核 / employees, "
+                              f"problem(s), held")

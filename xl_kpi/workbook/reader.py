@@ -6,7 +6,6 @@ workbook's name says, so a workbook from an older layout still reads.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from python_calamine import CalamineWorkbook
 from ..core.errors import Problem
 from ..core.plan import Plan
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
+from .derive import sheet_parts
 from .layout import ADJ_COLUMNS, META_SHEET, RULE_COLUMN
 
 _NAME_RE = re.compile(r'<definedName [^>]*?name="([^"]+)"[^>]*>([^<]+)</definedName>')
@@ -81,6 +81,7 @@ class WorkbookData:
     adj_cells: list[dict[str, str]]  # the same rows' cell addresses
     meta: dict[str, object] = field(default_factory=dict)
     rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
+    formula_cells: frozenset = frozenset()  # (sheet, cell) of every cell holding a formula
 
     def where(self, name: str) -> tuple[str, str] | None:
         ref = self.names.get(name)
@@ -117,6 +118,7 @@ def read_workbook(path: Path) -> WorkbookData:
     path = Path(path)
     with zipfile.ZipFile(path) as z:
         workbook_xml = z.read("xl/workbook.xml")
+        formula_cells = _formula_cells(z, workbook_xml)
     names, lay = _names_of(workbook_xml), _layout(workbook_xml)
     wb = CalamineWorkbook.from_path(str(path))
     grids = {}
@@ -135,13 +137,23 @@ def read_workbook(path: Path) -> WorkbookData:
         for row in wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules)
+    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells)
 
 
-def defaults_of(data: WorkbookData) -> dict:
-    """The targets and baselines xl_kpi wrote last time (to tell them from a person's edits)."""
-    raw = data.meta.get("meta_defaults")
-    return json.loads(raw) if isinstance(raw, str) and raw else {}
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*?>\s*<(?:\w+:)?f[\s>/]')
+
+
+def _formula_cells(z: zipfile.ZipFile, workbook_xml: bytes) -> frozenset:
+    """Where the workbook holds formulas, so an input cell given a formula is caught, not its cached value paid."""
+    files = {"xl/workbook.xml": workbook_xml, "xl/_rels/workbook.xml.rels": z.read("xl/_rels/workbook.xml.rels")}
+    out = set()
+    for sheet, part in sheet_parts(files).items():
+        try:
+            xml = z.read(part)
+        except KeyError:
+            continue
+        out.update((sheet, c.decode()) for c in _FORMULA_CELL.findall(xml))
+    return frozenset(out)
 
 
 def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[EmployeeInputs, list[Problem]]:
@@ -150,6 +162,12 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
     v = data.values
     x = EmployeeInputs()
     problems: list[Problem] = []
+    for name, ref in data.names.items():  # what the filler types must be typed, never computed
+        if name.startswith(("actual_", "week", "rating_")) and (ref.sheet, ref.cell) in data.formula_cells \
+                and _typed_input(name, role):
+            problems.append(_formula_in_input(ref.sheet, ref.cell))
+            v = dict(v)
+            v[name] = None
     for m in role.metrics:
         x.actuals[m.id] = v.get(f"actual_{m.id}")
         x.targets[m.id] = v.get(f"target_{m.id}")
@@ -160,7 +178,12 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
         x.weekly[item.id] = [v.get(f"week{w}_{item.id}") for w in range(1, 5)]
     by_name = {a.name: a.id for a in plan.role_adjustments(role_id)}
     by_name.update({a.id: a.id for a in plan.role_adjustments(role_id)})
+    log_sheet = data.names["adj_log"].sheet if "adj_log" in data.names else None
     for row, cells in zip(data.adjustments, data.adj_cells):
+        computed = [c for c in cells.values() if (log_sheet, c) in data.formula_cells]
+        if computed:
+            problems += [_formula_in_input(log_sheet, c) for c in computed]
+            continue
         if row.get("item") is None:
             if any(row.get(f) is not None for f in ("count", "chosen")):
                 sheet = data.names["adj_log"].sheet
@@ -171,6 +194,19 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
         x.adjustments.append(AdjustmentEntry(item, row.get("count"), row.get("chosen"), row.get("note") or "",
                                              row.get("date")))
     return x, problems
+
+
+def _typed_input(name: str, role) -> bool:
+    """A cell the filler types: weekly figures, ratings, and the actuals that are not computed."""
+    if not name.startswith("actual_"):
+        return True
+    m = next((m for m in role.metrics if m.id == name[len("actual_"):]), None)
+    return m is not None and m.source == "input"
+
+
+def _formula_in_input(sheet: str, cell: str) -> Problem:
+    return Problem("input_formula", "输入单元格中是公式, 不是填写的数值; 请直接填写数值 / an input cell holds a formula, "
+                   "not a typed value", sheet=sheet, cell=cell)
 
 
 def locate(data: WorkbookData, problem: Problem, adj_index: list[int] | None = None) -> Problem:

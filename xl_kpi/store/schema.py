@@ -1,0 +1,40 @@
+"""The record's schema as numbered migrations: a database at version N gets N+1… applied in order,
+each in one transaction (``PRAGMA user_version`` holds N). Never edit a migration that shipped;
+add the next one."""
+
+MIGRATIONS = [
+    # 1: what each month was generated from, what generate wrote, what HR imported
+    """
+    CREATE TABLE months (
+        month TEXT PRIMARY KEY,
+        plan_hash TEXT NOT NULL,
+        roster_hash TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE generated (
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        role TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        file TEXT NOT NULL,
+        formulas TEXT NOT NULL,      -- fingerprint of the formulas written (sha256)
+        written_at TEXT NOT NULL,
+        PRIMARY KEY (month, employee)
+    );
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        slot TEXT NOT NULL,          -- the workbook cell's name: actual_x, target_x, baseline_x, week1_x, rating_x_self
+        value REAL NOT NULL,
+        source TEXT NOT NULL,        -- the imported file
+        line INTEGER,
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX imports_by_slot ON imports (month, employee, slot, id);
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
