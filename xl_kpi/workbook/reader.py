@@ -165,7 +165,7 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
     for name, ref in data.names.items():  # what the filler types must be typed, never computed
         if name.startswith(("actual_", "week", "rating_")) and (ref.sheet, ref.cell) in data.formula_cells \
                 and _typed_input(name, role):
-            problems.append(_formula_in_input(ref.sheet, ref.cell))
+            problems.append(_formula_in_input(ref.sheet, ref.cell, name))
             v = dict(v)
             v[name] = None
     for m in role.metrics:
@@ -204,9 +204,9 @@ def _typed_input(name: str, role) -> bool:
     return m is not None and m.source == "input"
 
 
-def _formula_in_input(sheet: str, cell: str) -> Problem:
+def _formula_in_input(sheet: str, cell: str, name: str = "") -> Problem:
     return Problem("input_formula", "输入单元格中是公式, 不是填写的数值; 请直接填写数值 / an input cell holds a formula, "
-                   "not a typed value", sheet=sheet, cell=cell)
+                   "not a typed value", loc=(name,) if name else (), sheet=sheet, cell=cell)
 
 
 def locate(data: WorkbookData, problem: Problem, adj_index: list[int] | None = None) -> Problem:

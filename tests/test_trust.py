@@ -1,0 +1,128 @@
+"""The payroll trusts only what each owner enters. Each attack a dishonest employee, a careless HR clerk or
+an outsider tried now gets a located problem or the right result; the tests read like that list."""
+import re
+import zipfile
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from xl_kpi.core.errors import KpiError
+from xl_kpi.monthly import generate, import_file
+from xl_kpi.payroll import rollup
+from xl_kpi.store import open_store
+from xl_kpi.workspace import data_file, init_workspace
+
+from excel_shapes import rewrite_cell
+from helpers import cell_of
+from test_workbooks import write_csv
+
+MONTH = "2026-10"
+
+
+@pytest.fixture
+def month(tmp_path):
+    """The sample month generated and filled from the sample export, as HR does it."""
+    ws, _ = init_workspace(tmp_path / "ws")
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, MONTH)
+    import_file(ws, plan, roster, data_file(f"actuals-{MONTH}.csv"), MONTH)
+    return ws, plan, roster
+
+
+def edit(ws, employee, change):
+    path = next(ws.month_dir(MONTH).glob(f"{employee}-*.xlsx"))
+    wb = load_workbook(path)
+    change(wb)
+    wb.save(path)
+    return path
+
+
+def roll(ws, plan, roster):
+    result = rollup(ws, plan, roster, MONTH)
+    return {s.employee.id: s for s in result.entries}, result
+
+
+# --------------------------------------------------------------------------- wrong pay, nothing reported
+
+
+@pytest.mark.parametrize("name, typed, owner_value, words", [
+    ("base_salary", 50000, 5000, "责任底薪：表内为 50000，花名册为 5000"),
+    ("performance_pay_base", 25000, 2500, "绩效工资基数：表内为 25000，花名册为 2500"),
+    ("target_reads", 1, 100000, "阅读量目标：表内为 1，方案为 100000"),
+    ("baseline_exposure", 0, 50000, "品牌曝光度基准：表内为 0，方案为 50000"),
+])
+def test_an_employee_who_edits_what_hr_owns_is_paid_by_the_owner_and_reported(month, name, typed, owner_value, words):
+    ws, plan, roster = month
+    before, _ = roll(ws, plan, roster)
+    edit(ws, "E002", lambda wb: setattr(cell_of(wb, name), "value", typed))
+    after, result = roll(ws, plan, roster)
+    (p,) = after["E002"].problems
+    assert p.type == "owned_value_changed" and words in p.message and p.sheet == "考核表"
+    assert after["E002"].card.pay == before["E002"].card.pay  # computed from the owner's values
+    assert result.held(after["E002"])
+
+
+def test_a_changed_roster_figure_reaches_the_payroll(month):
+    ws, plan, roster = month
+    wb = load_workbook(ws.roster_path)
+    sheet = wb.active
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "E002")
+    row[4].value = 5600  # 责任底薪 raised by HR after generate
+    wb.save(ws.roster_path)
+    roster = ws.roster(plan)
+    after, _ = roll(ws, plan, roster)
+    assert after["E002"].card.pay.base_salary == 5600
+    assert any("花名册为 5600" in p.message for p in after["E002"].problems)  # the workbook still shows 5000
+    generate(ws, plan, [e for e in roster if e.id == "E002"], MONTH)
+    after, _ = roll(ws, plan, roster)
+    assert after["E002"].problems == [] and after["E002"].card.pay.base_salary == 5600
+
+
+def test_a_per_employee_target_comes_from_hrs_import(month, tmp_path):
+    ws, plan, roster = month
+    import_file(ws, plan, roster, write_csv(tmp_path / "t.csv", [("E010", "阅读量", 60000, "", "目标")]), MONTH)
+    record = open_store(ws.root).imported(MONTH, "E010")["E010"]["target_reads"]
+    assert (record.value, record.line) == (60000, 2) and record.source.endswith("t.csv")
+    after, _ = roll(ws, plan, roster)
+    assert after["E010"].problems == [] and after["E010"].card.metrics["reads"].target == 60000
+    edit(ws, "E010", lambda wb: setattr(cell_of(wb, "target_reads"), "value", 1000))
+    after, _ = roll(ws, plan, roster)
+    (p,) = after["E010"].problems
+    assert "表内为 1000，导入 t.csv:2为 60000" in p.message
+    assert after["E010"].card.metrics["reads"].target == 60000
+
+
+@pytest.mark.parametrize("formula", ["=1", '=HYPERLINK("http://example.com","99999999")', "=[1]Sheet1!A1"])
+def test_an_input_cell_holding_a_formula_is_a_problem_never_its_cached_value(month, formula):
+    ws, plan, roster = month
+    path = edit(ws, "E004", lambda wb: setattr(cell_of(wb, "actual_replies"), "value", formula))
+    rewrite_cell(path, "考核表", cell_of(load_workbook(path), "actual_replies").coordinate,
+                 lambda xml: re.sub(r"<v>[^<]*</v>|<v/>|(?=</c>)", "<v>99999999</v>", xml, count=1))
+    after, _ = roll(ws, plan, roster)
+    s = after["E004"]
+    assert [p.type for p in s.problems] == ["input_formula"] and s.problems[0].cell == "G6"
+    assert s.card.pay is None  # no pay from a computed input
+
+
+def test_deleting_the_hidden_sheet_does_not_switch_the_check_off(month):
+    ws, plan, roster = month
+    path = edit(ws, "E006", lambda wb: wb.remove(wb["_xl_kpi"]))
+    with zipfile.ZipFile(path) as z:
+        assert "_xl_kpi" not in z.read("xl/workbook.xml").decode()
+    edit(ws, "E006", lambda wb: setattr(cell_of(wb, "score_replies"), "value", "=8"))
+    after, _ = roll(ws, plan, roster)
+    assert [p.type for p in after["E006"].problems] == ["formula_changed"]
+
+
+def test_a_plan_changed_after_generate_is_told_apart_from_tampering(month):
+    ws, plan, roster = month
+    data = yaml.safe_load(ws.plan_path.read_text(encoding="utf-8"))
+    data["roles"]["wechat"]["categories"][0]["metrics"][0]["rule"] = "bands(<2400:0; [2400,3000):3; [3000,3500):5; >=3500:8)"
+    ws.plan_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    plan = ws.plan()
+    after, _ = roll(ws, plan, roster)
+    wechat = [e.id for e in roster if e.role == "wechat"]
+    assert all("方案在生成此工作簿后已修改" in after[e].problems[-1].message for e in wechat)
+    assert all(after[e.id].problems == [] for e in roster if e.role != "wechat")
