@@ -126,3 +126,80 @@ def test_a_plan_changed_after_generate_is_told_apart_from_tampering(month):
     wechat = [e.id for e in roster if e.role == "wechat"]
     assert all("方案在生成此工作簿后已修改" in after[e].problems[-1].message for e in wechat)
     assert all(after[e.id].problems == [] for e in roster if e.role != "wechat")
+
+
+# --------------------------------------------------------------------------- duplicates, and plans that would hang or crash
+
+
+def check(ws):
+    """The problems `xl-kpi check`'s plan loading reports, or [] when the plan loads."""
+    try:
+        ws.plan()
+        return []
+    except KpiError as exc:
+        return exc.problems
+
+
+def test_a_copied_role_block_is_a_duplicate_not_a_silent_replacement(tmp_path):
+    ws, _ = init_workspace(tmp_path / "ws")
+    text = ws.plan_path.read_text(encoding="utf-8")
+    block = text[text.index("  web_editor:"):]
+    ws.plan_path.write_text(text + block.replace("  web_editor:", "  wechat:", 1), encoding="utf-8")
+    (p,) = check(ws)
+    assert p.type == "duplicate_key" and "“wechat”重复" in p.message and p.line == text.count("\n") + 1
+
+
+@pytest.mark.parametrize("tail, kind", [
+    ("bomb: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n", "yaml_alias"),
+    ("deep: " + "[" * 20000 + "]" * 20000 + "\n", "yaml_depth"),
+])
+def test_alias_bombs_and_deep_nesting_are_refused_at_once(tmp_path, tail, kind):
+    ws, _ = init_workspace(tmp_path / "ws")
+    ws.plan_path.write_text(ws.plan_path.read_text(encoding="utf-8") + tail, encoding="utf-8")
+    (p,) = check(ws)
+    assert p.type == kind and p.line
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('rule: "ratio(max=10)", target: 85', 'rule: "ratio(max=1e308)", target: 85', "超出允许范围"),
+    ("base_salary: 8000 ", "base_salary: 1.0e+30 ", "roles.manager.base_salary"),
+    ("performance_pay_base: 4000 ", "performance_pay_base: .nan ", "不是有限数字"),
+])
+def test_numbers_no_payroll_can_mean_are_located_errors(tmp_path, old, new, words):
+    ws, _ = init_workspace(tmp_path / "ws")
+    text = ws.plan_path.read_text(encoding="utf-8")
+    assert old in text
+    ws.plan_path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    problems = check(ws)
+    assert problems and any(words in p.message for p in problems) and all(p.line for p in problems)
+
+
+def test_the_same_cell_twice_in_one_import_is_an_error_unless_the_value_is_the_same(month, tmp_path):
+    ws, plan, roster = month
+    f = write_csv(tmp_path / "d.csv", [("E004", "replies", 100000, "", ""), ("E004", "回复条数", 5, "", ""),
+                                       ("E005", "replies", 3000, "", ""), ("E005", "replies", "3,000", "", "")])
+    with pytest.raises(KpiError) as info:
+        import_file(ws, plan, roster, f, MONTH)
+    (p,) = info.value.problems
+    assert p.type == "import_duplicate" and p.line == 3 and "第2行" in p.message
+
+
+def test_one_mailbox_for_two_employees_is_refused(tmp_path):
+    ws, _ = init_workspace(tmp_path / "ws")
+    wb = load_workbook(ws.roster_path)
+    wb.active["G4"] = wb.active["G3"].value.upper()  # E003 given E002's address
+    wb.save(ws.roster_path)
+    with pytest.raises(KpiError) as info:
+        ws.roster(ws.plan())
+    (p,) = info.value.problems
+    assert p.type == "roster_email_shared" and p.cell == "G4" and "第3行" in p.message
+
+
+def test_the_same_rater_twice_is_an_error(month):
+    from xl_kpi.period_review import read_ratings
+
+    ws, plan, roster = month
+    (ws.root / "reviews").mkdir()
+    (ws.root / "reviews" / "2026-Q4.csv").write_text("工号,评分人,评分\nE002,自评,90\nE002,自评,60\n", encoding="utf-8")
+    _, problems, _ = read_ratings(ws, plan, "2026-Q4", roster)
+    assert any(p.type == "rating_duplicate" and p.line == 3 for p in problems)

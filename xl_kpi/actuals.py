@@ -149,6 +149,7 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
     table = read_table(path, HEADERS, ("employee", "metric", "value"), rename)
     people = {e.id: e for e in roster}
     lookups: dict[str, dict] = {}
+    seen: dict[tuple, tuple[int, float]] = {}  # the cell a row fills → (its line, its value)
     good, problems = [], []
     for row in table.rows:
         v = row.values
@@ -201,6 +202,12 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         except ValueError as exc:
             bad(str(exc))
             continue
+        key = (emp_id, kind, mid, week)
+        if key in seen and seen[key][1] != value:
+            bad(f"与第{seen[key][0]}行填的是同一格, 数值却不同({seen[key][1]:g}与{value:g}); 请只留一行 / the same cell as "
+                f"line {seen[key][0]} with another value", "import_duplicate")
+            continue
+        seen.setdefault(key, (row.line, value))
         good.append(ImportedRow(row.line, emp_id, kind, mid, value, week))
     return good, problems
 

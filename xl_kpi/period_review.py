@@ -46,6 +46,7 @@ def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee])
                               "评分": "value", "rating": "value"}, ("employee", "rater", "value"))
     people = {e.id for e in roster}
     given: dict[str, dict[str, float]] = {}
+    lines: dict[tuple[str, str], int] = {}
     problems = []
     for row in table.rows:
         emp, rater = str(row.values["employee"]).strip(), RATER_BY_NAME.get(str(row.values["rater"]).strip())
@@ -57,6 +58,12 @@ def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee])
             problems.append(Problem("rating_invalid", "工号、评分人(自评/主管评定/考核小组)或评分(0–100)无效 / "
                                     "invalid employee, rater or rating", file=str(path), line=row.line))
             continue
+        if rater in given.get(emp, {}):
+            problems.append(Problem("rating_duplicate", f"{emp}的{row.values['rater']}评分重复(第{lines[(emp, rater)]}行与第"
+                                    f"{row.line}行) / the same rater twice for {emp}", file=str(path), line=row.line,
+                                    employee=emp))
+            continue
+        lines[(emp, rater)] = row.line
         given.setdefault(emp, {})[rater] = value
     rule = Rating(max=100, scale=100, weights=plan.rater_weights)
     ratings = {}

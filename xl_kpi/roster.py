@@ -96,7 +96,7 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
         raise KpiError([Problem("roster_header", f"花名册缺少列: {zh} / the roster lacks columns: {', '.join(missing)}",
                                 file=str(path), sheet=sheet_name, cell="A1")])
     by_name = {r.name: rid for rid, r in plan.roles.items()}
-    problems, out, seen = [], [], {}
+    problems, out, seen, mailboxes = [], [], {}, {}
     for n, row in enumerate(rows[1:], start=2):
         get = lambda f: row[cols[f]] if f in cols and cols[f] < len(row) else None  # noqa: E731
         if all(cell_text(v) == "" for v in row):
@@ -119,6 +119,11 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
             emails[f] = cell_text(get(f))
             if emails[f] and not EMAIL.match(emails[f]):
                 problems.append(Problem("roster_email", f"{zh}格式不正确: “{emails[f]}” / malformed {f}", **where(f)))
+        mail = emails["email"].lower()
+        if mail and mail in mailboxes:  # one mailbox, two people: the second would get the first's pay
+            problems.append(Problem("roster_email_shared", f"邮箱{emails['email']}与第{mailboxes[mail]}行重复, 每人须有自己的"
+                                    f"邮箱 / the mailbox of row {mailboxes[mail]} again", **where("email")))
+        mailboxes.setdefault(mail, n)
         base = _money(get("base_salary"), where("base_salary"), problems, "责任底薪")
         perf = _money(get("performance_pay_base"), where("performance_pay_base"), problems, "绩效工资基数")
         out.append(Employee(emp_id, name, cell_text(get("department")), role_id or role, base, perf,

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from . import strict_yaml
 from .errors import KpiError, Problem, bilingual, problems_from_validation
 from .numbers import money, num
 from .rules import AdjustRule, MetricRule, Rank, Rating, RATER_NAMES, coerce_rule
@@ -364,8 +365,9 @@ def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
 
 def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
     try:
-        data = yaml.safe_load(text)
-        lines = _line_index(yaml.compose(text)) if data is not None else {}
+        data, node, dups = strict_yaml.load(text)
+    except strict_yaml.YamlProblem as exc:
+        raise KpiError([Problem(exc.type, exc.message, file=filename, line=exc.line)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise KpiError([Problem("yaml_syntax", f"YAML格式错误 / YAML syntax error: {getattr(exc, 'problem', exc)}",
@@ -373,6 +375,12 @@ def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
     if not isinstance(data, dict):
         raise KpiError([Problem("plan_empty", "方案文件为空或不是键值表 / the plan is empty or not a mapping",
                                 file=filename, line=1)])
+    lines = _line_index(node)
+    bad = [Problem(d.type, d.message, d.loc, file=filename, line=d.line) for d in dups]
+    bad += [Problem("number_range", f"{'.'.join(map(str, loc))}: {why}", loc, file=filename, line=_line_of(lines, loc))
+            for loc, why in strict_yaml.number_problems(data)]
+    if bad:
+        raise KpiError(bad)
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ the form a workbook cell holds and a UDF parses; ``to_text`` and
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .errors import bilingual, bilingual_message
 from .numbers import clamp, floor_expr, floor_tol, num, snap
+from .strict_yaml import MAX_NUMBER
 
 RATER_NAMES = {"self": "自评", "supervisor": "主管评定", "committee": "考核小组", "cross": "跨团队"}
 
@@ -529,9 +531,12 @@ _SPAN = re.compile(r"^(?:(<=|<|>=|>)\s*(\S+)|([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)
 def _number(text: str) -> float:
     text = text.strip().replace(",", "")
     try:
-        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise ValueError(f"“{text}”不是数字 / “{text}” is not a number") from None
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise ValueError(f"“{text}”超出允许范围(绝对值不超过1e15) / “{text}” is beyond ±1e15")
+    return value
 
 
 def _band(text: str) -> dict:
