@@ -221,11 +221,10 @@ def test_injection_through_the_roster_is_refused_and_reported(ws):
     wb = load_workbook(ws.roster_path)
     wb.active["B2"] = "张明\r\nBcc: spy@evil.example"
     wb.save(ws.roster_path)
-    mailing = mail.build(ws, MONTH, mail.load_config(ws))
-    assert any("换行" in p.message for p in mailing.skipped)
-    for out in mailing.messages:
-        raw = out.message.as_bytes()
-        assert b"Bcc:" not in raw and b"spy@evil" not in raw
+    with pytest.raises(KpiError) as info:  # refused with the roster, before any mail is built
+        mail.build(ws, MONTH, mail.load_config(ws))
+    (p,) = info.value.problems
+    assert (p.type, p.cell) == ("roster_file_name", "B2") and "\\n \\r" in p.message and "\r" not in p.message
 
 
 def test_nothing_is_sent_before_the_roll_up_and_passwords_stay_out_of_files(ws):

@@ -203,3 +203,108 @@ def test_the_same_rater_twice_is_an_error(month):
     (ws.root / "reviews" / "2026-Q4.csv").write_text("工号,评分人,评分\nE002,自评,90\nE002,自评,60\n", encoding="utf-8")
     _, problems, _ = read_ratings(ws, plan, "2026-Q4", roster)
     assert any(p.type == "rating_duplicate" and p.line == 3 for p in problems)
+
+
+# --------------------------------------------------------------------------- written outside the workspace, text that turns formula
+
+
+def set_roster(ws, changes: dict[str, object]):
+    wb = load_workbook(ws.roster_path)
+    for coord, value in changes.items():
+        wb.active[coord] = value
+        if isinstance(value, str) and value.startswith("="):
+            wb.active[coord].data_type = "s"  # text, as a person pastes it (openpyxl would make it a formula)
+    wb.save(ws.roster_path)
+
+
+@pytest.mark.parametrize("coord, value, words", [
+    ("B3", "x/../../../../../OUTSIDE/pwn", "/"), ("A3", "../E002", "/"), ("B3", "C:\\Windows\\pwn", "\\\\"),
+    ("B3", "张" * 300, "超过64个字符"), ("A3", "CON", "保留"), ("B3", ".hidden", "开头"), ("B3", "~$李娜", "开头"),
+    ("B3", "李娜?", "?"),
+])
+def test_names_that_would_leave_the_workspace_or_break_a_file_name_are_refused(tmp_path, coord, value, words):
+    ws, _ = init_workspace(tmp_path / "ws")
+    set_roster(ws, {coord: value})
+    with pytest.raises(KpiError) as info:
+        ws.roster(ws.plan())
+    (p,) = info.value.problems
+    assert p.type == "roster_file_name" and p.cell == coord and words in p.message
+    assert not (tmp_path / "OUTSIDE").exists()
+
+
+def test_every_path_is_proven_inside_the_workspace(tmp_path):
+    from xl_kpi.workspace import inside
+
+    assert inside(tmp_path, "workbooks", "2026-10", "E001-张明.xlsx") == tmp_path / "workbooks/2026-10/E001-张明.xlsx"
+    for parts in (("workbooks", "..", "..", "x.xlsx"), ("/etc/passwd",)):
+        with pytest.raises(KpiError):
+            inside(tmp_path, *parts)
+
+
+def test_an_id_with_a_dash_is_found_the_same_way_by_every_command(tmp_path):
+    ws, _ = init_workspace(tmp_path / "ws")
+    set_roster(ws, {"A3": "E-002", "A4": "E-002-1"})  # two ids, one the other's prefix
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, MONTH)
+    import_file(ws, plan, roster, data_file(f"actuals-{MONTH}.csv"), MONTH, skip_bad=True)
+    f = write_csv(tmp_path / "d.csv", [("E-002", "品牌曝光度", 61000, "", ""), ("E-002-1", "品牌曝光度", 52000, "", "")])
+    import_file(ws, plan, roster, f, MONTH)
+    after, result = roll(ws, plan, roster)
+    assert not [p for p in result.problems if p.type in ("not_on_roster", "duplicate_workbook")]
+    assert after["E-002"].card.metrics["exposure"].actual == 61000
+    assert after["E-002-1"].card.metrics["exposure"].actual == 52000
+
+
+def test_text_from_people_is_never_a_formula_in_any_workbook(tmp_path):
+    from xl_kpi import mail
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    link = '=HYPERLINK("http://example.com/x","点我查看工资")'
+    set_roster(ws, {"B2": "=1+1", "C2": link, "C3": link})
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, MONTH)
+    import_file(ws, plan, roster, data_file(f"actuals-{MONTH}.csv"), MONTH)
+    (ws.month_dir(MONTH) / f"={'A' * 3}.xlsx").write_bytes(b"not a workbook")  # a file name in 问题
+    result = rollup(ws, plan, roster, MONTH, accept_problems=True)
+    from xl_kpi.payroll import summary_path, write_summary
+
+    written = [write_summary(result, summary_path(ws, MONTH))]
+    mailing = mail.build(ws, MONTH, mail.load_config(ws))
+    outbox = tmp_path / "attachments"
+    outbox.mkdir()
+    for i, out in enumerate(mailing.messages):
+        for part in out.message.iter_attachments():
+            if part.get_filename().endswith(".xlsx"):
+                written.append(outbox / f"{i}.xlsx")
+                written[-1].write_bytes(part.get_payload(decode=True))
+    written += sorted(ws.month_dir(MONTH).glob("E00[12]-*.xlsx"))
+    assert len(written) > 3
+    for path in written:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/"):
+                    xml = z.read(name).decode()
+                    formulas = re.findall(r"<f[^>]*>(.*?)</f>", xml)
+                    assert not any("HYPERLINK" in f or f == "1+1" or "AAA" in f for f in formulas), (path, name)
+    summary = load_workbook(written[0])
+    assert any(c.value == link for row in summary["工资汇总"].iter_rows() for c in row)
+
+
+@pytest.mark.parametrize("value, words", [("1e25", "超出允许范围"), ("nan", "不是数字"), ("inf", "不是数字"),
+                                          ("-1e16", "超出允许范围")])
+def test_numbers_beyond_what_pay_can_mean_are_refused_on_import(month, tmp_path, value, words):
+    ws, plan, roster = month
+    with pytest.raises(KpiError) as info:
+        import_file(ws, plan, roster, write_csv(tmp_path / "d.csv", [("E002", "exposure", value, "", "")]), MONTH)
+    (p,) = info.value.problems
+    assert words in p.message and p.line == 2
+
+
+def test_a_huge_number_typed_in_a_cell_is_a_located_problem_not_a_crash(month):
+    ws, plan, roster = month
+    edit(ws, "E002", lambda wb: setattr(cell_of(wb, "actual_exposure"), "value", 1e25))
+    after, _ = roll(ws, plan, roster)
+    (p,) = after["E002"].problems
+    assert p.cell and "超出允许范围" in p.message and after["E002"].card.pay is None

@@ -13,7 +13,7 @@ from .core.plan import Plan
 from .core.rules import fmt
 from .core.scorecard import Scorecard
 from .roster import Employee
-from .workbook.style import BOLD, TITLE, head, print_a4
+from .workbook.style import BOLD, TITLE, head, print_a4, put
 from .workbook.texts import month_zh
 
 def _save(wb: Workbook) -> bytes:
@@ -31,9 +31,10 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str, weekly:
     wb = Workbook()
     ws = wb.active
     ws.title = "考核结果"
-    ws["A1"] = f"{plan.department} {month_zh(month)} 绩效考核结果"
+    put(ws, 1, 1, f"{plan.department} {month_zh(month)} 绩效考核结果")
     ws["A1"].font = TITLE
-    ws.append(["工号", e.id, "姓名", e.name, "岗位", role.name, "月份", month])
+    for col, v in enumerate(["工号", e.id, "姓名", e.name, "岗位", role.name, "月份", month], start=1):
+        put(ws, 2, col, v)
     ws.append([])
     head(ws, 4, ["类别", "指标", "单位", "目标", "基准", "实际", "得分", "得分说明"])
     row = 5
@@ -45,30 +46,30 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str, weekly:
             values = [cat.name, m.name, unit, show(r.target), show(r.baseline), show(r.actual),
                       "" if r.points is None else round(r.points, 2), r.explanation]
             for col, v in enumerate(values, start=1):
-                ws.cell(row, col, v).alignment = Alignment(wrap_text=True, vertical="top")
+                put(ws, row, col, v).alignment = Alignment(wrap_text=True, vertical="top")
             row += 1
     row += 1
     head(ws, row, ["类别", "权重", "得分"])
     for cat in role.categories:
         row += 1
-        ws.cell(row, 1, cat.name)
-        ws.cell(row, 2, f"{cat.weight:g}%")
-        ws.cell(row, 3, round(card.categories[cat.id], 2))
+        put(ws, row, 1, cat.name)
+        put(ws, row, 2, f"{cat.weight:g}%")
+        put(ws, row, 3, round(card.categories[cat.id], 2))
     if card.adjustments:
         row += 2
         head(ws, row, ["加减分项目", "数量/名次", "得分", "说明"])
         for a in card.adjustments:
             row += 1
             for col, v in enumerate([a.name, a.count, a.points, a.explanation], start=1):
-                ws.cell(row, col, v)
+                put(ws, row, col, v)
     row += 2
     pay = card.pay
     for label, value in (("总分", card.score), ("等级", card.grade), ("绩效系数", card.coefficient),
                          ("责任底薪", float(pay.base_salary)), ("绩效工资", float(pay.performance_pay)),
                          ("业绩提成", float(pay.commission)), ("奖励", float(pay.awards)),
                          ("扣款", float(pay.deductions)), ("应发合计", float(pay.total))):
-        ws.cell(row, 1, label).font = BOLD
-        c = ws.cell(row, 3, value)
+        put(ws, row, 1, label).font = BOLD
+        c = put(ws, row, 3, value)
         if isinstance(value, float) and label not in ("绩效系数",):
             c.number_format = "#,##0.00"
         row += 1
@@ -87,7 +88,7 @@ def _weekly_sheet(ws, role, weekly: dict) -> None:
         rate = total / (4 * item.target) if total is not None and item.target else None
         for col, v in enumerate([item.name, item.unit, item.target, *weeks + [None] * (4 - len(weeks)), total,
                                  rate], start=1):
-            ws.cell(row, col, v)
+            put(ws, row, col, v)
         ws.cell(row, 9).number_format = "0%"
     ws.column_dimensions["A"].width = 14
 
@@ -97,13 +98,13 @@ def team_summary(plan: Plan, team: list[tuple[Employee, Scorecard]], month: str)
     wb = Workbook()
     ws = wb.active
     ws.title = "团队汇总"
-    ws["A1"] = f"{plan.department} {month_zh(month)} 团队绩效汇总"
+    put(ws, 1, 1, f"{plan.department} {month_zh(month)} 团队绩效汇总")
     ws["A1"].font = TITLE
     head(ws, 2, ["工号", "姓名", "岗位", "总分", "等级", "绩效系数"])
     for row, (e, card) in enumerate(team, start=3):
         for col, v in enumerate([e.id, e.name, plan.roles[e.role].name, card.score, card.grade, card.coefficient],
                                 start=1):
-            ws.cell(row, col, v)
+            put(ws, row, col, v)
     for col, width in zip("ABCDEF", (9, 9, 16, 9, 9, 9)):
         ws.column_dimensions[col].width = width
     return _save(wb)

@@ -31,7 +31,7 @@ from .store import Store, open_store
 from .store.db import Generated
 from .workbook.formulas import template_formula_bytes
 from .workbook.reader import WorkbookData, employee_inputs, locate, read_workbook
-from .workspace import Workspace
+from .workspace import WORKBOOKS, Workspace, inside
 
 MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; udf needs the add-in
 SUMMARY_PREFIX = "工资汇总"
@@ -50,7 +50,13 @@ def plan_hash(plan: Plan) -> str:
 
 
 def workbook_path(ws: Workspace, month: str, e: Employee) -> Path:
-    return ws.month_dir(month) / f"{e.file_stem}.xlsx"
+    return inside(ws.root, WORKBOOKS, month, f"{e.file_stem}.xlsx")
+
+
+def employee_of(stem: str, ids) -> str:
+    """The employee a workbook's file name (``<工号>-<姓名>``) belongs to; a 工号 may itself hold "-"."""
+    found = [i for i in ids if stem == i or stem.startswith(f"{i}-")]
+    return max(found, key=len) if found else stem.split("-", 1)[0]
 
 
 def month_workbooks(folder: Path) -> list[Path]:
@@ -414,7 +420,7 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
     ``mode``); an existing workbook keeps its formula mode and everything typed in it."""
     report = report if report is not None else GenerateReport()
     people = {e.id: e for e in roster}
-    existing = {p.stem.split("-", 1)[0]: p for p in month_workbooks(ws.month_dir(month))}
+    existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}
     generators: dict[str, Generator] = {}
     store = store or open_store(ws.root)
     recorded = store.generated(month)
@@ -547,9 +553,10 @@ def _money(v):
 def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
     folder = ws.month_dir(month)
     owner = Generator(ws, plan, month)
+    ids = [e.id for e in roster]
     files: dict[str, list[Path]] = {}
     for p in month_workbooks(folder):
-        files.setdefault(p.stem.split("-", 1)[0], []).append(p)
+        files.setdefault(employee_of(p.stem, ids), []).append(p)
     out = []
     for e in roster:
         paths = files.get(e.id, [])

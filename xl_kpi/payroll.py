@@ -19,13 +19,14 @@ from .core.errors import Problem
 from .core.numbers import round_half_up
 from .core.plan import Plan
 from .core.scorecard import AdjustmentResult, score
-from .monthly import MODES, Generator, Scored, atomic_write, month_workbooks, pay_json, score_data, scored_json
+from .monthly import (MODES, Generator, Scored, atomic_write, employee_of, month_workbooks, pay_json, score_data,
+                      scored_json)
 from .roster import Employee
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, template_formula_bytes, template_formulas, untouched,
                                 workbook_formulas)
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
-from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4
+from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put
 from .workspace import Workspace
 
 SUMMARY = "工资汇总"
@@ -72,7 +73,7 @@ def _files(folder: Path, month: str, roster_ids: set[str], rollup: Rollup) -> di
     by_emp: dict[str, list[WorkbookData]] = defaultdict(list)
     for path in month_workbooks(folder):
         data = _read(path)
-        stem_id = path.stem.split("-", 1)[0]
+        stem_id = employee_of(path.stem, roster_ids)
         if isinstance(data, Problem):
             rollup.problems.append(Problem(data.type, data.message, file=data.file, employee=stem_id))
             by_emp[stem_id].append(None)  # an employee with an unreadable file is not "missing"
@@ -298,7 +299,7 @@ PAY_HEADER = ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", 
 def _pay_sheet(ws, result: Rollup) -> None:
     plan = result.plan
     ws.title = SUMMARY
-    ws["A1"] = f"{plan.department} {result.month} 工资汇总"
+    put(ws, 1, 1, f"{plan.department} {result.month} 工资汇总")
     ws["A1"].font = TITLE
     head(ws, 2, PAY_HEADER)
     by_dept: dict[str, list[Scored]] = defaultdict(list)
@@ -311,12 +312,12 @@ def _pay_sheet(ws, result: Rollup) -> None:
         for s in entries:
             _pay_row(ws, row, s, plan)
             row += 1
-        ws.cell(row, 1, f"{dept} 小计").font = BOLD
+        put(ws, row, 1, f"{dept} 小计").font = BOLD
         for col in "HIJKLM":
             ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})"
             ws[f"{col}{row}"].font = BOLD
         row += 1
-    ws.cell(row, 1, "合计").font = BOLD
+    put(ws, row, 1, "合计").font = BOLD
     for col in "HIJKLM":
         ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}3:{col}{row - 1})"
         ws[f"{col}{row}"].font = BOLD
@@ -335,35 +336,35 @@ def _held_section(ws, row: int, result: Rollup) -> None:
     held = [s for s in result.entries if result.held(s)]
     if not held:
         return
-    ws.cell(row, 1, f"待核（{len(held)}人，有问题未计入合计；修正后重新汇总，或用 --accept-problems 照发）").font = BOLD
+    put(ws, row, 1, f"待核（{len(held)}人，有问题未计入合计；修正后重新汇总，或用 --accept-problems 照发）").font = BOLD
     head(ws, row + 1, ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", "问题数", "问题（详见「问题」表）"])
     for i, s in enumerate(held, start=row + 2):
         e, card = s.employee, s.card
         for col, value in enumerate((e.id, e.name, e.department, result.plan.roles[e.role].name,
                                      card.score if card else None, card.grade if card else None, len(s.problems),
                                      s.problems[0].message), start=1):
-            ws.cell(i, col, value).fill = BAD_FILL
+            put(ws, i, col, value).fill = BAD_FILL
         ws.merge_cells(start_row=i, start_column=8, end_row=i, end_column=14)
 
 
 def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
     e, card = s.employee, s.card
-    ws.cell(row, 1, e.id)
-    ws.cell(row, 2, e.name)
-    ws.cell(row, 3, e.department)
-    ws.cell(row, 4, plan.roles[e.role].name)
+    put(ws, row, 1, e.id)
+    put(ws, row, 2, e.name)
+    put(ws, row, 3, e.department)
+    put(ws, row, 4, plan.roles[e.role].name)
     if card is not None and card.score is not None:
         pay = card.pay
-        ws.cell(row, 5, card.score).number_format = "0.00"
-        ws.cell(row, 6, card.grade)
-        ws.cell(row, 7, card.coefficient)
+        put(ws, row, 5, card.score).number_format = "0.00"
+        put(ws, row, 6, card.grade)
+        put(ws, row, 7, card.coefficient)
         for col, value in zip(range(8, 13), (pay.base_salary, pay.performance_pay, pay.commission, pay.awards,
                                              pay.deductions)):
-            ws.cell(row, col, float(value))
+            put(ws, row, col, float(value))
         # the total is a formula, so HR can audit it; the parts are the rule engine's values
         ws.cell(row, 13, f"=ROUND(H{row}+I{row}+J{row}+K{row}-L{row},2)")
     if s.problems:
-        ws.cell(row, 14, f"{len(s.problems)}个问题, 见「问题」 / see 问题: " + s.problems[0].message[:60])
+        put(ws, row, 14, f"{len(s.problems)}个问题, 见「问题」 / see 问题: " + s.problems[0].message[:60])
         for col in range(1, 15):
             ws.cell(row, col).fill = BAD_FILL
 
@@ -371,7 +372,7 @@ def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
 def _grade_sheet(ws, result: Rollup) -> None:
     plan = result.plan
     grades = [g.name for g in plan.grades]
-    ws["A1"] = f"{result.month} 等级分布"
+    put(ws, 1, 1, f"{result.month} 等级分布")
     ws["A1"].font = TITLE
     head(ws, 2, ["部门"] + grades + ["合计"])
     counts: dict[str, Counter] = defaultdict(Counter)
@@ -380,12 +381,12 @@ def _grade_sheet(ws, result: Rollup) -> None:
             counts[s.employee.department or plan.department][s.card.grade] += 1
     row = 3
     for dept, c in counts.items():
-        ws.cell(row, 1, dept)
+        put(ws, row, 1, dept)
         for i, g in enumerate(grades, start=2):
-            ws.cell(row, i, c[g])
+            put(ws, row, i, c[g])
         ws.cell(row, len(grades) + 2, sum(c.values()))
         row += 1
-    ws.cell(row, 1, "合计").font = BOLD
+    put(ws, row, 1, "合计").font = BOLD
     for i in range(2, len(grades) + 3):
         col = ws.cell(row, i).column_letter
         ws.cell(row, i, f"=SUM({col}3:{col}{row - 1})").font = BOLD
@@ -402,12 +403,12 @@ def _grade_sheet(ws, result: Rollup) -> None:
     names = {s.employee.id: s.employee.name for s in result.entries}
     for q in result.quotas:
         row += 1
-        ws.cell(row, 1, q.grade)
-        ws.cell(row, 2, q.quota)
-        ws.cell(row, 3, q.allowed)
-        ws.cell(row, 4, q.count)
-        ws.cell(row, 5, "超出" if q.over else "未超出")
-        ws.cell(row, 6, "、".join(f"{names[e]}({e})" for e in q.margin))
+        put(ws, row, 1, q.grade)
+        put(ws, row, 2, q.quota)
+        put(ws, row, 3, q.allowed)
+        put(ws, row, 4, q.count)
+        put(ws, row, 5, "超出" if q.over else "未超出")
+        put(ws, row, 6, "、".join(f"{names[e]}({e})" for e in q.margin))
         if q.over:
             for col in range(1, 7):
                 ws.cell(row, col).fill = BAD_FILL
@@ -426,12 +427,12 @@ def _rank_sheet(ws, result: Rollup) -> None:
     row = 2
     for role, ranked in rankings(result).items():
         for emp, value, rank, tied in ranked:
-            ws.cell(row, 1, plan.roles[role].name)
-            ws.cell(row, 2, f"{rank}" + ("(并列)" if tied > 1 else ""))
-            ws.cell(row, 3, emp)
-            ws.cell(row, 4, names[emp])
-            ws.cell(row, 5, value).number_format = "0.00"
-            ws.cell(row, 6, "; ".join(bonus_text.get(emp, [])))
+            put(ws, row, 1, plan.roles[role].name)
+            put(ws, row, 2, f"{rank}" + ("(并列)" if tied > 1 else ""))
+            put(ws, row, 3, emp)
+            put(ws, row, 4, names[emp])
+            put(ws, row, 5, value).number_format = "0.00"
+            put(ws, row, 6, "; ".join(bonus_text.get(emp, [])))
             row += 1
     for col, width in zip("ABCDEF", (16, 8, 9, 9, 9, 40)):
         ws.column_dimensions[col].width = width
@@ -442,13 +443,13 @@ def _problem_sheet(ws, result: Rollup) -> None:
     head(ws, 1, ["工号", "姓名", "文件", "工作表", "单元格", "问题", "类型"])
     names = {s.employee.id: s.employee.name for s in result.entries}
     for row, p in enumerate(result.all_problems, start=2):
-        ws.cell(row, 1, p.employee)
-        ws.cell(row, 2, names.get(p.employee or "", ""))
-        ws.cell(row, 3, Path(p.file).name if p.file else "")
-        ws.cell(row, 4, p.sheet)
-        ws.cell(row, 5, p.cell)
-        ws.cell(row, 6, p.message)
-        ws.cell(row, 7, p.type)
+        put(ws, row, 1, p.employee)
+        put(ws, row, 2, names.get(p.employee or "", ""))
+        put(ws, row, 3, Path(p.file).name if p.file else "")
+        put(ws, row, 4, p.sheet)
+        put(ws, row, 5, p.cell)
+        put(ws, row, 6, p.message)
+        put(ws, row, 7, p.type)
     for col, width in zip("ABCDEFG", (9, 9, 24, 10, 8, 70, 18)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"

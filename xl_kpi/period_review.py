@@ -21,7 +21,7 @@ from .core.rules import RATER_NAMES, InputError, Rating
 from .monthly import atomic_write
 from .payroll import rollup
 from .roster import Employee
-from .workbook.style import BAD_FILL, GOOD_FILL, TITLE, head, print_a4
+from .workbook.style import BAD_FILL, GOOD_FILL, TITLE, head, print_a4, put
 from .workspace import Workspace
 
 RATER_BY_NAME = {zh: r for r, zh in RATER_NAMES.items()} | {r: r for r in RATER_NAMES}
@@ -109,7 +109,7 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "期间考核"
-    ws["A1"] = f"{plan.department} {pr.period} 考核与升降级 ({pr.months[0]} 至 {pr.months[-1]})"
+    put(ws, 1, 1, f"{plan.department} {pr.period} 考核与升降级 ({pr.months[0]} 至 {pr.months[-1]})")
     ws["A1"].font = TITLE
     head(ws, 2, ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级", "升降级",
                  "理由"])
@@ -118,7 +118,7 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
                   None if r.rating is None else round(r.rating, 2), sum(p for _, p in r.adjustments) if r.adjustments else 0,
                   r.score, r.grade, r.decision, "\n".join(r.reasons)]
         for col, v in enumerate(values, start=1):
-            c = ws.cell(row, col, v)
+            c = put(ws, row, col, v)
             c.alignment = Alignment(wrap_text=True, vertical="top")
         if r.decision in FILLS:
             ws.cell(row, 11).fill = FILLS[r.decision]

@@ -28,6 +28,27 @@ COLUMNS = {
 }
 REQUIRED = ("id", "name", "role")
 HEADERS_ZH = ["工号", "姓名", "部门", "岗位", "责任底薪", "绩效工资基数", "邮箱", "上级邮箱"]
+# What a file name may not hold on Windows, macOS or Linux: 工号 and 姓名 make each workbook's name.
+_BAD_FILE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+MAX_NAME = 64
+
+
+def file_name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be part of a file name, in Chinese and English; None when it can."""
+    bad = sorted(set(_BAD_FILE_CHARS.findall(text)))
+    if bad:
+        shown = " ".join(repr(c)[1:-1] for c in bad)
+        return f"含有文件名不允许的字符 {shown} / holds characters a file name cannot: {shown}"
+    if text.startswith((".", "~$")) or text.endswith((".", " ")):
+        return "不能以 . 或 ~$ 开头, 也不能以 . 或空格结尾 / must not start with . or ~$ nor end with . or a space"
+    if text.split(".")[0].upper() in _RESERVED:
+        return f"“{text}”是Windows保留的文件名 / “{text}” is a name Windows reserves"
+    if len(text) > MAX_NAME:
+        return f"超过{MAX_NAME}个字符 / longer than {MAX_NAME} characters"
+    return None
+
+
 EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
 
 
@@ -106,6 +127,11 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
         for f, v, zh in (("id", emp_id, "工号"), ("name", name, "姓名"), ("role", role, "岗位")):
             if not v:
                 problems.append(Problem("roster_missing", f"第{n}行缺少{zh} / row {n}: {f} is empty", **where(f)))
+        for f, v, zh in (("id", emp_id, "工号"), ("name", name, "姓名")):  # together they name the workbook's file
+            why = file_name_problem(v) if v else None
+            if why:
+                shown = _BAD_FILE_CHARS.sub(lambda m: repr(m.group())[1:-1] if m.group() < " " else m.group(), v[:MAX_NAME])
+                problems.append(Problem("roster_file_name", f"{zh}“{shown}”{why}", **where(f)))
         if emp_id in seen:
             problems.append(Problem("roster_duplicate", f"工号{emp_id}重复(第{seen[emp_id]}行与第{n}行) / "
                                     f"employee id {emp_id} appears twice (rows {seen[emp_id]} and {n})", **where("id")))

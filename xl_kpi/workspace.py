@@ -34,6 +34,16 @@ def builtin_plan() -> Plan:
     return read_plan(data_file(PLAN))
 
 
+def inside(root: Path, *parts: str) -> Path:
+    """``root/parts``, proven to stay inside ``root``: every path xl_kpi writes is built here, so no name
+    from a roster, plan or import (``../``, an absolute path, a link) can lead out of the workspace."""
+    path = Path(root).joinpath(*parts)
+    if not path.resolve().is_relative_to(Path(root).resolve()):
+        raise KpiError([Problem("path_outside", f"路径会离开工作区, 已拒绝 / the path leads out of the workspace: "
+                                f"{'/'.join(parts)}", file=str(root))])
+    return path
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -51,7 +61,7 @@ class Workspace:
         return self.root / WORKBOOKS
 
     def month_dir(self, month: str) -> Path:
-        return self.workbooks / month
+        return inside(self.root, WORKBOOKS, month)
 
     def plan(self) -> Plan:
         return read_plan(self.plan_path)

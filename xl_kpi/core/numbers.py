@@ -20,6 +20,8 @@ CENT = Decimal("0.01")
 
 
 SIGNIFICANT_DIGITS = 15
+# Beyond this no number means money or a count, and 15 significant digits no longer reach the cent.
+MAX_NUMBER = 1e15
 
 
 def snap(x: float) -> float:

@@ -23,8 +23,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from .errors import bilingual, bilingual_message
-from .numbers import clamp, floor_expr, floor_tol, num, snap
-from .strict_yaml import MAX_NUMBER
+from .numbers import MAX_NUMBER, clamp, floor_expr, floor_tol, num, snap
 
 RATER_NAMES = {"self": "自评", "supervisor": "主管评定", "committee": "考核小组", "cross": "跨团队"}
 
@@ -279,9 +278,12 @@ class Ratio(Rule):
         a, t = _need(x.actual, "实际值", "actual"), _need(x.target, "目标值", "target")
         if t <= 0:
             raise InputError("目标值必须大于0", "target must be above 0")
-        if self.dir == "up":
-            return clamp(a / t, self.floor, self.ceil)
-        return self.ceil if a <= 0 else clamp(t / a, self.floor, self.ceil)
+        if self.dir == "down" and a <= 0:
+            return self.ceil
+        rate = a / t if self.dir == "up" else t / a
+        if not math.isfinite(rate):  # the sheet's division overflows to an error too
+            raise InputError("完成率超出可计算范围", "the completion rate overflows")
+        return clamp(rate, self.floor, self.ceil)
 
     def points(self, x):
         return self.max * self._rate(x)

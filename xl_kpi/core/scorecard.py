@@ -55,10 +55,8 @@ def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False, un
         raise InputError(f"{what_zh}是错误值 {value.split()[0]}", f"{what_en} is an error value {value.split()[0]}")
     try:
         value = typed_number(value, unit)
-    except TypedNumberError:
-        raise InputError(f"{what_zh}不是数字: “{value}”", f"{what_en} is not a number: “{value}”") from None
-    if not math.isfinite(value):
-        raise InputError(f"{what_zh}不是有限数字", f"{what_en} is not a finite number")
+    except TypedNumberError as exc:
+        raise InputError(f"{what_zh}{exc.reason}", f"{what_en}: {str(exc).split(' / ')[-1]}") from None
     return snap(value)
 
 

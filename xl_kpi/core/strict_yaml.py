@@ -10,9 +10,10 @@ import math
 
 import yaml
 
+from .numbers import MAX_NUMBER
+
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 40
-MAX_NUMBER = 1e15
 
 
 class YamlProblem(ValueError):

@@ -23,7 +23,7 @@ from ..core.scorecard import (category_formula, coefficient_formula, grade_formu
                               total_formula, total_pay_formula, valid_formula)
 from ..core.typed import is_count
 from ..udfs import call
-from .style import BOLD, BOX, INPUT_FILL, head, print_a4
+from .style import BOLD, BOX, INPUT_FILL, head, print_a4, put
 
 ADJ_ROWS = 30  # rows of the 加减分 log
 UNLOCKED = Protection(locked=False)
@@ -161,8 +161,8 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
         for m in cat.metrics:
             metric_rows[m.id] = row
             _metric_row(ws, lay, plan, m, row, mode, month_no, titles, week_refs)
-            ws.cell(row, 1, cat.name)
-            ws.cell(row, 2, cat.weight / 100).number_format = "0%"
+            put(ws, row, 1, cat.name)
+            put(ws, row, 2, cat.weight / 100).number_format = "0%"
             row += 1
         cat_ranges.append((cat, first, row - 1))
         if row - 1 > first:
@@ -193,8 +193,8 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
 def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, month_no: int, titles: dict,
                 week_refs: dict[str, str]) -> None:
     rule = m.rule
-    ws.cell(row, 3, m.name)
-    ws.cell(row, 4, "%" if m.percent else m.unit)
+    put(ws, row, 3, m.name)
+    put(ws, row, 4, "%" if m.percent else m.unit)
     e, f, g, h = (f"{col}{row}" for col in "EFGH")
     for key, coord in ((f"target_{m.id}", e), (f"baseline_{m.id}", f)):
         lay.slot(key, ws, coord, "number")
@@ -241,9 +241,9 @@ def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, 
     for m in rated:
         refs = {}
         for rater, w in m.rule.weights.items():
-            ws.cell(row, 3, m.name)
-            ws.cell(row, 4, RATER_NAMES[rater])
-            ws.cell(row, 5, w / 100).number_format = "0%"
+            put(ws, row, 3, m.name)
+            put(ws, row, 4, RATER_NAMES[rater])
+            put(ws, row, 5, w / 100).number_format = "0%"
             key = f"rating_{m.id}_{rater}"
             cell = lay.slot(key, ws, f"F{row}", "number", typed=True)
             _input(cell)
@@ -267,18 +267,18 @@ def _weekly_sheet(role, ws, lay: Layout, titles: dict) -> dict[str, str]:
     col = 4
     for w in range(1, 5):
         ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 2)
-        ws.cell(2, col, f"第{w}周").font = BOLD
+        put(ws, 2, col, f"第{w}周").font = BOLD
         _head(ws, 3, ["目标", "实际", "完成率"], col)
         col += 3
     ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 2)
-    ws.cell(2, col, "月合计").font = BOLD
+    put(ws, 2, col, "月合计").font = BOLD
     _head(ws, 3, ["目标", "实际", "完成率"], col)
     refs = {}
     for i, item in enumerate(role.weekly_report):
         r = 4 + i
-        ws.cell(r, 1, item.name)
-        ws.cell(r, 2, item.unit)
-        ws.cell(r, 3, item.target)
+        put(ws, r, 1, item.name)
+        put(ws, r, 2, item.unit)
+        put(ws, r, 3, item.target)
         cells = []
         for w in range(4):
             t, a, p = (get_column_letter(4 + 3 * w + k) for k in range(3))
@@ -315,10 +315,10 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
     _head(ws, head, ["项目", "规则", "规则说明", "计入"], col=11)
     for i, a in enumerate(adjs):
         r = first + i
-        ws.cell(r, 11, a.name)
-        ws.cell(r, 12, a.rule.to_text())
-        ws.cell(r, 13, a.rule.describe() + (f" ({a.note})" if a.note else ""))
-        ws.cell(r, 14, "工资" if a.applies_to == "pay" else "分数")
+        put(ws, r, 11, a.name)
+        put(ws, r, 12, a.rule.to_text())
+        put(ws, r, 13, a.rule.describe() + (f" ({a.note})" if a.note else ""))
+        put(ws, r, 14, "工资" if a.applies_to == "pay" else "分数")
     names = f"$K${first}:$K${first + len(adjs) - 1}"
     _name(lay.workbook, "adj_items", ws.title, f"K{first}:K{first + len(adjs) - 1}")
     dv = DataValidation(type="list", formula1=names, allow_blank=True)
@@ -370,9 +370,9 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
     cat_first = row
     for cat, first, last in cat_ranges:
         counted = sum(m.applies_in(month_no) for m in cat.metrics)
-        ws.cell(row, 1, cat.name)
-        ws.cell(row, 2, cat.weight / 100).number_format = "0%"
-        ws.cell(row, 5, cat.possible(month_no))
+        put(ws, row, 1, cat.name)
+        put(ws, row, 2, cat.weight / 100).number_format = "0%"
+        put(ws, row, 5, cat.possible(month_no))
         pts = f"H{first}:H{last}"
         possible = cat.possible(month_no)
         if mode == "native":
@@ -388,7 +388,7 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
 
     def line(label: str, name: str, formula, fmt="0.00"):
         nonlocal row
-        ws.cell(row, 1, label).font = BOLD
+        put(ws, row, 1, label).font = BOLD
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
         ws[f"H{row}"] = formula
         ws[f"H{row}"].number_format = fmt
@@ -445,9 +445,9 @@ def _grades_table(ws, lay: Layout, plan: Plan, top: int) -> str:
     _head(ws, top, ["等级", "最低分", "系数"], col=10)
     for i, g in enumerate(plan.grades):
         r = top + 1 + i
-        ws.cell(r, 10, g.name)
-        ws.cell(r, 11, g.min)
-        ws.cell(r, 12, g.coefficient)
+        put(ws, r, 10, g.name)
+        put(ws, r, 11, g.min)
+        put(ws, r, 12, g.coefficient)
         for c in range(10, 13):
             ws.cell(r, c).border = BOX
     ref = f"J{top + 1}:L{top + len(plan.grades)}"
@@ -458,8 +458,8 @@ def _grades_table(ws, lay: Layout, plan: Plan, top: int) -> str:
 def _signatures(ws, row: int, titles: dict) -> None:
     for i, who in enumerate(titles["signatures"]):
         col = 1 + i * 4
-        ws.cell(row, col, f"{who}签字: ______________")
-        ws.cell(row + 1, col, f"{titles['signature_date']}: ______________")
+        put(ws, row, col, f"{who}签字: ______________")
+        put(ws, row + 1, col, f"{titles['signature_date']}: ______________")
 
 
 def _print_setup(ws, titles: dict, title_rows: int) -> None:
@@ -472,5 +472,5 @@ def _print_setup(ws, titles: dict, title_rows: int) -> None:
 def _meta(ws, lay: Layout) -> None:
     """Hidden facts about the file: who, which month and mode, and the defaults written."""
     for i, key in enumerate(("meta_employee", "meta_role", "meta_month", "meta_mode", "meta_defaults"), start=1):
-        ws.cell(i, 1, key)
+        put(ws, i, 1, key)
         lay.slot(key, ws, f"B{i}")

@@ -17,7 +17,7 @@ MONEY = "#,##0.00"
 def head(ws, row: int, labels: list[str], col: int = 1, boxed: bool = False) -> None:
     """A header row: bold, shaded, centred."""
     for i, label in enumerate(labels):
-        c = ws.cell(row, col + i, label)
+        c = put(ws, row, col + i, label)
         c.font, c.fill = BOLD, HEAD_FILL
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         if boxed:
@@ -31,3 +31,12 @@ def print_a4(ws, landscape: bool = True) -> None:
         ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def put(ws, row: int, col: int, value):
+    """A cell holding a value that comes from people (roster, plan, file names, imports, messages): a text
+    stays a text even when it starts with "=" (openpyxl would make ``=HYPERLINK(…)`` a live formula)."""
+    cell = ws.cell(row, col, value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
