@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from xl_kpi import mail
 from xl_kpi.core.errors import KpiError
+from xl_kpi.store import open_store
 from xl_kpi.workspace import Workspace
 
 MONTH = "2026-10"
@@ -78,7 +79,7 @@ def ws(demo, tmp_path, smtp):
 def send(ws, resend=False):
     config = mail.load_config(ws)
     mailing = mail.build(ws, MONTH, config)
-    log = mail.SendLog(ws.month_dir(MONTH) / mail.LOG)
+    log = mail.SendLog(open_store(ws.root), MONTH)
     return mail.send(mailing, config, log, resend, sleep=lambda s: None), mailing
 
 
@@ -128,13 +129,13 @@ def test_a_failing_server_and_a_second_run_send_exactly_the_missing(ws, smtp):
     handler.refuse = {"li.na@example.com": "451 4.3.0 try again later", "wang.lei@example.com": "550 5.1.1 no such user"}
     report, _ = send(ws)
     failed = dict(report.failed)
-    assert set(failed) == {"employee:li.na@example.com", "employee:wang.lei@example.com"}
+    assert set(failed) == {f"employee:E002:{MONTH}", f"employee:E003:{MONTH}"}
     assert len(report.sent) == 13 and len(handler.messages) == 13
-    log = (ws.month_dir(MONTH) / mail.LOG).read_text(encoding="utf-8").splitlines()
-    assert sum('"failed"' in line for line in log) == 2 and sum('"sent"' in line for line in log) == 13
+    log = open_store(ws.root).sends(MONTH)
+    assert [s for _, _, s, _ in log].count("failed") == 2 and [s for _, _, s, _ in log].count("sent") == 13
     handler.refuse, handler.messages = {}, []
     report, _ = send(ws)
-    assert sorted(report.sent) == ["employee:li.na@example.com", "employee:wang.lei@example.com"]
+    assert sorted(report.sent) == [f"employee:E002:{MONTH}", f"employee:E003:{MONTH}"]
     assert len(report.skipped_sent) == 13 and len(handler.messages) == 2
     handler.messages = []
     report, _ = send(ws, resend=True)
@@ -154,7 +155,7 @@ def test_temporary_failures_are_retried(ws, smtp):
 
     handler.handle_RCPT = flaky
     report, _ = send(ws)
-    assert report.failed == [] and "employee:li.na@example.com" in report.sent and calls["n"] == 2
+    assert report.failed == [] and f"employee:E002:{MONTH}" in report.sent and calls["n"] == 2
 
 
 def test_encrypted_attachments_need_the_password(ws, smtp):
@@ -197,7 +198,7 @@ def test_id_number_passwords_and_rows_without_a_usable_address(ws):
     (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     mailing = mail.build(ws, MONTH, mail.load_config(ws))
     assert [p.employee for p in mailing.skipped] == ["E002"] and "没有邮箱" in mailing.skipped[0].message
-    msg = next(o.message for o in mailing.messages if o.key == "employee:zhang.ming@example.com")
+    msg = next(o.message for o in mailing.messages if o.key == f"employee:E001:{MONTH}")
     _, data = attachment(msg)
     f = msoffcrypto.OfficeFile(io.BytesIO(data))
     f.load_key(password="010002")
@@ -244,7 +245,7 @@ def test_dry_run_writes_eml_files(ws, tmp_path):
     assert len(files) == 15
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert msg["Subject"].startswith("2026年10月绩效考核结果")
-    assert not (ws.month_dir(MONTH) / mail.LOG).exists()  # nothing was sent, nothing logged
+    assert open_store(ws.root).sends(MONTH) == []  # nothing was sent, nothing logged
 
 
 @pytest.fixture
@@ -279,3 +280,70 @@ def test_starttls_verifies_the_server_certificate(ws, tls_files, monkeypatch):
         assert report.failed == [] and len(handler.messages) == 15
     finally:
         controller.stop()
+
+
+def test_a_shared_mailbox_cannot_deliver_one_persons_pay_to_another(ws, smtp):
+    """The send log is keyed by employee: two people are two messages, whatever their addresses."""
+    handler, _ = smtp
+    report, mailing = send(ws)
+    keys = [o.key for o in mailing.messages if o.kind == "employee"]
+    assert len(keys) == len(set(keys)) == 12 and all(k.startswith("employee:E0") for k in keys)
+
+
+def test_random_passwords_are_drawn_once_and_reused_on_resume(ws, smtp):
+    handler, _ = smtp
+    config = yaml.safe_load((ws.root / "mail.yaml").read_text(encoding="utf-8"))
+    config["attachments"]["password"] = "random"
+    (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    handler.refuse = {"li.na@example.com": "451 4.3.0 try again later"}
+    send(ws)
+    first = {to[0]: m.get_body(("plain",)).get_content() for to, m in handler.messages if "附件密码" in m["Subject"]}
+    assert "zhang.ming@example.com" in first and "li.na@example.com" not in first
+    handler.refuse, handler.messages = {}, []
+    report, _ = send(ws)  # the resumed run: 李娜 gets her scorecard and password now, both from the same draw
+    got = {to[0]: m for to, m in handler.messages}
+    assert set(got) == {"li.na@example.com"} and len(handler.messages) == 2
+    card = next(m for to, m in handler.messages if "绩效考核结果 -" in m["Subject"])
+    password = next(m for to, m in handler.messages if "附件密码" in m["Subject"]).get_body(("plain",)).get_content()
+    office = msoffcrypto.OfficeFile(io.BytesIO(attachment(card)[1]))
+    office.load_key(password=password.split("打开密码是：")[1].split()[0])
+    office.decrypt(io.BytesIO())
+    assert open_store(ws.root).password(MONTH, "E001", lambda: "new") in first["zhang.ming@example.com"]
+
+
+def test_the_payroll_attached_is_never_older_than_the_workbooks(ws):
+    import os
+    import time
+
+    summary = ws.month_dir(MONTH) / f"工资汇总-{MONTH}.xlsx"
+    path = ws.month_dir(MONTH) / "E002-李娜.xlsx"
+    wb = load_workbook(path)
+    from helpers import cell_of
+
+    cell_of(wb, "actual_exposure").value = 99000
+    wb.save(path)
+    old = summary.stat().st_mtime
+    os.utime(summary, (old - 60, old - 60))
+    time.sleep(0.01)
+    mailing = mail.build(ws, MONTH, mail.load_config(ws))
+    assert any("重新汇总" in n for n in mailing.notes)
+    hr = next(o for o in mailing.messages if o.kind == "hr").message
+    rows = load_workbook(io.BytesIO(attachment(hr)[1]))["工资汇总"]
+    e002 = next(r for r in rows.iter_rows(values_only=True) if r[0] == "E002")
+    card = next(o for o in mailing.messages if o.key == f"employee:E002:{MONTH}").message
+    assert f"{e002[4]:.2f}" in card.get_body(("plain",)).get_content()  # the mail and the payroll say the same
+
+
+def test_an_unreachable_server_stops_after_three_and_says_how_to_resume(ws):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    config = yaml.safe_load((ws.root / "mail.yaml").read_text(encoding="utf-8"))
+    config["smtp"].update(port=port, retries=1)
+    (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    report, mailing = send(ws)
+    assert report.stopped and len(report.failed) == mail.STOP_AFTER < len(mailing.messages)
+    assert "再运行同一条 xl-kpi send" in report.message
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "send", "--month", MONTH, "--yes", "--dir",
+                           str(ws.root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and f"xl-kpi send --month {MONTH}" in done.stderr

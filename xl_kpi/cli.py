@@ -318,12 +318,16 @@ def cmd_send(args) -> int:
         if input("确认发送? / send now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
             console.print("未发送 / nothing sent")
             return EXIT_OK
-    log = mail.SendLog(ws.month_dir(args.month) / mail.LOG)
+    from .store import open_store
+
+    log = mail.SendLog(open_store(ws.root), args.month)
     report = _with_progress(len(mailing.messages), "发送 / sending", mail.send, mailing, config, log, args.resend)
     console.print(report.message)
     for key, error in report.failed:
         err_console.print(f"  {key}: {error}", markup=False)
-    console.print(f"发送记录 / send log: {log.path}")
+    if report.stopped:
+        err_console.print(f"恢复命令 / to resume: xl-kpi send --month {args.month} --dir {ws.root}", markup=False)
+    console.print(f"发送记录 / send log: {log.store.path} (sends)")
     return EXIT_PROBLEMS if report.failed else EXIT_OK
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import re
 import secrets
@@ -31,13 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .core.errors import KpiError, Problem, problems_from_validation
 from .core.scorecard import Scorecard
 from .distribution import scorecard_copy, team_summary
-from .payroll import rollup, summary_path
+from .monthly import month_workbooks
+from .payroll import rollup, summary_path, write_summary
 from .roster import EMAIL, Employee
+from .store import open_store
 from .workbook import texts
 from .workspace import Workspace
 
 CONFIG = "mail.yaml"
-LOG = "发送记录.jsonl"
+STOP_AFTER = 3  # consecutive messages that could not reach the server: stop, and say how to resume
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -47,7 +48,7 @@ class Smtp(BaseModel):
     port: int = 587
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str = ""
-    timeout: float = Field(default=30, gt=0)
+    timeout: float = Field(default=10, gt=0)  # seconds to connect and for each reply
     ca_file: str = ""  # a company CA to trust besides the system's (certificates are always verified)
     retries: int = Field(default=3, ge=0)
     backoff: float = Field(default=2, ge=0)  # seconds before the first retry, doubled each time
@@ -131,6 +132,7 @@ class Outgoing:
 class Mailing:
     messages: list[Outgoing] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         by = {}
@@ -141,7 +143,7 @@ class Mailing:
                  for k, v in by.items()]
         lines.append(f"共 {len(self.messages)} 封 / {len(self.messages)} mail(s) in all"
                      + (f"; 跳过 {len(self.skipped)} 项 / {len(self.skipped)} skipped" if self.skipped else ""))
-        return "\n".join(lines)
+        return "\n".join(self.notes + lines)
 
 
 def _clean_header(value: str, what: str) -> str:
@@ -203,10 +205,15 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     kpi_plan = ws.plan()
     roster = ws.roster(kpi_plan)
     result = rollup(ws, kpi_plan, roster, month)
+    store = open_store(ws.root)
+    out = Mailing()
+    if _stale(ws, month):  # a workbook changed after the roll-up: HR gets the payroll as it is now
+        write_summary(result, summary_path(ws, month))
+        out.notes.append("有工作簿晚于工资汇总, 已按现有工作簿重新汇总 / a workbook is newer than the payroll "
+                         "summary: it was rolled up again")
     tpl = str(ws.root / "templates")
     deadline = working_days_after(today or dt.date.today(), kpi_plan.appeal.days).strftime("%Y年%m月%d日")
     ctx = dict(plan=kpi_plan, month=month, month_zh=texts.month_zh(month), appeal_deadline=deadline)
-    out = Mailing()
     cards: list[tuple[Employee, Scorecard]] = []
     for s in result.entries:
         e = s.employee
@@ -216,7 +223,8 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
             continue
         cards.append((e, s.card))
         try:
-            out.messages += _employee_mail(config, e, s.card, month, ctx, tpl, password_source,
+            password = lambda e=e: store.password(month, e.id, lambda: password_source(9))  # noqa: E731
+            out.messages += _employee_mail(config, e, s.card, month, ctx, tpl, password,
                                            s.raw.weekly if s.raw else None)
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc), employee=e.id))
@@ -228,7 +236,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
             msg = _message(config, to, texts.render("mail/manager.subject.j2", tpl, **mctx),
                            texts.render("mail/manager.txt.j2", tpl, **mctx), texts.render("mail/manager.html.j2", tpl, **mctx),
                            [(name, team_summary(kpi_plan, team, month))])
-            out.messages.append(Outgoing(f"manager:{manager}", "manager", [manager], msg))
+            out.messages.append(Outgoing(f"manager:{manager}:{month}", "manager", [manager], msg))
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc)))
     total = sum(c.pay.total for _, c in cards)
@@ -237,8 +245,14 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
     msg = _message(config, to, texts.render("mail/hr.subject.j2", tpl, **hctx), texts.render("mail/hr.txt.j2", tpl, **hctx),
                    texts.render("mail/hr.html.j2", tpl, **hctx), [(name, summary_path(ws, month).read_bytes())])
-    out.messages.append(Outgoing("hr:" + ",".join(config.hr), "hr", list(config.hr), msg))
+    out.messages.append(Outgoing(f"hr:{month}", "hr", list(config.hr), msg))
     return out
+
+
+def _stale(ws: Workspace, month: str) -> bool:
+    """Whether any workbook of the month was saved after its payroll summary."""
+    done = summary_path(ws, month).stat().st_mtime
+    return any(p.stat().st_mtime > done for p in month_workbooks(ws.month_dir(month)))
 
 
 def _teams(cards):
@@ -249,7 +263,7 @@ def _teams(cards):
     return teams
 
 
-def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_source, weekly=None) -> list[Outgoing]:
+def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_of, weekly=None) -> list[Outgoing]:
     if not e.email:
         raise ValueError(f"{e.name}({e.id})没有邮箱, 未发送 / no address: not sent")
     to = [_address(e.name, e.email)]
@@ -263,42 +277,33 @@ def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_source, 
         data = encrypt(data, e.id_number[-config.attachments.id_digits:])
         note = f"打开密码为身份证号后{config.attachments.id_digits}位"
     elif rule == "random":
-        password = password_source(9)
+        password = password_of()  # drawn once a month, so a resumed send mails the one that opens this file
         data = encrypt(data, password)
         note = "打开密码另行发送"
         pctx = dict(ctx, employee=e, password=password)
-        extra.append(Outgoing(f"password:{e.email}", "password", [e.email],
+        extra.append(Outgoing(f"password:{e.id}:{month}", "password", [e.email],
                               _message(config, to, texts.render("mail/password.subject.j2", tpl, **pctx),
                                        texts.render("mail/password.txt.j2", tpl, **pctx), None, [])))
     ectx = dict(ctx, employee=e, card=card, attachment=name, password_note=note)
     msg = _message(config, to, texts.render("mail/employee.subject.j2", tpl, **ectx),
                    texts.render("mail/employee.txt.j2", tpl, **ectx), texts.render("mail/employee.html.j2", tpl, **ectx),
                    [(name, data)])
-    return [Outgoing(f"employee:{e.email}", "employee", [e.email], msg)] + extra
+    return [Outgoing(f"employee:{e.id}:{month}", "employee", [e.email], msg)] + extra
 
 
 # --------------------------------------------------------------------------- sending
 
 
 class SendLog:
-    """One JSON line per attempt; a key whose last line says "sent" is not sent again."""
+    """Every attempt, in the workspace's record (xl_kpi.db), keyed by message: employee, kind and month.
+    A key whose last attempt went out is not sent again."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.sent: set[str] = set()
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                (self.sent.add if rec.get("status") == "sent" else self.sent.discard)(rec.get("key"))
+    def __init__(self, store, month: str):
+        self.store, self.month = store, month
+        self.sent: set[str] = store.sent(month)
 
     def record(self, out: Outgoing, status: str, error: str = "") -> None:
-        rec = {"time": dt.datetime.now().isoformat(timespec="seconds"), "key": out.key, "kind": out.kind,
-               "to": out.to, "subject": str(out.message["Subject"]), "status": status, "error": error}
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        self.store.record_send(self.month, out.key, out.kind, out.to, str(out.message["Subject"]), status, error)
         if status == "sent":
             self.sent.add(out.key)
 
@@ -308,11 +313,17 @@ class SendReport:
     sent: list[str] = field(default_factory=list)
     skipped_sent: list[str] = field(default_factory=list)  # already in the log
     failed: list[tuple[str, str]] = field(default_factory=list)
+    stopped: bool = False  # the server could not be reached STOP_AFTER times in a row
 
     @property
     def message(self) -> str:
-        return (f"已发送 {len(self.sent)} 封, 此前已发送 {len(self.skipped_sent)} 封, 失败 {len(self.failed)} 封 / "
+        text = (f"已发送 {len(self.sent)} 封, 此前已发送 {len(self.skipped_sent)} 封, 失败 {len(self.failed)} 封 / "
                 f"sent {len(self.sent)}, already sent {len(self.skipped_sent)}, failed {len(self.failed)}")
+        if self.stopped:
+            text += (f"\n连续{STOP_AFTER}封无法连接邮件服务器, 已停止; 恢复后再运行同一条 xl-kpi send 命令, 只补发未发出的 / "
+                     f"could not reach the mail server {STOP_AFTER} times in a row: stopped; run the same xl-kpi send "
+                     f"again later, it sends only what has not gone out")
+        return text
 
 
 class Connection:
@@ -365,12 +376,16 @@ def send(mailing: Mailing, config: MailConfig, log: SendLog, resend: bool = Fals
          sleep=time.sleep) -> SendReport:
     report = SendReport()
     conn = Connection(config, smtp_password(config))
+    unreachable = 0
     try:
         for out in mailing.messages:
             if out.key in log.sent and not resend:
                 report.skipped_sent.append(out.key)
             else:
-                _send_one(conn, out, config, log, report, sleep)
+                unreachable = unreachable + 1 if _send_one(conn, out, config, log, report, sleep) else 0
+                if unreachable >= STOP_AFTER:
+                    report.stopped = True
+                    break
             if progress:
                 progress()
     finally:
@@ -378,21 +393,27 @@ def send(mailing: Mailing, config: MailConfig, log: SendLog, resend: bool = Fals
     return report
 
 
-def _send_one(conn: Connection, out: Outgoing, config: MailConfig, log: SendLog, report: SendReport, sleep) -> None:
+def _unreachable(exc: Exception) -> bool:
+    """The server was not reached at all (refused, timed out, no route), as opposed to an SMTP answer."""
+    return isinstance(exc, OSError) and not isinstance(exc, (smtplib.SMTPException, ssl.SSLError))
+
+
+def _send_one(conn: Connection, out: Outgoing, config: MailConfig, log: SendLog, report: SendReport, sleep) -> bool:
+    """Send one message with retries; True when it failed because the server could not be reached."""
     delay = config.smtp.backoff
     for attempt in range(config.smtp.retries + 1):
         try:
             conn.send(out.message)
             log.record(out, "sent")
             report.sent.append(out.key)
-            return
+            return False
         except Exception as exc:  # every SMTP or network failure is logged, none stops the others
             error = f"{type(exc).__name__}: {exc}"
             conn.reset()
             if not _temporary(exc) or attempt == config.smtp.retries:
                 log.record(out, "failed", error)
                 report.failed.append((out.key, error))
-                return
+                return _unreachable(exc)
             sleep(delay)
             delay *= 2
 
@@ -418,4 +439,4 @@ def plan_summary(ws: Workspace, month: str) -> str:
 
 def send_month(ws: Workspace, month: str) -> SendReport:
     config = load_config(ws)
-    return send(build(ws, month, config), config, SendLog(ws.month_dir(month) / LOG))
+    return send(build(ws, month, config), config, SendLog(open_store(ws.root), month))

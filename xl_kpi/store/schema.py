@@ -37,4 +37,26 @@ MIGRATIONS = [
         value TEXT NOT NULL
     );
     """,
+    # 2: the send log, keyed by message (employee, kind, month), and attachment passwords drawn once
+    """
+    CREATE TABLE sends (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        key TEXT NOT NULL,           -- employee:E002:2026-10, password:E002:2026-10, manager:…, hr:2026-10
+        kind TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        status TEXT NOT NULL,        -- sent or failed
+        error TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX sends_by_key ON sends (month, key, id);
+    CREATE TABLE passwords (
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        password TEXT NOT NULL,      -- the attachment's; kept so a resumed send mails the same one
+        drawn_at TEXT NOT NULL,
+        PRIMARY KEY (month, employee)
+    );
+    """,
 ]
