@@ -308,3 +308,48 @@ def test_a_huge_number_typed_in_a_cell_is_a_located_problem_not_a_crash(month):
     after, _ = roll(ws, plan, roster)
     (p,) = after["E002"].problems
     assert p.cell and "超出允许范围" in p.message and after["E002"].card.pay is None
+
+
+# --------------------------------------------------------------------------- one writer at a time
+
+
+def test_a_second_writer_waits_then_says_who_holds_the_workspace(month):
+    import os
+    import subprocess
+    import sys
+
+    ws, _, _ = month
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from xl_kpi.lock import workspace_lock\n"
+        f"with workspace_lock(Path({str(ws.root)!r})):\n    print('held', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "generate", "--month", MONTH, "--dir", str(ws.root)],
+                              capture_output=True, text=True, env=dict(os.environ, XL_KPI_LOCK_WAIT="1"))
+        assert done.returncode == 2 and "工作区正被另一个命令使用" in done.stderr and f"pid {holder.pid}" in done.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "generate", "--month", MONTH, "--dir", str(ws.root)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr  # a dead holder's lock is gone with it
+
+
+def test_import_and_generate_at_once_lose_nothing(month, tmp_path):
+    import subprocess
+    import sys
+
+    ws, plan, roster = month
+    rows = [(e.id, m.id, 40 + i, "", "") for i, e in enumerate(roster) for m in plan.roles[e.role].metrics
+            if m.source == "input" and not m.percent and m.max is None]
+    f = write_csv(tmp_path / "d.csv", rows)
+    cli = [sys.executable, "-m", "xl_kpi.cli"]
+    runs = [subprocess.Popen(cli + ["import", str(f), "--month", MONTH, "--dir", str(ws.root)], stderr=subprocess.PIPE),
+            subprocess.Popen(cli + ["generate", "--month", MONTH, "--dir", str(ws.root)], stderr=subprocess.PIPE)]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0], [r.stderr.read().decode() for r in runs]
+    by_id = {e.id: e for e in roster}
+    for emp, metric, value, _, _ in rows:
+        wb = load_workbook(next(ws.month_dir(MONTH).glob(f"{emp}-*.xlsx")), read_only=True)
+        (sheet, coord), = wb.defined_names[f"actual_{metric}"].destinations
+        assert wb[sheet][coord.replace("$", "")].value == value, (by_id[emp].name, metric)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .core.errors import KpiError
+from .lock import workspace_lock
 from .workspace import SAMPLE_MONTH, Workspace, data_file, init_workspace
 
 # Piped output (CI logs, redirects) gets a width that fits the tables, not rich's 80.
@@ -439,9 +440,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+WRITERS = {"generate", "import", "rollup", "review", "send", "demo"}  # commands that write a month
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in WRITERS and Path(getattr(args, "dir", ".")).is_dir():
+            with workspace_lock(Path(args.dir)):
+                return args.func(args)
         return args.func(args)
     except KpiError as exc:
         return _report(exc)
