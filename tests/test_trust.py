@@ -353,3 +353,46 @@ def test_import_and_generate_at_once_lose_nothing(month, tmp_path):
         wb = load_workbook(next(ws.month_dir(MONTH).glob(f"{emp}-*.xlsx")), read_only=True)
         (sheet, coord), = wb.defined_names[f"actual_{metric}"].destinations
         assert wb[sheet][coord.replace("$", "")].value == value, (by_id[emp].name, metric)
+
+
+# --------------------------------------------------------------------------- no traceback, no hang, bounded memory
+
+
+def cli(*args, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "xl_kpi.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def test_a_workbook_that_unpacks_to_a_gigabyte_is_refused_by_name(month):
+    ws, plan, roster = month
+    path = next(ws.month_dir(MONTH).glob("E003-*.xlsx"))
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/media/padding.bin", b"\0" * (60 * 1024 * 1024))  # 60 MB of zeros: a few dozen KB packed
+    assert path.stat().st_size < 2 * 1024 * 1024
+    after, result = roll(ws, plan, roster)
+    (p,) = after["E003"].problems
+    assert p.type == "workbook_unreadable" and "解压后超过50MB" in p.message and p.file.endswith(path.name)
+
+
+@pytest.mark.parametrize("setup, args, words", [
+    (lambda root: (root / "plan.yaml").unlink() or (root / "plan.yaml").mkdir(), ["check"], "plan.yaml"),
+    (lambda root: (root / "workbooks" / MONTH).write_text("x"), ["generate", "--month", MONTH], MONTH),
+    (lambda root: (root / "drafts").write_text("x"), ["send", "--month", MONTH, "--dry-run", "{root}/drafts"], "drafts"),
+])
+def test_file_system_errors_are_located_messages_not_tracebacks(tmp_path, setup, args, words):
+    root = tmp_path / "ws"
+    assert cli("init", str(root)).returncode == 0
+    if args[0] == "send":
+        assert cli("demo", str(root)).returncode == 0
+    setup(root)
+    done = cli(*(a.format(root=root) for a in args), "--dir", str(root))
+    assert done.returncode == 2 and "Traceback" not in done.stderr and words in done.stderr, done.stderr
+
+
+def test_init_on_a_file_is_a_message(tmp_path):
+    (tmp_path / "kpi").write_text("a file, not a folder")
+    done = cli("init", str(tmp_path / "kpi"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "kpi" in done.stderr

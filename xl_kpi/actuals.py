@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .core.rules import RATER_NAMES
 from .core.scorecard import AdjustmentEntry, EmployeeInputs
 from .core.typed import TypedNumberError, is_count, typed_number
 from .roster import Employee, cell_text
+from .workbook.reader import check_expansion
 
 HEADERS = {
     "工号": "employee", "employee_id": "employee",
@@ -64,6 +66,9 @@ def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], r
     """Rows of a CSV or xlsx file keyed by field names; ``rename`` maps a platform's headers to ours."""
     path, file = Path(path), str(path)
     try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            with zipfile.ZipFile(path) as z:
+                check_expansion(z, path)
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             wb = CalamineWorkbook.from_path(file)
             grid = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .core.errors import KpiError
+from .core.errors import KpiError, Problem
 from .lock import workspace_lock
 from .workspace import SAMPLE_MONTH, Workspace, data_file, init_workspace
 
@@ -452,6 +452,16 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KpiError as exc:
         return _report(exc)
+    except OSError as exc:  # a folder that cannot be written, a file that is a folder, a full disk …
+        return _report(KpiError([os_problem(exc)]))
+
+
+def os_problem(exc: OSError) -> Problem:
+    """An operating-system error as a located problem: which file, and what the system said."""
+    what = {PermissionError: "没有权限", IsADirectoryError: "这是一个文件夹, 不是文件",
+            NotADirectoryError: "路径中有一段不是文件夹", FileExistsError: "已有同名文件",
+            FileNotFoundError: "找不到"}.get(type(exc), "文件操作失败")
+    return Problem("os_error", f"{what} / {exc.strerror or exc}", file=str(exc.filename or ""))
 
 
 if __name__ == "__main__":

@@ -113,10 +113,22 @@ def _layout(workbook_xml: bytes) -> _Layout:
     return _Layout(values, rules, adjustments, cells)
 
 
+MAX_EXPANDED = 50 * 1024 * 1024  # a monthly workbook unpacks to well under 1 MB
+
+
+def check_expansion(z: zipfile.ZipFile, path: Path) -> None:
+    """Refuse a file whose parts would unpack beyond MAX_EXPANDED (a zip bomb), before reading any."""
+    size = sum(i.file_size for i in z.infolist())
+    if size > MAX_EXPANDED:
+        raise ValueError(f"解压后超过{MAX_EXPANDED // 1024 // 1024}MB({size // 1024 // 1024}MB), 不读取 / unpacks to "
+                         f"{size // 1024 // 1024} MB, beyond {MAX_EXPANDED // 1024 // 1024} MB: not read")
+
+
 def read_workbook(path: Path) -> WorkbookData:
     """Every named value of a monthly workbook. Raises on a file that is not a readable xlsx."""
     path = Path(path)
     with zipfile.ZipFile(path) as z:
+        check_expansion(z, path)
         workbook_xml = z.read("xl/workbook.xml")
         formula_cells = _formula_cells(z, workbook_xml)
     names, lay = _names_of(workbook_xml), _layout(workbook_xml)
