@@ -190,3 +190,17 @@ def test_a_call_into_another_book_is_not_the_add_in(months, tmp_path):
     excel = excel_month(months["udf"][0], tmp_path / "excel", "[1]!", addin="file:///C:/tmp/other.xlam")
     _, problems = pay_lines(excel)
     assert {p.employee for p in problems if p.type == "formula_changed"} == {f"E{i:03}" for i in range(1, 13)}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_month_saved_by_libreoffice_regenerates_with_nothing_lost(months, mode, tmp_path):
+    """LibreOffice's save adds cached results and rewrites the file; regenerating it finds no stray notes
+    and keeps every typed value."""
+    ws = copy_space(months[mode][1], tmp_path / "ws")
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    before, _ = pay_lines(ws)
+    report = generate(ws, plan, roster, MONTH, mode)
+    assert report.problems == [] and len(report.written) == 12
+    after, problems = pay_lines(ws)
+    assert problems == [] and after == before

@@ -396,3 +396,29 @@ def test_init_on_a_file_is_a_message(tmp_path):
     (tmp_path / "kpi").write_text("a file, not a folder")
     done = cli("init", str(tmp_path / "kpi"))
     assert done.returncode == 2 and "Traceback" not in done.stderr and "kpi" in done.stderr
+
+
+# --------------------------------------------------------------------------- notes people write
+
+
+def test_notes_outside_the_input_cells_are_never_dropped_silently(month):
+    from openpyxl.comments import Comment
+
+    ws, plan, roster = month
+    e = next(x for x in roster if x.id == "E004")
+
+    def write_notes(wb):
+        sheet = wb["考核表"]
+        sheet.protection.sheet = False  # a person unprotects the sheet to write beside the form
+        sheet["N30"] = "备注: 第三周系统故障, 数据偏低"
+        sheet["G6"].comment = Comment("已与主管确认", "赵敏")
+
+    path = edit(ws, "E004", write_notes)
+    before = path.read_bytes()
+    report = generate(ws, plan, [e], MONTH)
+    (p,) = report.problems
+    assert p.type == "would_lose_note" and "考核表!N30 “备注: 第三周系统故障" in p.message and "批注 考核表!G6" in p.message
+    assert path.read_bytes() == before  # left untouched
+    report = generate(ws, plan, [e], MONTH, force=True)
+    (backup,) = report.backups
+    assert load_workbook(backup)["考核表"]["N30"].value.startswith("备注")

@@ -30,6 +30,7 @@ from .workbook.layout import ADJ_ROWS, build_role_template
 from .store import Store, open_store
 from .store.db import Generated
 from .workbook.formulas import template_formula_bytes
+from .workbook.notes import OUTPUT_NAMES, stray_notes, template_cells
 from .workbook.reader import WorkbookData, employee_inputs, locate, read_workbook
 from .workspace import WORKBOOKS, Workspace, inside
 
@@ -105,6 +106,7 @@ class Generator:
         self.fingerprints: dict[str, str] = {}
         self.written: list[Generated] = []  # recorded in the store by flush(), one transaction a run
         self._imports: dict[str, dict] | None = None
+        self._known: dict[str, set] = {}  # role → the cells its template fills
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
 
     def _ctx(self, e: Employee | None, role_id: str | None) -> dict:
@@ -242,6 +244,13 @@ class Generator:
                 if value is not None and name.startswith(("actual_", "rating_", "week"))
                 and name not in slots and name not in formulas]
 
+    def notes_lost(self, e: Employee, old: WorkbookData) -> list[str]:
+        """Notes a person wrote outside the form (text beside it, 批注) that regenerating would drop."""
+        if e.role not in self._known:
+            self._known[e.role] = template_cells(self.template(e.role))
+        outputs = {old.where(n) for n in old.names if n.startswith(OUTPUT_NAMES)}
+        return stray_notes(old.path, self._known[e.role], outputs)
+
     # ---------------------------------------------------------------- files
 
     def write(self, e: Employee, force: bool = False, extra: dict | None = None, report: GenerateReport | None = None):
@@ -276,6 +285,14 @@ class Generator:
                     f"确认后用 --force 重新生成(会保留备份) / the plan or role changed: regenerating would lose "
                     f"{len(lost)} typed value(s), left untouched; use --force (a backup is kept)",
                     file=str(path), employee=e.id))
+                return report
+            notes = self.notes_lost(e, old)
+            if notes:
+                shown = "; ".join(notes[:5]) + (" …" if len(notes) > 5 else "")
+                report.problems.append(Problem(
+                    "would_lose_note", f"工作簿中有{len(notes)}处表外的文字或批注, 重新生成会丢失({shown}), 未改动; 请先"
+                    f"移到备注栏, 或确认后用 --force 重新生成(会保留备份) / {len(notes)} note(s) outside the form would be "
+                    f"lost: left untouched; move them or use --force (a backup is kept)", file=str(path), employee=e.id))
                 return report
         values, kept = self.values(e, old, extra)
         try:
