@@ -10,8 +10,7 @@ import zipfile
 
 import pytest
 
-from xl_kpi.actuals import read_adjustments
-from xl_kpi.monthly import MODES, adjustment_values, generate, import_file, month_workbooks, score_month, write_values
+from xl_kpi.monthly import MODES, generate, import_file, month_workbooks, score_month
 from xl_kpi.payroll import rollup
 from xl_kpi.libreoffice import convert
 from xl_kpi.workbook.reader import read_workbook
@@ -31,9 +30,7 @@ def filled_month(root, mode) -> Workspace:
     roster = ws.roster(plan)
     generate(ws, plan, roster, MONTH, mode)
     import_file(ws, plan, roster, data_file(f"actuals-{MONTH}.csv"), MONTH)
-    entries, problems = read_adjustments(data_file(f"adjustments-{MONTH}.csv"), plan, roster)
-    assert not problems
-    write_values(ws, plan, roster, MONTH, adjustment_values(plan, entries))
+    import_file(ws, plan, roster, data_file(f"adjustments-{MONTH}.csv"), MONTH)  # HR's 加减分
     return ws
 
 

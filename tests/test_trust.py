@@ -422,3 +422,67 @@ def test_notes_outside_the_input_cells_are_never_dropped_silently(month):
     report = generate(ws, plan, [e], MONTH, force=True)
     (backup,) = report.backups
     assert load_workbook(backup)["考核表"]["N30"].value.startswith("备注")
+
+
+# --------------------------------------------------------------------------- 加减分: HR's rows, the filler's rows
+
+
+def adjustments_csv(tmp_path, rows):
+    return write_csv(tmp_path / "adj.csv", rows, header=("工号", "日期", "项目", "数量", "分值", "说明"))
+
+
+def test_an_employee_cannot_award_themselves_and_hrs_rows_always_count(month, tmp_path):
+    ws, plan, roster = month
+    import_file(ws, plan, roster, adjustments_csv(tmp_path, [("E004", "2026-10-08", "运营推广执行出错", 1, "", "")]), MONTH)
+    rows = open_store(ws.root).adjustments(MONTH)["E004"]
+    assert [(r[0], r[1], r[6]) for r in rows] == [("execution_error", 1, 2)] and rows[0][5].endswith("adj.csv")
+    before, _ = roll(ws, plan, roster)
+    assert before["E004"].problems == [] and before["E004"].card.adjustment_points == -1
+
+    def award_myself(wb):  # 明星员工 typed into the employee's own log, under HR's row
+        wb["加减分"]["B5"], wb["加减分"]["C5"] = "明星员工", 1
+    edit(ws, "E004", award_myself)
+    after, _ = roll(ws, plan, roster)
+    (p,) = after["E004"].problems
+    assert (p.type, p.sheet, p.cell) == ("adjustment_unregistered", "加减分", "B5") and "明星员工" in p.message
+    assert after["E004"].card.pay == before["E004"].card.pay  # not counted
+
+    def delete_hrs_row(wb):
+        for col in "ABCDEF":
+            wb["加减分"][f"{col}4"] = None
+    edit(ws, "E004", delete_hrs_row)
+    after, _ = roll(ws, plan, roster)
+    assert "adjustment_missing" in {p.type for p in after["E004"].problems}
+    assert after["E004"].card.adjustment_points == -1  # HR's record still counts
+
+
+def test_items_the_plan_lets_the_filler_enter_count_from_the_workbook(month):
+    ws, _, roster = month
+    data = yaml.safe_load(ws.plan_path.read_text(encoding="utf-8"))
+    typo = next(a for a in data["adjustments"] if a["id"] == "typo")
+    typo["entered_by"] = "form"
+    ws.plan_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    plan = ws.plan()
+    generate(ws, plan, roster, MONTH)
+
+    def self_report(wb):
+        wb["加减分"]["B4"], wb["加减分"]["C4"] = "错别字", 2
+    edit(ws, "E010", self_report)
+    after, _ = roll(ws, plan, roster)
+    assert after["E010"].problems == []
+    assert {a.item: a.points for a in after["E010"].card.adjustments}["typo"] == -1
+
+
+def test_hrs_import_keeps_the_fillers_own_rows(month, tmp_path):
+    ws, _, roster = month
+    data = yaml.safe_load(ws.plan_path.read_text(encoding="utf-8"))
+    next(a for a in data["adjustments"] if a["id"] == "typo")["entered_by"] = "form"
+    ws.plan_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    plan = ws.plan()
+    edit(ws, "E010", lambda wb: wb["加减分"].__setitem__("B4", "错别字"))
+    import_file(ws, plan, roster, adjustments_csv(tmp_path, [("E010", "", "10万+稿件", 2, "", "两篇")]), MONTH)
+    log = load_workbook(next(ws.month_dir(MONTH).glob("E010-*.xlsx")))["加减分"]
+    assert [log[f"B{r}"].value for r in (4, 5, 6)] == ["10万+稿件", "错别字", None]
+    after, _ = roll(ws, plan, roster)
+    points = {a.item: a.points for a in after["E010"].card.adjustments}
+    assert after["E010"].problems == [] and (points["viral_100k"], points["typo"]) == (4, -0.5)

@@ -235,11 +235,27 @@ def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> No
             {"actual": x.actuals, "target": x.targets, "baseline": x.baselines}[r.kind][r.metric] = r.value
 
 
+def is_adjustment_file(path: Path) -> bool:
+    """Whether a file to import is a 加减分 log (it has a 项目 / item column) rather than data values."""
+    table = read_table(path, {**HEADERS, **ADJ_HEADERS}, ())
+    return bool(table.rows) and "item" in table.rows[0].values and "metric" not in table.rows[0].values
+
+
 def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[dict[str, list[AdjustmentEntry]], list[Problem]]:
-    """The 加减分 log file: item by id or Chinese name; checks left to the scorecard."""
+    """The 加减分 log file by employee (see :func:`read_adjustment_rows`)."""
+    rows, problems = read_adjustment_rows(path, plan, roster)
+    out: dict[str, list[AdjustmentEntry]] = {}
+    for _, emp, entry in rows:
+        out.setdefault(emp, []).append(entry)
+    return out, problems
+
+
+def read_adjustment_rows(path: Path, plan: Plan, roster: list[Employee]):
+    """(line, employee, AdjustmentEntry) of every good row of a 加减分 log file (item by id or Chinese name),
+    and the problems of the others; the points are checked by the scorecard."""
     table = read_table(path, ADJ_HEADERS, ("employee", "item"))
     people = {e.id: e for e in roster}
-    out: dict[str, list[AdjustmentEntry]] = {}
+    out: list[tuple[int, str, AdjustmentEntry]] = []
     problems = []
     for row in table.rows:
         v = row.values
@@ -262,5 +278,5 @@ def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[di
             problems.append(Problem("import_invalid", "数量或分值不是数字 / count or points is not a number",
                                     file=table.file, line=row.line))
             continue
-        out.setdefault(emp.id, []).append(entry)
+        out.append((row.line, emp.id, entry))
     return out, problems

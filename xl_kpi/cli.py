@@ -66,8 +66,7 @@ def cmd_check(args) -> int:
 
 def cmd_demo(args) -> int:
     """Generate the sample month, import its data and adjustments, score it."""
-    from .actuals import read_adjustments
-    from .monthly import adjustment_values, generate, import_file, score_month, write_values
+    from .monthly import generate, import_file, score_month
 
     ws, _ = init_workspace(Path(args.dir))
     plan, month = ws.plan(), SAMPLE_MONTH
@@ -75,10 +74,7 @@ def cmd_demo(args) -> int:
     report = generate(ws, plan, roster, month, "native")
     console.print(f"1. 生成 / generated {len(report.written)} 个工作簿 → {ws.month_dir(month)}")
     imported = import_file(ws, plan, roster, data_file(f"actuals-{month}.csv"), month)
-    entries, problems = read_adjustments(data_file(f"adjustments-{month}.csv"), plan, roster)
-    if problems:
-        raise KpiError(problems)
-    write_values(ws, plan, roster, month, adjustment_values(plan, entries))
+    import_file(ws, plan, roster, data_file(f"adjustments-{month}.csv"), month)  # HR's 加减分, recorded
     console.print(f"2. 导入 / imported {imported.rows} 行示例数据与加减分 / sample rows and adjustments")
     results = score_month(ws, plan, roster, month)
     problems = [p for s in results for p in s.problems]

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import yaml
 
-from .actuals import read_actuals
+from .actuals import is_adjustment_file, read_actuals, read_adjustment_rows
 from .core.errors import KpiError, Problem
 from .core.plan import Plan
 from .core.numbers import num, snap
-from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score
+from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score, score_adjustments
 from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
 from .workbook import texts
@@ -106,6 +106,7 @@ class Generator:
         self.fingerprints: dict[str, str] = {}
         self.written: list[Generated] = []  # recorded in the store by flush(), one transaction a run
         self._imports: dict[str, dict] | None = None
+        self._adjustments: dict[str, list] | None = None
         self._known: dict[str, set] = {}  # role → the cells its template fills
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
 
@@ -165,6 +166,14 @@ class Generator:
                     values[f"baseline_{m.id}"] = float(last)
                     sources[m.id] = self.base_titles["baseline_previous"]
         return values, sources
+
+    def recorded_adjustments(self, employee: str) -> list[AdjustmentEntry]:
+        """HR's 加减分 rows of the employee's month."""
+        if self._adjustments is None:
+            self._adjustments = {e: [AdjustmentEntry(item, count, chosen, note, date)
+                                     for item, count, chosen, note, date, _, _ in rows]
+                                 for e, rows in self.store.adjustments(self.month).items()}
+        return self._adjustments.get(employee, [])
 
     def imports(self, employee: str) -> dict:
         """What HR imported for the employee this month: slot → Imported."""
@@ -409,7 +418,10 @@ class ImportReport:
 
 def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str = "native",
                 skip_bad: bool = False) -> ImportReport:
-    """Fill actuals (and targets, baselines, ratings, weeks) from a data export; all rows good or nothing."""
+    """Fill actuals (and targets, baselines, ratings, weeks) from a data export, or HR's 加减分 from a
+    加减分 log file (a 项目 column); all rows good or nothing."""
+    if is_adjustment_file(file):
+        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
     cols, metrics = load_mapping(ws)
     rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics)
     if problems and not skip_bad:
@@ -423,6 +435,56 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
     write_values(ws, plan, roster, month, extra, mode, report.generate, store)
     return report
+
+
+def import_adjustments(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
+                       mode: str = "native", skip_bad: bool = False) -> ImportReport:
+    """HR's 加减分 rows: checked, recorded (they replace the named employees' rows of the month), and shown
+    in each workbook's log, above the rows of items the form's filler may enter."""
+    rows, problems = read_adjustment_rows(file, plan, roster)
+    people = {e.id: e for e in roster}
+    by_emp: dict[str, list] = {}
+    for line, emp, entry in rows:
+        by_emp.setdefault(emp, []).append((line, entry))
+    for emp, entries in list(by_emp.items()):
+        _, _, _, _, bad = score_adjustments(plan, people[emp].role, [a for _, a in entries])
+        bad += [Problem("too_many_rows", f"{emp}有{len(entries)}行加减分, 表中只有{ADJ_ROWS}行 / more rows than the "
+                        f"log holds", loc=("adjustments", ADJ_ROWS, ""))] if len(entries) > ADJ_ROWS else []
+        for p in bad:
+            line = entries[min(p.loc[1], len(entries) - 1)][0] if p.loc else None
+            problems.append(Problem(p.type, p.message, file=str(file), line=line, employee=emp))
+            by_emp.pop(emp, None)
+    if problems and not skip_bad:
+        raise KpiError(problems)
+    store = open_store(ws.root)
+    store.replace_adjustments(month, str(Path(file).resolve()), by_emp)
+    existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}
+    extra = {}
+    for emp, entries in by_emp.items():
+        old = _try_read(existing[emp]) if emp in existing else None
+        extra[emp] = log_values(plan, [a for _, a in entries] + _form_rows(plan, people[emp].role, old))
+    report = ImportReport(rows=sum(len(v) for v in by_emp.values()), employees=len(by_emp), skipped=problems)
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store)
+    return report
+
+
+def _form_rows(plan: Plan, role_id: str, old: WorkbookData | None) -> list[AdjustmentEntry]:
+    """The log rows of items the form's filler may enter, as typed in the workbook (kept when HR imports)."""
+    if old is None:
+        return []
+    x, _ = employee_inputs(old, plan, role_id)
+    return [a for a in x.adjustments if plan.adjustment(a.item).entered_by == "form"]
+
+
+def log_values(plan: Plan, entries: list[AdjustmentEntry]) -> dict:
+    """Slot values of the whole 加减分 log: these rows, then blank rows."""
+    out: dict[str, object] = {}
+    for i in range(ADJ_ROWS):
+        a = entries[i] if i < len(entries) else None
+        out.update({f"adj_date_{i}": a and a.date, f"adj_item_{i}": a and plan.adjustment(a.item).name,
+                    f"adj_count_{i}": a and a.count, f"adj_chosen_{i}": a and a.chosen,
+                    f"adj_note_{i}": (a.note or None) if a else None})
+    return out
 
 
 def _slot(r) -> str:
@@ -452,17 +514,6 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
         for gen in generators.values():
             gen.flush()
     return report
-
-
-def adjustment_values(plan: Plan, entries: dict[str, list[AdjustmentEntry]]) -> dict[str, dict]:
-    """The 加减分 log rows of each employee as workbook slot values."""
-    out: dict[str, dict] = {}
-    for emp_id, rows in entries.items():
-        for i, a in enumerate(rows):
-            out.setdefault(emp_id, {}).update({
-                f"adj_date_{i}": a.date, f"adj_item_{i}": plan.adjustment(a.item).name, f"adj_count_{i}": a.count,
-                f"adj_chosen_{i}": a.chosen, f"adj_note_{i}": a.note})
-    return out
 
 
 # --------------------------------------------------------------------------- score
@@ -514,6 +565,9 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
     else:
         bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
     adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
+    if owner is not None:
+        adj_index, log_problems = _hr_adjustments(x, adj_index, owner.recorded_adjustments(e.id), plan, data)
+        shown += log_problems
     month_no = int(month[5:7]) if len(month) >= 7 and month[5:7].isdigit() else None
     card = score(plan, e.role, x, month_no, *bases, bonuses)
     computed = {p.loc[0] for p in problems if p.type == "input_formula" and p.loc}
@@ -527,6 +581,42 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
 
 
 LABELS = {"base_salary": "责任底薪", "performance_pay_base": "绩效工资基数"}
+
+
+def _hr_adjustments(x: EmployeeInputs, adj_index: list, recorded: list[AdjustmentEntry], plan: Plan,
+                    data: WorkbookData) -> tuple[list, list[Problem]]:
+    """The 加减分 that count: HR's recorded rows, and the workbook's rows of items its filler may enter.
+    A workbook row of an HR item that HR did not record is reported and not counted; a recorded row
+    missing from the workbook is reported and counted."""
+    sheet = data.names["adj_log"].sheet if "adj_log" in data.names else None
+    known = {a.id: a for a in plan.adjustments}
+    typed = list(zip(x.adjustments, adj_index))
+    # the filler's own rows, and rows of unknown items (the scorecard reports those)
+    form = [(a, i) for a, i in typed if a.item not in known or known[a.item].entered_by == "form"]
+    unmatched = list(recorded)
+    problems = []
+    for a, i in typed:
+        if a.item not in known or known[a.item].entered_by == "form":
+            continue
+        match = next((r for r in unmatched if _same_row(r, a)), None)
+        if match is not None:
+            unmatched.remove(match)
+            continue
+        problems.append(Problem("adjustment_unregistered", f"加减分“{plan.adjustment(a.item).name}”不在人力资源部的记录中, "
+                                f"未计入(须由人力资源部导入) / a 加减分 row HR did not record: not counted",
+                                sheet=sheet, cell=data.adj_cells[i]["item"]))
+    for r in unmatched:
+        problems.append(Problem("adjustment_missing", f"人力资源部记录的加减分“{plan.adjustment(r.item).name}”"
+                                f"{'×' + num(r.count) if r.count is not None else ''}不在表中, 已按记录计入 / a recorded "
+                                f"加减分 row is missing from the workbook: counted", sheet=sheet))
+    x.adjustments = [a for a, _ in form] + list(recorded)
+    return [i for _, i in form] + [None] * len(recorded), problems
+
+
+def _same_row(a: AdjustmentEntry, b: AdjustmentEntry) -> bool:
+    count = lambda v: 1.0 if v in (None, "") else v  # noqa: E731  (a blank count is one event)
+    return a.item == b.item and _same_number(count(a.count), count(b.count)) and \
+        (a.chosen in (None, "") and b.chosen in (None, "") or _same_number(a.chosen, b.chosen))
 
 
 def display_problems(data: WorkbookData, owned: dict[str, Owned], role) -> list[Problem]:

@@ -178,6 +178,8 @@ class Adjustment(Model):
     name: str
     rule: Annotated[AdjustRule, BeforeValidator(coerce_rule)]
     applies_to: Literal["score", "pay"] = "score"  # pay: the points are yuan (奖励/扣款)
+    # hr: only rows HR imports count (the workbook's log shows them); form: the person filling may add rows
+    entered_by: Literal["hr", "form"] = "hr"
     note: str = ""
 
 

@@ -89,6 +89,27 @@ class Store:
             out.setdefault(e, {})[slot] = Imported(value, source, line)
         return out
 
+    def replace_adjustments(self, month: str, source: str, rows: dict[str, list[tuple[int | None, object]]]) -> None:
+        """HR's 加减分 rows of one imported file: employee → [(line, AdjustmentEntry)]; each named employee's
+        rows of the month are replaced by the file's, all in one transaction."""
+        now = _now()
+        with self.conn:
+            for employee, entries in rows.items():
+                self.conn.execute("DELETE FROM adjustments WHERE month = ? AND employee = ?", (month, employee))
+                self.conn.executemany(
+                    "INSERT INTO adjustments (month, employee, item, count, chosen, note, date, source, line, "
+                    "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(month, employee, a.item, a.count, a.chosen, a.note, a.date, source, line, now)
+                     for line, a in entries])
+
+    def adjustments(self, month: str) -> dict[str, list[tuple]]:
+        """employee → [(item, count, chosen, note, date, source, line)] HR recorded for the month."""
+        out: dict[str, list[tuple]] = {}
+        for row in self.conn.execute("SELECT employee, item, count, chosen, note, date, source, line FROM adjustments "
+                                     "WHERE month = ? ORDER BY id", (month,)):
+            out.setdefault(row[0], []).append(row[1:])
+        return out
+
     # ---------------------------------------------------------------- mail
 
     def record_send(self, month: str, key: str, kind: str, to: list[str], subject: str, status: str,

@@ -59,4 +59,21 @@ MIGRATIONS = [
         PRIMARY KEY (month, employee)
     );
     """,
+    # 3: HR's 加减分 rows; an import replaces the rows of the employees it names for that month
+    """
+    CREATE TABLE adjustments (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        item TEXT NOT NULL,
+        count REAL,
+        chosen REAL,
+        note TEXT NOT NULL,
+        date TEXT,
+        source TEXT NOT NULL,
+        line INTEGER,
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX adjustments_by_employee ON adjustments (month, employee, id);
+    """,
 ]

@@ -228,7 +228,7 @@ def locate(data: WorkbookData, problem: Problem, adj_index: list[int] | None = N
         where = data.where(loc[0])
         if where:
             return Problem(problem.type, problem.message, problem.loc, sheet=where[0], cell=where[1])
-    if loc and loc[0] == "adjustments" and adj_index is not None:
+    if loc and loc[0] == "adjustments" and adj_index is not None and adj_index[loc[1]] is not None:
         row = adj_index[loc[1]]
         field_ = "chosen" if "分值" in problem.message else ("item" if loc[2] == "item" else "count")
         return Problem(problem.type, problem.message, problem.loc, sheet=data.names["adj_log"].sheet,
