@@ -350,7 +350,9 @@ EXAMPLES = {
                 "  xl-kpi generate --month 2026-10 --formulas udf    # 加载项函数 =KPI_SCORE(), 只用于装有加载项的Excel\n"
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
     "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
-              "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml",
+              "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml\n"
+              "  xl-kpi import 10月加减分.csv --month 2026-10   # 列: 工号, 日期, 项目, 数量, 分值, 说明; 人力资源部的记录,"
+              " 替换文件中各人本月的加减分",
     "rollup": "示例 / example:\n  xl-kpi rollup --month 2026-10            # 写 workbooks/2026-10/工资汇总-2026-10.xlsx\n"
               "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入, 退出码2\n"
               "  xl-kpi rollup --month 2026-10 --accept-problems   # 有问题的人也照发, 问题印在汇总表上\n"
@@ -398,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protect-password", help="工作表保护密码(默认无) / sheet protection password (default none)")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("import", cmd_import, "导入运营数据到考核表 / fill the workbooks from a data export")
-    p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]")
+    p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]; 或加减分: "
+                   "工号, 日期, 项目, 数量, 分值, 说明")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--skip-bad", action="store_true", help="跳过有问题的行, 写入其余 / write the good rows, skip bad ones")
     p.add_argument("--formulas", choices=("native", "udf"), default="native",
