@@ -486,3 +486,17 @@ def test_hrs_import_keeps_the_fillers_own_rows(month, tmp_path):
     after, _ = roll(ws, plan, roster)
     points = {a.item: a.points for a in after["E010"].card.adjustments}
     assert after["E010"].problems == [] and (points["viral_100k"], points["typo"]) == (4, -0.5)
+
+
+def test_the_record_knows_whose_workbook_a_file_is_and_what_the_month_was_made_from(month):
+    from xl_kpi.monthly import plan_hash, roster_hash
+
+    ws, plan, roster = month
+    assert open_store(ws.root).month(MONTH) == (plan_hash(plan), roster_hash(roster))
+
+    def pose_as_someone_else(wb):  # the hidden sheet now claims the file is E005's
+        wb["_xl_kpi"]["B1"] = "E005"
+    edit(ws, "E004", pose_as_someone_else)
+    after, result = roll(ws, plan, roster)
+    assert not [p for p in result.all_problems if p.type == "duplicate_workbook"]
+    assert after["E004"].card is not None and after["E005"].card is not None

@@ -50,6 +50,12 @@ def plan_hash(plan: Plan) -> str:
     return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()
 
 
+def roster_hash(roster: list[Employee]) -> str:
+    rows = [(e.id, e.name, e.department, e.role, str(e.base_salary), str(e.performance_pay_base), e.email,
+             e.manager_email) for e in sorted(roster, key=lambda e: e.id)]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+
 def workbook_path(ws: Workspace, month: str, e: Employee) -> Path:
     return inside(ws.root, WORKBOOKS, month, f"{e.file_stem}.xlsx")
 
@@ -139,10 +145,10 @@ class Generator:
             self.fingerprints[role_id] = digest.hexdigest()
         return self.fingerprints[role_id]
 
-    def flush(self) -> None:
-        """Record in the workspace's store what this run wrote."""
+    def flush(self, roster: list[Employee]) -> None:
+        """Record in the workspace's store what this run wrote, and the plan and roster it used."""
         if self.written:
-            self.store.record_month(self.month, plan_hash(self.plan), "")
+            self.store.record_month(self.month, plan_hash(self.plan), roster_hash(roster))
             self.store.record_generated(self.month, self.written)
             self.written = []
 
@@ -385,7 +391,7 @@ def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode
             if progress:
                 progress()
     finally:
-        gen.flush()
+        gen.flush(roster)
     return report
 
 
@@ -512,7 +518,7 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
             gen.write(people[emp_id], extra=values, report=report)
     finally:
         for gen in generators.values():
-            gen.flush()
+            gen.flush(roster)
     return report
 
 

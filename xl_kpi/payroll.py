@@ -22,6 +22,7 @@ from .core.scorecard import AdjustmentResult, score
 from .monthly import (MODES, Generator, Scored, atomic_write, employee_of, month_workbooks, pay_json, score_data,
                       scored_json)
 from .roster import Employee
+from .store import open_store
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, template_formula_bytes, template_formulas, untouched,
                                 workbook_formulas)
 from .workbook.layout import RULE_COLUMN
@@ -68,17 +69,19 @@ def _read(path: Path) -> WorkbookData | Problem:
         return Problem("workbook_unreadable", f"工作簿无法读取 / cannot read the workbook: {exc}", file=str(path))
 
 
-def _files(folder: Path, month: str, roster_ids: set[str], rollup: Rollup) -> dict[str, list[WorkbookData]]:
+def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> dict[str, list[WorkbookData]]:
     """The month's workbooks by employee; strays, other months and unreadable files become problems."""
     by_emp: dict[str, list[WorkbookData]] = defaultdict(list)
-    for path in month_workbooks(folder):
+    recorded = {g.file: g.employee for g in open_store(ws.root).generated(month).values()}
+    for path in month_workbooks(ws.month_dir(month)):
         data = _read(path)
         stem_id = employee_of(path.stem, roster_ids)
         if isinstance(data, Problem):
             rollup.problems.append(Problem(data.type, data.message, file=data.file, employee=stem_id))
             by_emp[stem_id].append(None)  # an employee with an unreadable file is not "missing"
             continue
-        emp = str(data.meta.get("meta_employee") or data.values.get("employee_id") or stem_id)
+        # whose workbook it is: HR's record of the file written, before anything the workbook says
+        emp = recorded.get(path.name) or str(data.meta.get("meta_employee") or data.values.get("employee_id") or stem_id)
         if emp not in roster_ids:
             rollup.problems.append(Problem("not_on_roster", f"工作簿属于不在花名册上的“{emp}” / workbook for "
                                            f"“{emp}”, who is not on the roster", file=str(path), employee=emp))
@@ -204,7 +207,7 @@ def display(x) -> str:
 def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None,
            accept_problems: bool = False) -> Rollup:
     result = Rollup(month, plan, accept_problems=accept_problems)
-    by_emp = _files(ws.month_dir(month), month, {e.id for e in roster}, result)
+    by_emp = _files(ws, month, {e.id for e in roster}, result)
     checker = Checker(ws, plan, month)
     scored: dict[str, Scored] = {}
     for e in roster:
