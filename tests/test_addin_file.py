@@ -14,7 +14,7 @@ from oletools.olevba import VBA_Parser
 
 from xl_kpi import addin, addin_file, udfs
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"  # Microsoft's ribbon schemas, copied from shared/schemas
 
 
 @pytest.fixture(scope="module")

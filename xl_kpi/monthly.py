@@ -114,6 +114,7 @@ class Generator:
         self._imports: dict[str, dict] | None = None
         self._adjustments: dict[str, list] | None = None
         self._known: dict[str, set] = {}  # role → the cells its template fills
+        self._defaults: dict[str, tuple[dict, dict]] = {}
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
 
     def _ctx(self, e: Employee | None, role_id: str | None) -> dict:
@@ -155,7 +156,13 @@ class Generator:
     # ---------------------------------------------------------------- values of one employee
 
     def defaults(self, e: Employee) -> tuple[dict, dict]:
-        """Targets and baselines from the plan, baselines from last month's workbook where the rule says so."""
+        """Targets and baselines from the plan, baselines from last month's workbook where the rule says so
+        (worked out once per employee: scoring and writing both need them)."""
+        if e.id not in self._defaults:
+            self._defaults[e.id] = self._work_out_defaults(e)
+        return self._defaults[e.id]
+
+    def _work_out_defaults(self, e: Employee) -> tuple[dict, dict]:
         values, sources = {}, {}
         metrics = self.plan.roles[e.role].metrics
         prev_data = None
