@@ -500,3 +500,21 @@ def test_the_record_knows_whose_workbook_a_file_is_and_what_the_month_was_made_f
     after, result = roll(ws, plan, roster)
     assert not [p for p in result.all_problems if p.type == "duplicate_workbook"]
     assert after["E004"].card is not None and after["E005"].card is not None
+
+
+def test_a_formula_in_the_logs_count_is_a_problem_and_later_rows_stay_placed(month):
+    ws, plan, roster = month
+    data = yaml.safe_load(ws.plan_path.read_text(encoding="utf-8"))
+    next(a for a in data["adjustments"] if a["id"] == "typo")["entered_by"] = "form"
+    ws.plan_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    plan = ws.plan()
+    generate(ws, plan, roster, MONTH)
+
+    def log(wb):
+        sheet = wb["加减分"]
+        sheet["B4"], sheet["C4"] = "错别字", "=99"  # computed count
+        sheet["B5"], sheet["C5"] = "错别字", -1  # a bad count below it
+    edit(ws, "E010", log)
+    after, _ = roll(ws, plan, roster)
+    found = {(p.type, p.cell) for p in after["E010"].problems}
+    assert ("input_formula", "C4") in found and ("input_invalid", "C5") in found

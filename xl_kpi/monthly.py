@@ -31,7 +31,7 @@ from .store import Store, open_store
 from .store.db import Generated
 from .workbook.formulas import template_formula_bytes
 from .workbook.notes import OUTPUT_NAMES, stray_notes, template_cells
-from .workbook.reader import WorkbookData, employee_inputs, locate, read_workbook
+from .workbook.reader import WorkbookData, employee_inputs, locate, log_rows, read_workbook
 from .workspace import WORKBOOKS, Workspace, inside
 
 MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; udf needs the add-in
@@ -577,7 +577,7 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
         bases = (_money(owned["base_salary"].value), _money(owned["performance_pay_base"].value))
     else:
         bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
-    adj_index = [i for i, row in enumerate(data.adjustments) if row.get("item") is not None]
+    adj_index = log_rows(data)
     if owner is not None:
         adj_index, log_problems = _hr_adjustments(x, adj_index, owner.recorded_adjustments(e.id), plan, data)
         shown += log_problems

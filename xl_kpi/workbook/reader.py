@@ -195,7 +195,7 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
         computed = [c for c in cells.values() if (log_sheet, c) in data.formula_cells]
         if computed:
             problems += [_formula_in_input(log_sheet, c) for c in computed]
-            continue
+            continue  # log_rows() leaves the row out too
         if row.get("item") is None:
             if any(row.get(f) is not None for f in ("count", "chosen")):
                 sheet = data.names["adj_log"].sheet
@@ -206,6 +206,13 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
         x.adjustments.append(AdjustmentEntry(item, row.get("count"), row.get("chosen"), row.get("note") or "",
                                              row.get("date")))
     return x, problems
+
+
+def log_rows(data: WorkbookData) -> list[int]:
+    """Indexes of the 加减分 log rows that count, in the order :func:`employee_inputs` reads them."""
+    sheet = data.names["adj_log"].sheet if "adj_log" in data.names else None
+    return [i for i, (row, cells) in enumerate(zip(data.adjustments, data.adj_cells))
+            if row.get("item") is not None and not any((sheet, c) in data.formula_cells for c in cells.values())]
 
 
 def _typed_input(name: str, role) -> bool:
