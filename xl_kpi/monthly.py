@@ -61,9 +61,13 @@ def workbook_path(ws: Workspace, month: str, e: Employee) -> Path:
 
 
 def employee_of(stem: str, ids) -> str:
-    """The employee a workbook's file name (``<工号>-<姓名>``) belongs to; a 工号 may itself hold "-"."""
-    found = [i for i in ids if stem == i or stem.startswith(f"{i}-")]
-    return max(found, key=len) if found else stem.split("-", 1)[0]
+    """The employee a workbook's file name (``<工号>-<姓名>``) belongs to; a 工号 may itself hold "-"
+    (the longest roster id the name starts with wins). ``ids`` should be a set or dict: looked up, not scanned."""
+    cuts = [i for i, ch in enumerate(stem) if ch == "-"] + [len(stem)]
+    for cut in reversed(cuts):
+        if stem[:cut] in ids:
+            return stem[:cut]
+    return stem.split("-", 1)[0]
 
 
 def month_workbooks(folder: Path) -> list[Path]:
@@ -673,7 +677,7 @@ def _money(v):
 def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
     folder = ws.month_dir(month)
     owner = Generator(ws, plan, month)
-    ids = [e.id for e in roster]
+    ids = {e.id for e in roster}
     files: dict[str, list[Path]] = {}
     for p in month_workbooks(folder):
         files.setdefault(employee_of(p.stem, ids), []).append(p)

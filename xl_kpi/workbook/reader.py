@@ -82,6 +82,7 @@ class WorkbookData:
     meta: dict[str, object] = field(default_factory=dict)
     rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
     formula_cells: frozenset = frozenset()  # (sheet, cell) of every cell holding a formula
+    sheets: dict[str, bytes] = field(default_factory=dict)  # sheet part → its XML, read once for every check
 
     def where(self, name: str) -> tuple[str, str] | None:
         ref = self.names.get(name)
@@ -130,7 +131,8 @@ def read_workbook(path: Path) -> WorkbookData:
     with zipfile.ZipFile(path) as z:
         check_expansion(z, path)
         workbook_xml = z.read("xl/workbook.xml")
-        formula_cells = _formula_cells(z, workbook_xml)
+        sheets = _sheet_xml(z, workbook_xml)
+    formula_cells = frozenset((sheet, c) for sheet, (_, xml) in sheets.items() for c in _formula_coords(xml))
     names, lay = _names_of(workbook_xml), _layout(workbook_xml)
     wb = CalamineWorkbook.from_path(str(path))
     grids = {}
@@ -149,23 +151,37 @@ def read_workbook(path: Path) -> WorkbookData:
         for row in wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells)
+    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells,
+                        dict(sheets.values()))
 
 
 _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*?>\s*<(?:\w+:)?f[\s>/]')
 
 
-def _formula_cells(z: zipfile.ZipFile, workbook_xml: bytes) -> frozenset:
-    """Where the workbook holds formulas, so an input cell given a formula is caught, not its cached value paid."""
+def _sheet_xml(z: zipfile.ZipFile, workbook_xml: bytes) -> dict[str, tuple[str, bytes]]:
+    """Sheet title → (its part, its XML), each part unpacked once (the formula checks all read these)."""
     files = {"xl/workbook.xml": workbook_xml, "xl/_rels/workbook.xml.rels": z.read("xl/_rels/workbook.xml.rels")}
-    out = set()
+    out = {}
     for sheet, part in sheet_parts(files).items():
         try:
-            xml = z.read(part)
+            out[sheet] = (part, z.read(part))
         except KeyError:
             continue
-        out.update((sheet, c.decode()) for c in _FORMULA_CELL.findall(xml))
-    return frozenset(out)
+    return out
+
+
+def _formula_coords(xml: bytes) -> list[str]:
+    """The cells of a sheet's XML that hold a formula: from each <f back to its cell (a few hundred
+    formulas, not tens of thousands of cells); writers that prefix elements take the slower regex."""
+    if b"<c " not in xml:
+        return [c.decode() for c in _FORMULA_CELL.findall(xml)]
+    out, pos = [], xml.find(b"<f")
+    while pos != -1:
+        if xml[pos + 2:pos + 3] in (b" ", b">", b"/"):
+            start = xml.rfind(b'<c r="', 0, pos) + 6
+            out.append(xml[start:xml.index(b'"', start)].decode())
+        pos = xml.find(b"<f", pos + 2)
+    return out
 
 
 def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[EmployeeInputs, list[Problem]]:
