@@ -81,7 +81,7 @@ class WorkbookData:
     adj_cells: list[dict[str, str]]  # the same rows' cell addresses
     meta: dict[str, object] = field(default_factory=dict)
     rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
-    formula_cells: frozenset = frozenset()  # (sheet, cell) of every cell holding a formula
+    formula_cells: frozenset = frozenset()  # (sheet, cell) of the cells people type in that hold a formula
     sheets: dict[str, bytes] = field(default_factory=dict)  # sheet part → its XML, read once for every check
 
     def where(self, name: str) -> tuple[str, str] | None:
@@ -98,6 +98,7 @@ class _Layout:
     rules: tuple
     adjustments: tuple  # per log row: ((field, sheet, r, c), ...)
     cells: tuple  # per log row: {field: "A5", ...}
+    typed: frozenset  # (sheet, cell) of every cell a person types in (inputs and the 加减分 log)
 
 
 @lru_cache(maxsize=64)
@@ -111,7 +112,9 @@ def _layout(workbook_xml: bytes) -> _Layout:
     adjustments = tuple(tuple((f, log.sheet, row - 1, _col_index(c)) for c, (f, _) in ADJ_COLUMNS.items())
                         for row in rows)
     cells = tuple({f: f"{c}{row}" for c, (f, _) in ADJ_COLUMNS.items()} for row in rows)
-    return _Layout(values, rules, adjustments, cells)
+    typed = {(r.sheet, r.cell) for n, r in names.items() if n.startswith(("actual_", "week", "rating_"))}
+    typed |= {(log.sheet, c) for row in cells for c in row.values()} if log else set()
+    return _Layout(values, rules, adjustments, cells, frozenset(typed))
 
 
 MAX_EXPANDED = 50 * 1024 * 1024  # a monthly workbook unpacks to well under 1 MB
@@ -132,8 +135,10 @@ def read_workbook(path: Path) -> WorkbookData:
         check_expansion(z, path)
         workbook_xml = z.read("xl/workbook.xml")
         sheets = _sheet_xml(z, workbook_xml)
-    formula_cells = frozenset((sheet, c) for sheet, (_, xml) in sheets.items() for c in _formula_coords(xml))
     names, lay = _names_of(workbook_xml), _layout(workbook_xml)
+    # only where people type: 10,000 workbooks are read before any is scored, so each keeps little
+    formula_cells = frozenset(where for sheet, (_, xml) in sheets.items() for where in
+                              ((sheet, c) for c in _formula_coords(xml)) if where in lay.typed)
     wb = CalamineWorkbook.from_path(str(path))
     grids = {}
 
