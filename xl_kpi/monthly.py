@@ -252,7 +252,6 @@ class Generator:
         for mid, src in sources.items():
             own = v[f"baseline_{mid}"] != defaults[f"baseline_{mid}"]  # set for this employee (by hand or import)
             v[f"baseline_src_{mid}"] = t["baseline_employee"] if own else src
-        v["meta_defaults"] = json.dumps(defaults, ensure_ascii=False)
         return v, kept
 
     def _units(self, role_id: str) -> dict[str, str]:

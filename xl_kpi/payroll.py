@@ -82,7 +82,6 @@ def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> d
             continue
         # whose workbook it is: HR's record of the file written, before anything the workbook says
         emp = recorded.get(path.name) or str(data.meta.get("meta_employee") or data.values.get("employee_id") or stem_id)
-        data.sheets = {}  # every workbook is read before any is scored: keep memory flat in the headcount
         if emp not in roster_ids:
             rollup.problems.append(Problem("not_on_roster", f"工作簿属于不在花名册上的“{emp}” / workbook for "
                                            f"“{emp}”, who is not on the roster", file=str(path), employee=emp))
@@ -141,7 +140,7 @@ class Checker:
             return out + [Problem("plan_changed", "方案在生成此工作簿后已修改, 公式与现行方案不同; 请重新生成(xl-kpi generate, "
                                   "已填写的值会保留) / the plan changed since this workbook was generated: generate "
                                   "it again (typed values are kept)", **where)]
-        if untouched(data.sheets or sheet_bytes(data.path, per_part), per_part):  # as generated: the common case
+        if untouched(sheet_bytes(data.path, per_part), per_part):  # as generated, nothing computed yet: the common case
             return out
         found = workbook_formulas(data.path)
         changed = [k for k, f in expected.items() if not found.same(k, f)]

@@ -82,7 +82,6 @@ class WorkbookData:
     meta: dict[str, object] = field(default_factory=dict)
     rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
     formula_cells: frozenset = frozenset()  # (sheet, cell) of the cells people type in that hold a formula
-    sheets: dict[str, bytes] = field(default_factory=dict)  # sheet part → its XML, read once for every check
 
     def where(self, name: str) -> tuple[str, str] | None:
         ref = self.names.get(name)
@@ -137,7 +136,7 @@ def read_workbook(path: Path) -> WorkbookData:
         sheets = _sheet_xml(z, workbook_xml)
     names, lay = _names_of(workbook_xml), _layout(workbook_xml)
     # only where people type: 10,000 workbooks are read before any is scored, so each keeps little
-    formula_cells = frozenset(where for sheet, (_, xml) in sheets.items() for where in
+    formula_cells = frozenset(where for sheet, xml in sheets.items() for where in
                               ((sheet, c) for c in _formula_coords(xml)) if where in lay.typed)
     wb = CalamineWorkbook.from_path(str(path))
     grids = {}
@@ -156,20 +155,19 @@ def read_workbook(path: Path) -> WorkbookData:
         for row in wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells,
-                        dict(sheets.values()))
+    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells)
 
 
 _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*?>\s*<(?:\w+:)?f[\s>/]')
 
 
-def _sheet_xml(z: zipfile.ZipFile, workbook_xml: bytes) -> dict[str, tuple[str, bytes]]:
-    """Sheet title → (its part, its XML), each part unpacked once (the formula checks all read these)."""
+def _sheet_xml(z: zipfile.ZipFile, workbook_xml: bytes) -> dict[str, bytes]:
+    """Sheet title → its XML."""
     files = {"xl/workbook.xml": workbook_xml, "xl/_rels/workbook.xml.rels": z.read("xl/_rels/workbook.xml.rels")}
     out = {}
     for sheet, part in sheet_parts(files).items():
         try:
-            out[sheet] = (part, z.read(part))
+            out[sheet] = z.read(part)
         except KeyError:
             continue
     return out
