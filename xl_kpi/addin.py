@@ -33,18 +33,22 @@ MAX_LISTED = 10
 # --------------------------------------------------------------------------- reading the book
 
 
-def workspace_of(book) -> Workspace | None:
-    """``XL_KPI_WORKSPACE``, else the workspace the book sits in (workbooks/YYYY-MM/…)."""
+def workspace_of(book, machine=None) -> Workspace | None:
+    """``XL_KPI_WORKSPACE``, else the workspace the book sits in (workbooks/YYYY-MM/…), else the
+    one kept in the add-in's config (``xl-kpi addin install --workspace`` or the ribbon's 生成)."""
+    from .addin_setup import configured_workspace
+
     env = os.environ.get("XL_KPI_WORKSPACE")
     if env:
         return Workspace(Path(env))
     try:
         path = Path(book.fullname)
     except Exception:
-        return None
+        path = Path()
     if len(path.parents) > 2 and (path.parents[2] / "plan.yaml").exists():
         return Workspace(path.parents[2])
-    return None
+    kept = configured_workspace(machine)
+    return Workspace(kept) if kept else None
 
 
 def plan_of(book) -> Plan:
@@ -285,8 +289,10 @@ def generate(book: xw.Book | None = None, month: str | None = None):
     from .monthly import generate as generate_month
 
     ws = workspace_of(book)
-    if ws is None:
-        _alert(book, "找不到工作区: 请设置 XL_KPI_WORKSPACE 或在工作区的考核表中使用 / no workspace found", f"{TITLE} · 生成")
+    if ws is None or not (ws.root / "plan.yaml").is_file():
+        where = f"「{ws.root}」不是 xl_kpi 工作区（缺少 plan.yaml）。" if ws else "找不到工作区。"
+        _alert(book, where + "请关闭 Excel，在命令行运行 xl-kpi addin install --workspace 工作区文件夹，"
+                             "或设置环境变量 XL_KPI_WORKSPACE。", f"{TITLE} · 生成")
         return
     month = month or dt.date.today().strftime("%Y-%m")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):

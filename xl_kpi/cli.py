@@ -329,14 +329,25 @@ def cmd_send(args) -> int:
 
 
 def cmd_addin(args) -> int:
-    from . import addin_file
+    from . import addin_file, addin_setup
 
-    path = addin_file.build(Path(args.out))
-    console.print(f"已生成加载项 / built the add-in: {path.resolve()}")
+    if args.action == "build":
+        path = addin_file.build(Path(args.out))
+        console.print(f"已生成加载项 / built the add-in: {path.resolve()}")
+        console.print("尚未在真实 Excel 中试过，见 README / not yet tried in a real Excel: see README")
+        return EXIT_OK
+    machine = addin_setup.Machine.here()
     if args.action == "install":
-        console.print(addin_file.install(path).message)
-    console.print("未在真实 Excel 中试过, 见 README / not yet tried in a real Excel: see README")
-    return EXIT_OK
+        console.print(addin_setup.install(machine, args.python, Path(args.workspace) if args.workspace else None),
+                      markup=False)
+        return EXIT_OK if machine.has_excel else EXIT_PROBLEMS
+    if args.action == "uninstall":
+        console.print(addin_setup.uninstall(machine), markup=False)
+        return EXIT_OK
+    checks = addin_setup.doctor(machine)
+    for check in checks:
+        (err_console if check.ok is False else console).print(str(check), markup=False)
+    return EXIT_PROBLEMS if any(c.ok is False for c in checks) else EXIT_OK
 
 
 # --------------------------------------------------------------------------- parser
@@ -364,7 +375,9 @@ EXAMPLES = {
             "  XL_KPI_SMTP_PASSWORD=... xl-kpi send --month 2026-10       # 列出收件人并确认后发送\n"
             "  xl-kpi send --month 2026-10 --yes --resend                # 不询问, 全部重发",
     "addin": "示例 / example:\n  xl-kpi addin build --out dist      # 生成 dist/xl_kpi.xlam\n"
-             "  xl-kpi addin install               # 在 Windows/macOS 上安装到 Excel 启动目录并写入 xlwings 配置",
+             "  xl-kpi addin install --workspace D:\\绩效\\kpi   # 关闭 Excel 后安装到 Excel 启动文件夹并写入配置\n"
+             "  xl-kpi addin doctor                # 逐项检查安装\n"
+             "  xl-kpi addin uninstall             # 删除加载项与配置",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
 }
 
@@ -431,8 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resend", action="store_true", help="忽略发送记录, 全部重发 / send again what the log says went out")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
-    p.add_argument("action", choices=("build", "install"), help="build: 生成文件; install: 安装到 Excel")
-    p.add_argument("--out", default=".", help="生成到此目录, 默认当前目录 / where the built file goes (default: .)")
+    p.add_argument("action", choices=("build", "install", "uninstall", "doctor"),
+                   help="build: 生成文件; install: 安装到 Excel; uninstall: 卸载; doctor: 检查安装")
+    p.add_argument("--out", default=".", help="build: 生成到此目录, 默认当前目录 / where the built file goes (default: .)")
+    p.add_argument("--workspace", help="install: 工作区目录, 供「生成」使用 / the workspace the ribbon's 生成 uses")
+    p.add_argument("--python", help="install: 加载项使用的 Python, 默认当前 Python / the interpreter (default: this one)")
     p = add("demo", cmd_demo, "用示例数据演示整个流程 / run the month on the sample data")
     p.add_argument("dir", metavar="DIR", nargs="?", default="xl-kpi-demo",
                    help="演示工作区目录 / demo workspace (default: ./xl-kpi-demo)")

@@ -27,8 +27,27 @@ SHIPPED = _shipped()
 @lru_cache(maxsize=8)
 def environment(workspace_templates: str | None = None) -> Environment:
     paths = [p for p in (workspace_templates, str(SHIPPED)) if p and Path(p).is_dir()]
-    return Environment(loader=ChoiceLoader([FileSystemLoader(p) for p in paths]), undefined=StrictUndefined,
-                       keep_trailing_newline=False, autoescape=_escapes)
+    env = Environment(loader=ChoiceLoader([FileSystemLoader(p) for p in paths]), undefined=StrictUndefined,
+                      keep_trailing_newline=False, autoescape=_escapes)
+    env.filters["vba"] = vba_string
+    return env
+
+
+def vba_string(text: str) -> str:
+    """A VBA string expression for any text: VBA source is ASCII, so ASCII runs are quoted and
+    every other character is ChrW(…) (the add-in's Chinese messages are written this way)."""
+    parts, run = [], ""
+    for ch in str(text):
+        if ord(ch) < 128 and ch not in '"\r\n':
+            run += ch
+            continue
+        if run:
+            parts.append(f'"{run}"')
+            run = ""
+        parts.append("vbLf" if ch == "\n" else f"ChrW({ord(ch)})")
+    if run:
+        parts.append(f'"{run}"')
+    return " & ".join(parts) or '""'
 
 
 def _escapes(name: str | None) -> bool:
