@@ -1,5 +1,6 @@
 """Property test: every rule type's compiled Excel formula, recalculated by
-LibreOffice, gives the points the Python engine gives (one soffice call)."""
+LibreOffice, gives the points the Python engine gives, and its explanation
+formula the very words of ``explain()`` (one soffice call)."""
 import math
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from xl_kpi.core.plan import Commission, Plan
-from xl_kpi.core.rules import Bands, Event, InputError, Inputs, Rank, Rating, Ratio, Refs, Step
+from xl_kpi.core.rules import Bands, Event, InputError, Inputs, Rank, Rating, Ratio, Refs, Step, Veto
 from xl_kpi.core.scorecard import coefficient_formula, grade_formula, grade_of, total_formula, total_score
 from xl_kpi.libreoffice import recalc
 
@@ -81,6 +82,29 @@ def event_case(draw):
     return rule, Inputs(draw(st.sampled_from([0, 1, 2, 3, 1.5, -1])), chosen=chosen)
 
 
+UNITS = ["", "条", "%", "元", "秒"]
+
+
+@st.composite
+def veto_case(draw):
+    return Veto(effect=draw(st.sampled_from(["zero", "lowest_grade"]))), Inputs(draw(st.sampled_from([0, 1, 2])))
+
+
+@st.composite
+def large_case(draw):
+    """Values as big as a month's money gets, and more: the text of a big number must agree too."""
+    actual = draw(st.floats(1e6, 1e13, allow_subnormal=False)) * draw(st.sampled_from([1, -1]))
+    return Bands(bands=[dict(hi=0, pts=0), dict(lo=0, pts=draw(points))]), Inputs(actual)
+
+
+def python_explanation(rule, x, unit):
+    try:
+        rule.points(x)
+        return rule.explain(x, unit)
+    except InputError:
+        return ""
+
+
 def python_value(rule, x):
     try:
         return rule.points(x)
@@ -94,7 +118,8 @@ def formula_value(v):
 
 
 def test_compiled_formulas_agree_with_python(tmp_path_factory):
-    strategies = [step_case(), bands_case(), ratio_case(), rating_case(), rank_case(), event_case()]
+    strategies = [step_case(), bands_case(), ratio_case(), rating_case(), rank_case(), event_case(), veto_case(),
+                  large_case()]
     cases = [c for s in strategies for c in examples(s, CASES_PER_TYPE)]
     # the cases that matter most, every time
     cases += [(Step(per=1, pts=1, cap=100), Inputs(0.29 * 100, baseline=0)),
@@ -121,7 +146,9 @@ def test_compiled_formulas_agree_with_python(tmp_path_factory):
     for i, (rule, x) in enumerate(cases, start=1):
         for col, v in zip("ABCD", (x.actual, x.target, x.baseline, x.chosen)):
             ws[f"{col}{i}"] = v
-        ws[f"E{i}"] = "=" + rule.formula(Refs(f"A{i}", f"B{i}", f"C{i}", f"D{i}"))
+        refs = Refs(f"A{i}", f"B{i}", f"C{i}", f"D{i}")
+        ws[f"E{i}"] = "=" + rule.formula(refs)
+        ws[f"F{i}"] = f'=IF(ISNUMBER(E{i}),{rule.explain_formula(refs, f"E{i}", UNITS[i % len(UNITS)])},"")'
     cs = wb.create_sheet("pay")
     for i, a in enumerate(amounts, start=1):
         cs[f"A{i}"] = a
@@ -143,6 +170,9 @@ def test_compiled_formulas_agree_with_python(tmp_path_factory):
         want, got = python_value(rule, x), formula_value(rs[f"E{i}"].value)
         assert (want == got) if isinstance(want, str) or isinstance(got, str) else math.isclose(want, got, abs_tol=1e-9), \
             (rule.to_text(), x, want, got, rule.formula(Refs("A", "B", "C", "D")))
+    for i, (rule, x) in enumerate(cases, start=1):
+        unit = UNITS[i % len(UNITS)]
+        assert (rs[f"F{i}"].value or "") == python_explanation(rule, x, unit), (rule.to_text(), x, unit)
     for i, a in enumerate(amounts, start=1):
         assert round(out["pay"][f"B{i}"].value, 2) == float(commissions.amount(a)), a
     for i, (cat, adj, veto) in enumerate(totals, start=1):

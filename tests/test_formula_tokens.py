@@ -52,3 +52,10 @@ def test_shared_and_array_formulas_are_read_per_cell():
 def test_rank_ties_as_a_spreadsheet_sees_them():
     ranked = rank_values([("a", 75.00000000000001), ("b", 75.0), ("c", 0.1 + 0.2), ("d", 0.3)])
     assert [(e, r, tied) for e, _, r, tied in ranked] == [("a", 1, 2), ("b", 1, 2), ("c", 3, 2), ("d", 3, 2)]
+
+
+def test_logical_constants_as_libreoffice_saves_them():
+    """LibreOffice writes FALSE and TRUE as FALSE() and TRUE(): the same formula."""
+    assert normalize("=IF(ISNUMBER(G6),AND(G6>=0),FALSE)") == normalize("=IF(ISNUMBER(G6),AND(G6>=0),FALSE())")
+    assert normalize("=IF(A1,TRUE(),1)") == normalize("=IF(A1,TRUE,1)")
+    assert normalize("=IF(A1,FALSE(),1)") != normalize("=IF(A1,TRUE(),1)")

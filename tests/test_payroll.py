@@ -17,7 +17,7 @@ from xl_kpi.core.cohort import check_quotas, rank_bonuses
 from xl_kpi.core.plan import Grade
 from xl_kpi.core.rules import Rank
 from xl_kpi.libreoffice import recalc
-from xl_kpi.monthly import Generator
+from xl_kpi.monthly import Generator, generate
 from xl_kpi.payroll import rollup, summary_path, write_summary
 from xl_kpi.roster import Employee
 from xl_kpi.workspace import Workspace
@@ -71,9 +71,18 @@ def test_summary_recalculated_by_libreoffice_equals_json_to_the_cent(demo, tmp_p
     assert Decimal(str(round(grand[12], 2))) == total
 
 
-def test_cohort_bonus_is_applied_before_the_grade(demo):
-    plan = demo.plan()
-    result = rollup(demo, plan, demo.roster(plan), MONTH)
+def test_cohort_bonus_is_applied_before_the_grade(demo, tmp_path):
+    """The built-in plan has no rank bonus (the seed's TOP榜单 is a per-platform list HR enters);
+    a plan that ranks 文案编辑 by 阅读量 gets it added before grading."""
+    ws = fresh_copy(demo, tmp_path)
+    plan_file = ws.root / "plan.yaml"
+    plan_file.write_text(plan_file.read_text(encoding="utf-8").replace(
+        "cohort_bonuses: []", 'cohort_bonuses:\n  - {id: top_reads, name: 阅读量TOP榜, role: copywriter, metric: reads, '
+                             'rule: "rank(1=8, 2=6, 3=3)", ties: shared}'), encoding="utf-8")
+    plan = ws.plan()
+    assert [b.id for b in plan.cohort_bonuses] == ["top_reads"]
+    generate(ws, plan, ws.roster(plan), MONTH)  # the month follows the new plan, typed values kept
+    result = rollup(ws, plan, ws.roster(plan), MONTH)
     ranking = {r.employee: r for r in result.bonuses["top_reads"]}
     assert (ranking["E010"].rank, ranking["E010"].points) == (1, 8) and ranking["E011"].points == 6
     e011 = next(s for s in result.entries if s.employee.id == "E011")
@@ -81,6 +90,20 @@ def test_cohort_bonus_is_applied_before_the_grade(demo):
     assert bonus.points == 6 and "第2名" in bonus.explanation
     assert e011.card.score == pytest.approx(87.67 + 6)
     assert e011.card.grade == "优秀"  # 87.67 alone is 良好: the bonus counts before grading
+    # the mailed copy shows the sheet's total, the bonus and the final total
+    import io
+
+    from xl_kpi.distribution import scorecard_copy
+
+    sheet = load_workbook(io.BytesIO(scorecard_copy(plan, e011.employee, e011.card, MONTH))).active
+    lines = {r[0]: r[2] for r in sheet.iter_rows(values_only=True) if r[0]}
+    assert lines["表内总分"] == pytest.approx(87.67) and lines["名次奖励（阅读量TOP榜）"] == 6
+    assert lines["最终总分"] == pytest.approx(93.67) and "总分" not in lines
+    # and the employee's own workbook says the bonus comes at roll-up, on 说明 and beside the total
+    book = load_workbook(ws.month_dir(MONTH) / f"{e011.employee.file_stem}.xlsx")
+    assert "名次奖励（阅读量TOP榜）在人力资源部汇总全月后" in book["说明"]["A1"].value
+    total = cell_of(book, "total_score")
+    assert book["考核表"].cell(total.row, 1).value == "总分（不含名次奖励，汇总时加入）"
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -154,9 +177,9 @@ def test_every_problem_class_is_found_and_placed(demo, tmp_path):
     assert (p.sheet, p.cell) == ("考核表", "H6") and "99" in p.message
     # problems are listed in the summary, and the employee's row is marked
     summary = load_workbook(summary_path(ws, MONTH))
-    listed = {(r[0], r[6]) for r in summary["问题"].iter_rows(min_row=2, values_only=True)}
-    for key in found:
-        assert (key[1], key[0]) in listed
+    listed = {(r[0], r[5]) for r in summary["问题"].iter_rows(min_row=3, values_only=True)}
+    for key, problem in found.items():  # in Chinese only: the English half stays in the CLI
+        assert (key[1], problem.message.split(" / ")[0]) in listed
     rows = list(summary["工资汇总"].iter_rows(min_row=3))
     total_row = next(i for i, r in enumerate(rows) if r[0].value == "合计")
     e008 = next(i for i, r in enumerate(rows) if r[0].value == "E008")

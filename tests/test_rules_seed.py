@@ -147,10 +147,10 @@ def test_veto_effect(plan):
 
 
 @pytest.mark.parametrize("rule, actual, baseline, text", [
-    ("bands(<2500:0; [2500,3000):3; [3000,3500):5; >=3500:8)", 3200, None, "3200条, 落在3000–3500条档, 得5分"),
-    ("step(per=100, pts=0.1, cap=5)", 12350, 10000, "12350条, 较基准10000条增加23个100条, 得2.3分"),
-    ("step(per=100, pts=0.1, cap=5)", 90000, 10000, "得5分(封顶)"),
-    ("step(per=100, pts=0.1, cap=5)", 9000, 10000, "增加不足100条, 得0分"),
+    ("bands(<2500:0; [2500,3000):3; [3000,3500):5; >=3500:8)", 3200, None, "3200条，落在3000–3500条档，得5分"),
+    ("step(per=100, pts=0.1, cap=5)", 12350, 10000, "12350条，较基准10000条增加23个100条，得2.3分"),
+    ("step(per=100, pts=0.1, cap=5)", 90000, 10000, "得5分（封顶）"),
+    ("step(per=100, pts=0.1, cap=5)", 9000, 10000, "增加不足100条，得0分"),
 ])
 def test_explanations_in_chinese(rule, actual, baseline, text):
     assert text in parse_rule(rule).explain(Inputs(actual, baseline=baseline), "条")

@@ -58,7 +58,7 @@ def test_custom_scripts_call_of_score(tmp_path):
     assert out["status"] == 200
     actions = out["body"]["actions"]
     alert = next(a for a in actions if a["func"] == "alert")
-    assert f"总分 {want.score:.2f}" in alert["args"][0] and want.grade in alert["args"][0]
+    assert f"总分{want.score:.2f}" in alert["args"][0] and want.grade in alert["args"][0]
     written = [a["values"][0][0] for a in actions if a["func"] == "setValues"]
     assert any(f"{want.score:.2f}" in str(v) for v in written)
 

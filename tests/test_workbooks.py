@@ -65,7 +65,7 @@ def test_udf_workbooks_call_the_add_in_with_the_right_cells(space):
     score = cell_of(wb, "score_posts")
     r = score.row
     # 内容发布量 counts 篇: whole numbers only, in the sheet as in the engine
-    assert score.value == f'=IF(AND(ISNUMBER(G{r}),G{r}=INT(G{r}),G{r}>=0),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
+    assert score.value == f'=IF(IF(ISNUMBER(G{r}),AND(G{r}=INT(G{r}),G{r}>=0),FALSE),KPI_SCORE(G{r},I{r},E{r},F{r}),"")'
     assert wb[score.parent.title][f"I{r}"].value == "ratio(max=10)"
     assert "KPI_GRADE(" in cell_of(wb, "grade").value and "KPI_COEF(" in cell_of(wb, "coefficient").value
     adj = wb["加减分"]
@@ -176,6 +176,16 @@ def test_import_fills_workbooks_and_score_reads_them(space, tmp_path):
     assert s.card.metrics["moments_posts"].actual == 92
     assert s.card.metrics["likes"].target == 4400 and s.card.metrics["likes"].points == pytest.approx(2)
     assert s.card.grade and s.card.pay.commission == 475
+
+
+def test_import_matches_names_whatever_the_width_of_their_brackets(space, tmp_path):
+    """The plan writes 内容质量评分（原创性/可读性/排版）; exports often use half-width brackets and spaces."""
+    ws, plan, roster = space
+    assert "内容质量评分（原创性/可读性/排版）" in [m.name for m in plan.roles["copywriter"].metrics]
+    f = write_csv(tmp_path / "d.csv", [("E010", "内容质量评分(原创性/可读性/排版)", 91, "", "自评"),
+                                       ("E010", "内容质量评分 (原创性/可读性/排版)", 88, "", "主管评定")])
+    report = import_file(ws, plan, roster, f, MONTH, "native")
+    assert report.rows == 2 and report.skipped == []
 
 
 @pytest.mark.parametrize("row, message", [

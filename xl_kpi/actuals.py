@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,13 +130,18 @@ def _metric_lookup(plan: Plan, role_id: str, alias: dict[str, str]) -> dict[str,
     role = plan.roles[role_id]
     out = {}
     for item in role.weekly_report:
-        out[item.id] = out[item.name] = ("weekly", item.id)
+        out[item.id] = out[name_key(item.name)] = ("weekly", item.id)
     for m in role.metrics:
-        out[m.id] = out[m.name] = ("metric", m.id)
+        out[m.id] = out[name_key(m.name)] = ("metric", m.id)
     for a, target in alias.items():
-        if target in out:
-            out[a] = out[target]
+        if name_key(target) in out:
+            out[name_key(a)] = out[name_key(target)]
     return out
+
+
+def name_key(name: str) -> str:
+    """A name as exports spell it either way: 互动量（点赞）and 互动量(点赞) are one metric."""
+    return unicodedata.normalize("NFKC", name).replace(" ", "")
 
 
 @dataclass
@@ -168,7 +174,7 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
             bad(f"工号“{emp_id}”不在花名册 / employee “{emp_id}” is not on the roster", "unknown_employee")
             continue
         lookup = lookups.setdefault(emp.role, _metric_lookup(plan, emp.role, metric_alias or {}))
-        found = lookup.get(metric_key)
+        found = lookup.get(name_key(metric_key))
         if found is None:
             bad(f"“{metric_key}”不是{plan.roles[emp.role].name}的指标 / “{metric_key}” is not a metric of role {emp.role}",
                 "unknown_metric")

@@ -21,12 +21,13 @@ from .workbook.layout import META_SHEET
 from .monthly import score_data
 from .roster import Employee
 from .workbook.reader import Ref, WorkbookData
+from .workbook.texts import message, zh
 from .workspace import Workspace, builtin_plan
 
 TITLE = "绩效KPI"
 INPUT_COLOR = "#FFF2CC"  # the yellow of the cells a person fills
 BAD_COLOR = "#FFC7CE"  # the red of a cell that must be fixed
-NOTE_PREFIX = "xl_kpi: "
+NOTE_PREFIX = message("note_prefix")  # marks the notes 评分 adds, so it can clear them
 MAX_LISTED = 10
 
 
@@ -153,9 +154,9 @@ def _mark(book, problem: Problem) -> None:
     try:
         note = rng.note
         if note is not None:
-            note.text = NOTE_PREFIX + problem.message
+            note.text = NOTE_PREFIX + zh(problem.message)
         else:
-            rng.add_note(NOTE_PREFIX + problem.message)
+            rng.add_note(NOTE_PREFIX + zh(problem.message))
     except NotImplementedError:  # hosts without notes: the colour and the message still tell
         pass
 
@@ -173,7 +174,7 @@ def run_score(book) -> tuple[str, list[Problem]]:
     data = read_book(book)
     role = role_of(data, plan)
     if role is None:
-        return "这不是 xl_kpi 生成的考核表(找不到岗位) / not an xl_kpi workbook (no role found)", []
+        return message("not_a_scorecard"), []
     month = str(data.values.get("month") or data.meta.get("meta_month") or "")
     v = data.values
     employee = Employee(str(v.get("employee_id") or ""), str(v.get("employee_name") or ""),
@@ -185,29 +186,23 @@ def run_score(book) -> tuple[str, list[Problem]]:
         for p in problems:
             if p.sheet and p.cell:
                 _mark(book, p)
-        lines = [f"{p.sheet}!{p.cell}: {p.message}" if p.sheet else p.message for p in problems[:MAX_LISTED]]
-        more = f"\n……另有 {len(problems) - MAX_LISTED} 处 / {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        return (f"有 {len(problems)} 处需要修改(已标红并加批注) / {len(problems)} cell(s) to fix (marked red):\n"
-                + "\n".join(lines) + more), problems
+        lines = [f"{p.sheet}!{p.cell}：{zh(p.message)}" if p.sheet else zh(p.message) for p in problems[:MAX_LISTED]]
+        return message("to_fix", count=len(problems), lines="\n".join(lines),
+                       more=max(0, len(problems) - MAX_LISTED)), problems
     _write_results(book, data, card, plan)
-    pay = card.pay
-    return (f"评分完成 / scored: 总分 {card.score:.2f}, 等级 {card.grade}, 系数 {card.coefficient:g}, "
-            f"应发合计 {pay.total:,.2f}"), []
+    return message("scored", score=f"{card.score:.2f}", grade=card.grade, coefficient=f"{card.coefficient:g}",
+                   total=f"{card.pay.total:,.2f}"), []
 
 
 def _write_results(book, data: WorkbookData, card, plan: Plan) -> None:
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    summary = (f"总分 {card.score:.2f} · {card.grade} · 系数 {card.coefficient:g} · 绩效工资 {card.pay.performance_pay:,.2f}"
-               f" · 提成 {card.pay.commission:,.2f} · 应发 {card.pay.total:,.2f}")
+    summary = message("score_line", score=f"{card.score:.2f}", grade=card.grade, coefficient=f"{card.coefficient:g}",
+                      pay=f"{card.pay.performance_pay:,.2f}", commission=f"{card.pay.commission:,.2f}",
+                      total=f"{card.pay.total:,.2f}")
     for name, value in (("scored_at", stamp), ("score_result", summary)):
         ref = data.names.get(name)
         if ref:
             book.sheets[ref.sheet][ref.cell].value = value
-    if data.meta.get("meta_mode") == "native":  # UDF workbooks explain themselves with KPI_EXPLAIN
-        for mid, m in card.metrics.items():
-            ref = data.names.get(f"explain_{mid}")
-            if ref:
-                book.sheets[ref.sheet][ref.cell].value = m.explanation
 
 
 def _ribbon(label: str):
@@ -219,7 +214,8 @@ def _ribbon(label: str):
             try:
                 return script(book, *args, **kwargs)
             except KpiError as exc:
-                _alert(book, str(exc), f"{TITLE} · {label}")
+                _alert(book, "\n".join(f"{p.place()}：{zh(p.message)}" if p.place() else zh(p.message)
+                                       for p in exc.problems), f"{TITLE} · {label}")
         return run
     return wrap
 
@@ -242,22 +238,23 @@ def _month_folder(book) -> tuple[Workspace | None, str | None]:
     return ws, str(data_month) if data_month else None
 
 
+def _chinese(text: str) -> str:
+    """The Chinese half of each ``中文 / English`` line the CLI's reports hold."""
+    return "\n".join(zh(line) for line in text.splitlines())
+
+
 @xw.script
 @_ribbon("汇总")
 def rollup(book: xw.Book | None = None):
     """汇总: roll the month of the active workbook up into the payroll summary and open it."""
+    from . import payroll
+
     ws, month = _month_folder(book)
-    try:
-        from . import payroll
-    except ImportError:
-        _alert(book, "工资汇总功能尚未提供 / the payroll roll-up is not available yet", f"{TITLE} · 汇总")
-        return
     if ws is None or month is None:
-        _alert(book, "找不到工作区或月份: 请在 workbooks/YYYY-MM/ 下的考核表中使用 / "
-                     "no workspace or month: use it on a workbook under workbooks/YYYY-MM/", f"{TITLE} · 汇总")
+        _alert(book, message("no_month"), f"{TITLE} · 汇总")
         return
     result = payroll.rollup_month(ws, month)
-    _alert(book, result.message, f"{TITLE} · 汇总")
+    _alert(book, _chinese(result.message), f"{TITLE} · 汇总")
     if result.path and not os.environ.get("XLWINGS_ON_SERVER"):
         xw.Book(str(result.path))
 
@@ -266,20 +263,17 @@ def rollup(book: xw.Book | None = None):
 @_ribbon("发送")
 def send(book: xw.Book | None = None):
     """发送: mail the month's workbooks after a confirmation naming how many go to whom."""
-    try:
-        from . import mail
-    except ImportError:
-        _alert(book, "邮件发送功能尚未提供 / sending mail is not available yet", f"{TITLE} · 发送")
-        return
+    from . import mail
+
     ws, month = _month_folder(book)
     if ws is None or month is None:
-        _alert(book, "找不到工作区或月份 / no workspace or month", f"{TITLE} · 发送")
+        _alert(book, message("no_month"), f"{TITLE} · 发送")
         return
-    plan_text = mail.plan_summary(ws, month)
-    answer = book.app.alert(plan_text + "\n\n确定发送? / send now?", title=f"{TITLE} · 发送", buttons="ok_cancel")
+    plan_text = _chinese(mail.plan_summary(ws, month))
+    answer = book.app.alert(message("send_confirm", plan=plan_text), title=f"{TITLE} · 发送", buttons="ok_cancel")
     if answer != "ok":
         return
-    _alert(book, mail.send_month(ws, month).message, f"{TITLE} · 发送")
+    _alert(book, _chinese(mail.send_month(ws, month).message), f"{TITLE} · 发送")
 
 
 @xw.script
@@ -290,17 +284,15 @@ def generate(book: xw.Book | None = None, month: str | None = None):
 
     ws = workspace_of(book)
     if ws is None or not (ws.root / "plan.yaml").is_file():
-        where = f"「{ws.root}」不是 xl_kpi 工作区（缺少 plan.yaml）。" if ws else "找不到工作区。"
-        _alert(book, where + "请关闭 Excel，在命令行运行 xl-kpi addin install --workspace 工作区文件夹，"
-                             "或设置环境变量 XL_KPI_WORKSPACE。", f"{TITLE} · 生成")
+        text = message("not_a_workspace", folder=ws.root) if ws else message("no_workspace")
+        _alert(book, text, f"{TITLE} · 生成")
         return
     month = month or dt.date.today().strftime("%Y-%m")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        _alert(book, f"月份应写成 YYYY-MM, 如 2026-10 / month must be YYYY-MM: {month}", f"{TITLE} · 生成")
+        _alert(book, message("bad_month", month=month), f"{TITLE} · 生成")
         return
     plan = ws.plan()
     report = generate_month(ws, plan, ws.roster(plan), month)
-    lines = [f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s): {ws.month_dir(month)}",
-             f"保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)"]
-    lines += [str(p) for p in report.problems[:MAX_LISTED]]
+    lines = [message("generated", count=len(report.written), folder=ws.month_dir(month), kept=report.kept_inputs)]
+    lines += [f"{p.place()}：{zh(p.message)}" for p in report.problems[:MAX_LISTED]]
     _alert(book, "\n".join(lines), f"{TITLE} · 生成")

@@ -212,8 +212,9 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
         out.notes.append("有工作簿晚于工资汇总, 已按现有工作簿重新汇总 / a workbook is newer than the payroll "
                          "summary: it was rolled up again")
     tpl = str(ws.root / "templates")
-    deadline = working_days_after(today or dt.date.today(), kpi_plan.appeal.days).strftime("%Y年%m月%d日")
-    ctx = dict(plan=kpi_plan, month=month, month_zh=texts.month_zh(month), appeal_deadline=deadline)
+    deadline = texts.date_zh(working_days_after(today or dt.date.today(), kpi_plan.appeal.days))
+    ctx = dict(plan=kpi_plan, month=month, month_zh=texts.month_zh(month), appeal_deadline=deadline,
+               sender=config.sender)
     cards: list[tuple[Employee, Scorecard]] = []
     for s in result.entries:
         e = s.employee

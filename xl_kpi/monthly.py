@@ -129,7 +129,8 @@ class Generator:
                     month=self.month, month_zh=texts.month_zh(self.month),
                     previous_month=texts.previous_month(self.month),
                     deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
-                    adjustments=self.plan.role_adjustments(role_id) if role_id else [])
+                    adjustments=self.plan.role_adjustments(role_id) if role_id else [],
+                    cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id))
 
     def template(self, role_id: str) -> Template:
         if role_id not in self.templates:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment
 
 from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
 from .core.errors import Problem
@@ -27,7 +28,8 @@ from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, temp
                                 untouched, workbook_formulas)
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
-from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put
+from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, box, head, print_a4, put, signature_block
+from .workbook.texts import month_zh, phrase, zh
 from .workspace import Workspace
 
 SUMMARY = "工资汇总"
@@ -254,16 +256,25 @@ def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[s
                 extra[r.employee].append(AdjustmentResult(b.id, b.name, r.rank, r.points, explain_rank(r, b.name)))
     for s in result.entries:
         if s.employee.id in extra and s.card is not None and s.card.score is not None:
+            sheet_score = s.card.score
             s.card = score(plan, s.employee.role, s.raw, int(month[5:]), *s.bases, extra[s.employee.id])
+            s.card.sheet_score = sheet_score
 
 
 def rankings(result: Rollup) -> dict[str, list[tuple[str, float, int, int]]]:
-    """Employees ranked by final score within each role."""
+    """Employees ranked within each role by grade first, then by final score: a veto's lowest grade
+    ranks below every better grade whatever the score (ties share a rank within a grade)."""
+    order = {g.name: i for i, g in enumerate(sorted(result.plan.grades, key=lambda g: -g.min))}  # best first
     out = {}
     for role in result.plan.roles:
-        values = [(s.employee.id, s.card.score) for s in result.entries
-                  if s.employee.role == role and s.card and s.card.score is not None]
-        out[role] = rank_values(values)
+        cards = [(s.employee.id, s.card) for s in result.entries
+                 if s.employee.role == role and s.card and s.card.score is not None]
+        ranked, done = [], 0
+        for grade in sorted({c.grade for _, c in cards}, key=lambda g: order.get(g, len(order))):
+            block = rank_values([(e, c.score) for e, c in cards if c.grade == grade])
+            ranked += [(e, v, rank + done, tied) for e, v, rank, tied in block]
+            done += len(block)
+        out[role] = ranked
     return out
 
 
@@ -282,12 +293,14 @@ def rollup_json(result: Rollup) -> list[dict]:
 
 def write_summary(result: Rollup, path: Path) -> Path:
     wb = Workbook()
-    _pay_sheet(wb.active, result)
-    _grade_sheet(wb.create_sheet("等级分布"), result)
-    _rank_sheet(wb.create_sheet("排名"), result)
-    _problem_sheet(wb.create_sheet("问题"), result)
+    words = {"department": result.plan.department, "month_zh": month_zh(result.month)}
+    _pay_sheet(wb.active, result, words)
+    _grade_sheet(wb.create_sheet("等级分布"), result, words)
+    _rank_sheet(wb.create_sheet("排名"), result, words)
+    if result.all_problems:  # printed only when there is something to fix
+        _problem_sheet(wb.create_sheet("问题"), result, words)
     for sheet in wb.worksheets:
-        print_a4(sheet)
+        print_a4(sheet, footer=phrase("footer"))
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -299,11 +312,13 @@ PAY_HEADER = ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", 
               "奖励", "扣款", "应发合计", "问题"]
 
 
-def _pay_sheet(ws, result: Rollup) -> None:
+def _pay_sheet(ws, result: Rollup, words: dict) -> None:
     plan = result.plan
     ws.title = SUMMARY
-    put(ws, 1, 1, f"{plan.department} {result.month} 工资汇总")
+    put(ws, 1, 1, phrase("payroll_title", **words))
     ws["A1"].font = TITLE
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(PAY_HEADER))
+    ws["A1"].alignment = Alignment(horizontal="center")
     head(ws, 2, PAY_HEADER)
     by_dept: dict[str, list[Scored]] = defaultdict(list)
     for s in result.entries:
@@ -327,27 +342,34 @@ def _pay_sheet(ws, result: Rollup) -> None:
     for r in range(3, row + 1):
         for col in "HIJKLM":
             ws[f"{col}{r}"].number_format = MONEY
-    _held_section(ws, row + 2, result)
-    for col, width in zip("ABCDEFGHIJKLMN", (9, 9, 9, 14, 9, 8, 9, 11, 11, 11, 9, 9, 12, 40)):
+        ws[f"F{r}"].alignment = Alignment(horizontal="center")
+    box(ws, 2, 1, row, len(PAY_HEADER))
+    after = _held_section(ws, row + 2, result)
+    signature_block(ws, after + 1, phrase("signatures"), phrase("signature_date"))
+    # money columns hold up to 9,999,999.99 without ###
+    for col, width in zip("ABCDEFGHIJKLMN", (9, 9, 10, 16, 10, 8, 9, 15, 15, 15, 15, 15, 15, 36)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
     ws.print_title_rows = "1:2"
 
 
-def _held_section(ws, row: int, result: Rollup) -> None:
-    """待核: people whose problems hold their pay line; outside every total until fixed or accepted."""
+def _held_section(ws, row: int, result: Rollup) -> int:
+    """待核: people whose problems hold their pay line; outside every total until fixed or accepted.
+    Returns the first row after it."""
     held = [s for s in result.entries if result.held(s)]
     if not held:
-        return
-    put(ws, row, 1, f"待核（{len(held)}人，有问题未计入合计；修正后重新汇总，或用 --accept-problems 照发）").font = BOLD
+        return row
+    put(ws, row, 1, phrase("held_title", count=len(held))).font = BOLD
     head(ws, row + 1, ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", "问题数", "问题（详见「问题」表）"])
     for i, s in enumerate(held, start=row + 2):
         e, card = s.employee, s.card
         for col, value in enumerate((e.id, e.name, e.department, result.plan.roles[e.role].name,
                                      card.score if card else None, card.grade if card else None, len(s.problems),
-                                     s.problems[0].message), start=1):
+                                     zh(s.problems[0].message)), start=1):
             put(ws, i, col, value).fill = BAD_FILL
         ws.merge_cells(start_row=i, start_column=8, end_row=i, end_column=14)
+    box(ws, row + 1, 1, row + 1 + len(held), 14)
+    return row + 2 + len(held)
 
 
 def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
@@ -367,15 +389,15 @@ def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
         # the total is a formula, so HR can audit it; the parts are the rule engine's values
         ws.cell(row, 13, f"=ROUND(H{row}+I{row}+J{row}+K{row}-L{row},2)")
     if s.problems:
-        put(ws, row, 14, f"{len(s.problems)}个问题, 见「问题」 / see 问题: " + s.problems[0].message[:60])
+        put(ws, row, 14, phrase("problem_note", count=len(s.problems), first=zh(s.problems[0].message)[:60]))
         for col in range(1, 15):
             ws.cell(row, col).fill = BAD_FILL
 
 
-def _grade_sheet(ws, result: Rollup) -> None:
+def _grade_sheet(ws, result: Rollup, words: dict) -> None:
     plan = result.plan
     grades = [g.name for g in plan.grades]
-    put(ws, 1, 1, f"{result.month} 等级分布")
+    put(ws, 1, 1, phrase("grades_title", **words))
     ws["A1"].font = TITLE
     head(ws, 2, ["部门"] + grades + ["合计"])
     counts: dict[str, Counter] = defaultdict(Counter)
@@ -402,7 +424,7 @@ def _grade_sheet(ws, result: Rollup) -> None:
     chart.width, chart.height = 14, 7
     ws.add_chart(chart, f"A{total_row + 3}")
     row = total_row + 20
-    head(ws, row, ["强制分布", "上限%", "允许人数", "实际人数", "是否超出", "处于边缘的员工(按得分从低到高)"])
+    head(ws, row, ["强制分布", "上限%", "允许人数", "实际人数", "是否超出", "处于边缘的员工（按得分从低到高）"])
     names = {s.employee.id: s.employee.name for s in result.entries}
     for q in result.quotas:
         row += 1
@@ -411,7 +433,7 @@ def _grade_sheet(ws, result: Rollup) -> None:
         put(ws, row, 3, q.allowed)
         put(ws, row, 4, q.count)
         put(ws, row, 5, "超出" if q.over else "未超出")
-        put(ws, row, 6, "、".join(f"{names[e]}({e})" for e in q.margin))
+        put(ws, row, 6, "、".join(f"{names[e]}（{e}）" for e in q.margin))
         if q.over:
             for col in range(1, 7):
                 ws.cell(row, col).fill = BAD_FILL
@@ -419,43 +441,50 @@ def _grade_sheet(ws, result: Rollup) -> None:
     ws.column_dimensions["F"].width = 50
 
 
-def _rank_sheet(ws, result: Rollup) -> None:
+def _rank_sheet(ws, result: Rollup, words: dict) -> None:
     plan = result.plan
-    head(ws, 1, ["岗位", "名次", "工号", "姓名", "得分", "名次奖励"])
+    put(ws, 1, 1, phrase("ranking_title", **words)).font = TITLE
+    head(ws, 2, ["岗位", "名次", "工号", "姓名", "等级", "得分", "名次奖励"])
+    cards = {s.employee.id: s.card for s in result.entries if s.card}
     names = {s.employee.id: s.employee.name for s in result.entries}
     bonus_text: dict[str, list[str]] = defaultdict(list)
     for b in plan.cohort_bonuses:
         for r in result.bonuses.get(b.id, []):
             bonus_text[r.employee].append(explain_rank(r, b.name))
-    row = 2
+    row = 3
     for role, ranked in rankings(result).items():
         for emp, value, rank, tied in ranked:
             put(ws, row, 1, plan.roles[role].name)
-            put(ws, row, 2, f"{rank}" + ("(并列)" if tied > 1 else ""))
+            put(ws, row, 2, f"{rank}" + ("（并列）" if tied > 1 else ""))
             put(ws, row, 3, emp)
             put(ws, row, 4, names[emp])
-            put(ws, row, 5, value).number_format = "0.00"
-            put(ws, row, 6, "; ".join(bonus_text.get(emp, [])))
+            put(ws, row, 5, cards[emp].grade)
+            put(ws, row, 6, value).number_format = "0.00"
+            put(ws, row, 7, "；".join(bonus_text.get(emp, [])))
             row += 1
-    for col, width in zip("ABCDEF", (16, 8, 9, 9, 9, 40)):
+    box(ws, 2, 1, row - 1, 7)
+    for col, width in zip("ABCDEFG", (16, 10, 9, 9, 9, 9, 40)):
         ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "1:2"
 
 
-def _problem_sheet(ws, result: Rollup) -> None:
-    head(ws, 1, ["工号", "姓名", "文件", "工作表", "单元格", "问题", "类型"])
+def _problem_sheet(ws, result: Rollup, words: dict) -> None:
+    put(ws, 1, 1, phrase("problems_title", **words)).font = TITLE
+    head(ws, 2, ["工号", "姓名", "文件", "工作表", "单元格", "问题"])
     names = {s.employee.id: s.employee.name for s in result.entries}
-    for row, p in enumerate(result.all_problems, start=2):
+    for row, p in enumerate(result.all_problems, start=3):
         put(ws, row, 1, p.employee)
         put(ws, row, 2, names.get(p.employee or "", ""))
         put(ws, row, 3, Path(p.file).name if p.file else "")
         put(ws, row, 4, p.sheet)
         put(ws, row, 5, p.cell)
-        put(ws, row, 6, p.message)
-        put(ws, row, 7, p.type)
-    for col, width in zip("ABCDEFG", (9, 9, 24, 10, 8, 70, 18)):
+        put(ws, row, 6, zh(p.message)).alignment = Alignment(wrap_text=True, vertical="top")
+    box(ws, 2, 1, len(result.all_problems) + 2, 6)
+    for col, width in zip("ABCDEF", (9, 9, 24, 10, 8, 70)):
         ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "1:2"
 
 
 # --------------------------------------------------------------------------- for the ribbon

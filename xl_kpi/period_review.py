@@ -88,7 +88,7 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
         for s in rollup(ws, plan, roster, month).entries:
             card = s.card
             score = card.score if card else None
-            quarterly = [f"{m.name}(季度指标) {m.explanation}" for m in (card.metrics.values() if card else [])
+            quarterly = [f"{m.name}（季度指标）{m.explanation}" for m in (card.metrics.values() if card else [])
                          if plan.roles[s.employee.role].metric(m.id).period == "quarter" and m.counted
                          and m.points is not None]
             monthly[s.employee.id][month] = MonthResult(month, score, card.adjustments if card else [], quarterly)

@@ -50,8 +50,8 @@ def rank_bonuses(values: list[tuple[str, float]], rule: Rank, ties: str = "share
 
 
 def explain_rank(r: Ranked, name: str) -> str:
-    tie = f"(并列{r.tied}人)" if r.tied > 1 else ""
-    return f"{name}第{r.rank}名{tie}, 加{num(round(r.points, 9))}分"
+    tie = f"（并列{r.tied}人）" if r.tied > 1 else ""
+    return f"{name}第{r.rank}名{tie}，加{num(round(r.points, 9))}分"
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,13 @@ class Problem:
             parts.append(self.path)
         return " ".join(parts)
 
+    def place(self) -> str:
+        """Where, as a person reads it: the file and the cell, without the internal field path."""
+        parts = [self.file + (f":{self.line}" if self.line else "")] if self.file else []
+        if self.sheet:
+            parts.append(f"{self.sheet}!{self.cell}" if self.cell else self.sheet)
+        return " ".join(parts)
+
     def __str__(self) -> str:
         where = self.where()
         return f"{where}: {self.message}" if where else self.message

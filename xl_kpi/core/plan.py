@@ -167,8 +167,28 @@ class Commission(Model):
         return cls(metric="amount", bands=bands)
 
     def describe(self) -> str:
-        return "; ".join((f"{num(lo)}–{num(hi)}部分" if hi is not None else f"超过{num(lo)}部分") + f"×{num(rate * 100)}%"
-                         for lo, hi, rate in self._spans())
+        """In words, as HR writes it: 4万元以内按1%，超出部分按1.5%."""
+        spans = list(self._spans())
+        if len(spans) == 1:
+            return f"全部按{_percent(spans[0][2])}"
+        parts = []
+        for i, (lo, hi, rate) in enumerate(spans):
+            if i == 0:
+                parts.append(f"{_yuan(hi)}以内按{_percent(rate)}")
+            elif hi is None:
+                parts.append(f"超出{_yuan(lo)}的部分按{_percent(rate)}" if len(spans) > 2 else f"超出部分按{_percent(rate)}")
+            else:
+                parts.append(f"{_yuan(lo)}至{_yuan(hi)}的部分按{_percent(rate)}")
+        return "，".join(parts)
+
+
+def _yuan(x: float) -> str:
+    """40000 → 4万元, 15000 → 1.5万元, 5000 → 5000元."""
+    return f"{num(x / 10000)}万元" if x >= 10000 else f"{num(x)}元"
+
+
+def _percent(rate: float) -> str:
+    return f"{num(round(rate * 100, 9))}%"
 
 
 class Adjustment(Model):

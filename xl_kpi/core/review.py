@@ -79,10 +79,10 @@ def _annual_adjustments(plan: Plan, role: str, results: list[MonthResult]) -> li
             if a.points is None:
                 continue
             if a.item in r.award_items and a.count:
-                out.append((f"{m.month} {a.name}(月度奖)×{num(a.count)}", r.award_points * a.count))
+                out.append((f"{m.month} {a.name}（月度奖）×{num(a.count)}", r.award_points * a.count))
                 honours.add(m.month)
             elif (a.item in r.top3_items or a.item in cohort_ids) and a.count and 1 <= a.count <= 3:
-                out.append((f"{m.month} {a.name}入TOP3(第{num(a.count)}名)", r.top3_points))
+                out.append((f"{m.month} {a.name}入TOP3（第{num(a.count)}名）", r.top3_points))
                 honours.add(m.month)
             elif a.item in r.major_error_items and a.count:
                 out.append((f"{m.month} {a.name}×{num(a.count)}", r.major_error_points * a.count))
@@ -102,10 +102,10 @@ def review(plan: Plan, employee: str, role: str, months: list[str], results: dic
     missing = [m for m in months if m not in used]
     reasons = []
     if missing:
-        reasons.append(f"缺少或未能评分的月份不计入: {'、'.join(missing)}")
+        reasons.append(f"缺少或未能评分的月份不计入：{'、'.join(missing)}")
     need = math.ceil(r.min_months_share * len(months))
     if len(used) < need:
-        reasons.append(f"只有{len(used)}个月的得分, 少于{need}个月, 不作升降级决定")
+        reasons.append(f"只有{len(used)}个月的得分，少于{need}个月，不作升降级决定")
         return ReviewResult(employee, role, months, used, missing, None, rating, [], None, None, NONE, reasons)
     average = round_float(math.fsum(results[m].score for m in used) / len(used), 2)
     reasons.append(f"月度平均分 {average:.2f} ({'、'.join(used)})")
@@ -113,7 +113,7 @@ def review(plan: Plan, employee: str, role: str, months: list[str], results: dic
         reasons += [f"{m.month} {q}" for q in m.quarterly]
     if rating is None:
         composite = average
-        reasons.append("缺少期间评分, 综合分按月度平均计" + (f" ({rating_note})" if rating_note else ""))
+        reasons.append("缺少期间评分，综合分按月度平均计" + (f" ({rating_note})" if rating_note else ""))
     else:
         composite = average * r.monthly_weight / 100 + rating * r.rating_weight / 100
         reasons.append(f"期间评分 {num(round(rating, 2))} × {num(r.rating_weight)}% + 月度平均 × {num(r.monthly_weight)}%")

@@ -6,7 +6,9 @@ things that must never drift apart:
 * ``points(inputs)``: the score in Python (the reference);
 * ``formula(refs)``: the Excel formula computing the same points from cells
   (classic functions only, so Excel, WPS and LibreOffice 7.4 all agree);
-* ``explain(inputs)`` / ``describe()``: the same rule in Chinese words.
+* ``explain(inputs)`` / ``describe()``: the same rule in Chinese words, and
+  ``explain_formula(refs, points)``: the text formula that writes the same
+  explanation in the sheet (numbers as the cells show them, two decimals).
 
 A rule is also a compact text (``bands(<2500:0; [2500,3000):3; >=3000:5)``),
 the form a workbook cell holds and a UDF parses; ``to_text`` and
@@ -23,7 +25,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from .errors import bilingual, bilingual_message
-from .numbers import MAX_NUMBER, clamp, floor_expr, floor_tol, num, snap
+from .numbers import MAX_NUMBER, clamp, floor_expr, floor_tol, num, round_float, snap
 
 RATER_NAMES = {"self": "自评", "supervisor": "主管评定", "committee": "考核小组", "cross": "跨团队"}
 
@@ -64,10 +66,30 @@ class Refs:
 
 
 def fmt(x: float, unit: str = "") -> str:
-    """A value as a person reads it; percent metrics are fractions shown as %."""
+    """A plan's constant as a person reads it; percent metrics are fractions shown as %."""
     if unit == "%":
         return num(round(x * 100, 9)) + "%"
     return num(x) + unit
+
+
+def shown(x: float, unit: str = "") -> str:
+    """A measured value as its cell shows it (two decimals, no trailing zeros): the text of
+    ``ROUND(x,2)&""`` in Excel and LibreOffice; percent metrics as ``ROUND(x*100,2)&"%"``."""
+    if unit == "%":
+        return num(round_float(x * 100, 2)) + "%"
+    return num(round_float(x, 2)) + unit
+
+
+def shown_expr(expr: str, unit: str = "") -> str:
+    """The Excel spelling of :func:`shown`: a text expression."""
+    if unit == "%":
+        return f'ROUND({expr}*100,2)&"%"'
+    return f"ROUND({expr},2)" + (f"&{text(unit)}" if unit else '&""')
+
+
+def text(s: str) -> str:
+    """A string literal in a formula."""
+    return '"' + s.replace('"', '""') + '"'
 
 
 def _need(value: float | None, zh: str, en: str) -> float:
@@ -87,6 +109,10 @@ class Rule(BaseModel):
         raise NotImplementedError
 
     def explain(self, x: Inputs, unit: str = "") -> str:
+        raise NotImplementedError
+
+    def explain_formula(self, r: Refs, points: str, unit: str = "") -> str:
+        """A text expression giving ``explain`` from the cells; ``points`` is the cell of the points."""
         raise NotImplementedError
 
     def describe(self, unit: str = "") -> str:
@@ -152,16 +178,28 @@ class Step(Rule):
         a, b, steps = x.actual, self._base(x), self._steps(x)
         word = "增加" if self.dir == "up" else "降低"
         if steps <= 0:
-            return f"{fmt(a, unit)}, 较基准{fmt(b, unit)}{word}不足{fmt(self.per, unit)}, 得0分"
+            return f"{shown(a, unit)}，较基准{shown(b, unit)}{word}不足{fmt(self.per, unit)}，得0分"
         p = self.points(x)
-        capped = "(封顶)" if p >= self.cap and self.pts * steps > self.cap else ""
-        return (f"{fmt(a, unit)}, 较基准{fmt(b, unit)}{word}{steps}个{fmt(self.per, unit)}, "
-                f"得{num(round(p, 9))}分{capped}")
+        capped = "（封顶）" if p >= self.cap and snap(self.pts * steps) > self.cap else ""
+        return f"{shown(a, unit)}，较基准{shown(b, unit)}{word}{steps}个{fmt(self.per, unit)}，得{shown(p)}分{capped}"
+
+    def explain_formula(self, r, points, unit=""):
+        word = "增加" if self.dir == "up" else "降低"
+        fixed = self.base is not None
+        b = text(shown(self.base, unit)) if fixed else shown_expr(r.baseline, unit)
+        base = num(self.base) if fixed else r.baseline
+        delta = f"({r.actual}-{base})" if self.dir == "up" else f"({base}-{r.actual})"
+        steps = floor_expr(f"{delta}/{num(self.per)}")  # the same steps as formula()
+        head = f"{shown_expr(r.actual, unit)}&\"，较基准\"&{b}&\"{word}"
+        per = fmt(self.per, unit)
+        capped = f'IF(AND({points}>={num(self.cap)},{num(self.pts)}*{steps}>{num(self.cap)}),"（封顶）","")'
+        return (f'IF({steps}<=0,{head}不足{per}，得0分",'
+                f'{head}"&{steps}&"个{per}，得"&ROUND({points},2)&"分"&{capped})')
 
     def describe(self, unit=""):
         word = "增加" if self.dir == "up" else "降低"
-        base = f"(基准{fmt(self.base, unit)})" if self.base is not None else ""
-        return f"每比基准{word}{fmt(self.per, unit)}得{num(self.pts)}分, 最高{num(self.cap)}分{base}"
+        base = f"（基准{fmt(self.base, unit)}）" if self.base is not None else ""
+        return f"每比基准{word}{fmt(self.per, unit)}得{num(self.pts)}分，最高{num(self.cap)}分{base}"
 
     def max_points(self):
         return self.cap
@@ -245,10 +283,16 @@ class Bands(Rule):
 
     def explain(self, x, unit=""):
         b = self._band(x)
-        return f"{fmt(x.actual, unit)}, 落在{b.label(unit)}档, 得{num(b.pts)}分"
+        return f"{shown(x.actual, unit)}，落在{b.label(unit)}档，得{shown(b.pts)}分"
+
+    def explain_formula(self, r, points, unit=""):
+        label = text(self.bands[-1].label(unit))
+        for b in reversed(self.bands[:-1]):
+            label = f"IF({r.actual}{'<=' if b.hi_inc else '<'}{num(b.hi)},{text(b.label(unit))},{label})"
+        return f'{shown_expr(r.actual, unit)}&"，落在"&{label}&"档，得"&ROUND({points},2)&"分"'
 
     def describe(self, unit=""):
-        return "; ".join(f"{b.label(unit)}: {num(b.pts)}分" for b in self.bands)
+        return "；".join(f"{b.label(unit)}：{num(b.pts)}分" for b in self.bands)
 
     def max_points(self):
         return max(b.pts for b in self.bands)
@@ -288,24 +332,30 @@ class Ratio(Rule):
     def points(self, x):
         return self.max * self._rate(x)
 
-    def formula(self, r):
+    def _rate_formula(self, r: Refs) -> str:
         a, t = r.actual, r.target
         if self.dir == "up":
-            rate = f"MIN({num(self.ceil)},MAX({num(self.floor)},{a}/{t}))"
-        else:
-            rate = f"IF({a}<=0,{num(self.ceil)},MIN({num(self.ceil)},MAX({num(self.floor)},{t}/{a})))"
+            return f"MIN({num(self.ceil)},MAX({num(self.floor)},{a}/{t}))"
+        return f"IF({a}<=0,{num(self.ceil)},MIN({num(self.ceil)},MAX({num(self.floor)},{t}/{a})))"
+
+    def formula(self, r):
         # a target of 0 or less has no score, as in Python
-        return f"IF({t}<=0,NA(),{num(self.max)}*{rate})"
+        return f"IF({r.target}<=0,NA(),{num(self.max)}*{self._rate_formula(r)})"
 
     def explain(self, x, unit=""):
         rate = self._rate(x)
         verb = "完成" if self.dir == "up" else "实际"
-        return (f"{verb}{fmt(x.actual, unit)}/目标{fmt(x.target, unit)}, 完成率按{fmt(rate, '%')}计, "
-                f"得{num(round(self.points(x), 9))}分")
+        return (f"{verb}{shown(x.actual, unit)}/目标{shown(x.target, unit)}，完成率按{shown(rate, '%')}计，"
+                f"得{shown(self.points(x))}分")
+
+    def explain_formula(self, r, points, unit=""):
+        verb = "完成" if self.dir == "up" else "实际"
+        return (f'"{verb}"&{shown_expr(r.actual, unit)}&"/目标"&{shown_expr(r.target, unit)}&"，完成率按"&'
+                f'{shown_expr(self._rate_formula(r), "%")}&"计，得"&ROUND({points},2)&"分"')
 
     def describe(self, unit=""):
         way = "实际÷目标" if self.dir == "up" else "目标÷实际"
-        return f"完成率({way}, 取{fmt(self.floor, '%')}–{fmt(self.ceil, '%')})×{num(self.max)}分"
+        return f"完成率（{way}，取{fmt(self.floor, '%')}–{fmt(self.ceil, '%')}）×{num(self.max)}分"
 
     def max_points(self):
         return self.max * self.ceil
@@ -355,11 +405,14 @@ class Rating(Rule):
         return f"{num(self.max)}*MIN(1,MAX(0,{r.actual}/{num(self.scale)}))"
 
     def explain(self, x, unit=""):
-        return f"综合评分{num(round(x.actual, 9))}/{num(self.scale)}, 得{num(round(self.points(x), 9))}分"
+        return f"综合评分{shown(x.actual)}/{num(self.scale)}，得{shown(self.points(x))}分"
+
+    def explain_formula(self, r, points, unit=""):
+        return f'"综合评分"&{shown_expr(r.actual)}&"/{num(self.scale)}，得"&ROUND({points},2)&"分"'
 
     def describe(self, unit=""):
         who = "、".join(f"{RATER_NAMES[r]}{num(w)}%" for r, w in self.weights.items())
-        return f"评分({who})÷{num(self.scale)}×{num(self.max)}分"
+        return f"评分（{who}）÷{num(self.scale)}×{num(self.max)}分"
 
     def max_points(self):
         return self.max
@@ -397,10 +450,13 @@ class Rank(Rule):
         return f"IF(OR({r.actual}<1,{r.actual}<>INT({r.actual})),NA(),{expr})"
 
     def explain(self, x, unit=""):
-        return f"第{self._rank(x)}名, 得{num(self.points(x))}分"
+        return f"第{self._rank(x)}名，得{shown(self.points(x))}分"
+
+    def explain_formula(self, r, points, unit=""):
+        return f'"第"&{r.actual}&"名，得"&ROUND({points},2)&"分"'
 
     def describe(self, unit=""):
-        return ", ".join(f"第{k}名{num(v)}分" for k, v in self.pts.items())
+        return "，".join(f"第{k}名{num(v)}分" for k, v in self.pts.items())
 
     def max_points(self):
         return max(self.pts.values())
@@ -477,12 +533,17 @@ class Event(Rule):
     def explain(self, x, unit=""):
         n, each = self._count(x), self._each(x)
         verb = "扣" if self.sign < 0 else "加"
-        return f"{n}次×{num(each)}分, {verb}{num(round(abs(self.points(x)), 9))}分"
+        return f"{n}次×{shown(each)}分，{verb}{shown(abs(self.points(x)))}分"
+
+    def explain_formula(self, r, points, unit=""):
+        verb = "扣" if self.sign < 0 else "加"
+        each = text(shown(self.pts)) if self.pts is not None else shown_expr(r.chosen)
+        return f'{r.actual}&"次×"&{each}&"分，{verb}"&ROUND(ABS({points}),2)&"分"'
 
     def describe(self, unit=""):
         verb = "扣" if self.sign < 0 else "加"
-        each = f"{num(self.pts)}分" if self.pts is not None else f"{num(self.min)}–{num(self.max)}分(由考核人酌定)"
-        limit = f", 每月最多{self.limit}次" if self.limit else ""
+        each = f"{num(self.pts)}分" if self.pts is not None else f"{num(self.min)}–{num(self.max)}分（由考核人酌定）"
+        limit = f"，每月最多{self.limit}次" if self.limit else ""
         return f"每次{verb}{each}{limit}"
 
     def max_points(self):
@@ -508,8 +569,11 @@ class Veto(Rule):
     def explain(self, x, unit=""):
         return self.describe() if self.triggered(x) else "未触发一票否决"
 
+    def explain_formula(self, r, points, unit=""):
+        return f'IF({r.actual}>=1,{text(self.describe())},"未触发一票否决")'
+
     def describe(self, unit=""):
-        return "一票否决: " + ("总分记0分" if self.effect == "zero" else "等级定为最低档")
+        return "一票否决：" + ("总分记0分" if self.effect == "zero" else "等级定为最低档")
 
     def max_points(self):
         return 0.0

@@ -62,7 +62,7 @@ def as_number(value: Any, what_zh: str, what_en: str, optional: bool = False, un
 
 def _in_range(m: Metric, v: float, zh: str, en: str) -> float:
     if is_count(m.unit) and v != int(v):
-        raise InputError(f"{zh}是计数({m.unit}), 应为整数, 不是{num(v)}", f"{en} is a count: a whole number, not {num(v)}")
+        raise InputError(f"{zh}是计数（{m.unit}），应为整数，不是{num(v)}", f"{en} is a count: a whole number, not {num(v)}")
     if (m.min is not None and v < m.min) or (m.max is not None and v > m.max):
         lo = fmt(m.min, m.unit) if m.min is not None else "-∞"
         hi = fmt(m.max, m.unit) if m.max is not None else "∞"
@@ -80,7 +80,10 @@ def valid_formula(m: Metric, ref: str) -> str:
         tests.append(f"{ref}>={num(m.min)}")
     if m.max is not None:
         tests.append(f"{ref}<={num(m.max)}")
-    return tests[0] if len(tests) == 1 else f"AND({','.join(tests)})"
+    if len(tests) == 1:
+        return tests[0]
+    # AND evaluates every argument: INT("") of a weekly sum not yet complete would be #VALUE!
+    return f"IF({tests[0]},AND({','.join(tests[1:])}),FALSE)"
 
 
 # --------------------------------------------------------------------------- results
@@ -135,6 +138,7 @@ class Scorecard:
     coefficient: float | None
     pay: Pay | None
     problems: list[Problem]
+    sheet_score: float | None = None  # the workbook's own total, when rank bonuses were added at roll-up
 
 
 # --------------------------------------------------------------------------- the steps
@@ -156,7 +160,7 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
                               for i, w in enumerate(weeks[:4]))
     elif isinstance(m.rule, Rating):
         given = raw.ratings.get(m.id, {})
-        ratings = {r: number(given.get(r), f"{m.name}评分({r})", f"{m.id} rating ({r})", f"rating_{m.id}_{r}", unit="")
+        ratings = {r: number(given.get(r), f"{m.name}评分（{r}）", f"{m.id} rating ({r})", f"rating_{m.id}_{r}", unit="")
                    for r in m.rule.weights}
         try:
             actual = m.rule.combine(ratings)
@@ -178,7 +182,7 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
 def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | None) -> tuple[MetricResult, Problem | None]:
     res = MetricResult(m.id, m.name, category, counted=m.applies_in(month))
     if not res.counted:
-        res.explanation = "季度指标, 本月不计分"
+        res.explanation = "季度指标，本月不计分"
         return res, None
     try:
         x = _metric_inputs(m, raw)

@@ -62,14 +62,14 @@ def parse_typed(text: str, unit: str = "") -> tuple[Decimal, bool]:
     if "," in s:
         if not _GROUPED.fullmatch(s):
             raise TypedNumberError(f"“{raw}”的逗号不是千位分隔(应写成3,199或3199) / “{raw}”: commas must group "
-                                   f"thousands (3,199), not mark decimals", f"不是数字: “{raw}”(逗号只能分隔千位)")
+                                   f"thousands (3,199), not mark decimals", f"不是数字：“{raw}”（逗号只能分隔千位）")
         s = s.replace(",", "")
     if not _NUMBER.fullmatch(s):
-        raise TypedNumberError(f"“{raw}”不是数字 / “{raw}” is not a number", f"不是数字: “{raw}”")
+        raise TypedNumberError(f"“{raw}”不是数字 / “{raw}” is not a number", f"不是数字：“{raw}”")
     try:
         value = Decimal(s) * factor
     except InvalidOperation:
-        raise TypedNumberError(f"“{raw}”不是数字 / “{raw}” is not a number", f"不是数字: “{raw}”") from None
+        raise TypedNumberError(f"“{raw}”不是数字 / “{raw}” is not a number", f"不是数字：“{raw}”") from None
     return (value / 100 if pct else value), pct
 
 
@@ -77,13 +77,13 @@ def typed_number(value, unit: str = "") -> float:
     """A cell or field value as a number: numbers as they are, texts through :func:`parse_typed`;
     ``%`` only on percent metrics."""
     if isinstance(value, bool):
-        raise TypedNumberError(f"“{value}”不是数字 / “{value}” is not a number", f"不是数字: “{value}”")
+        raise TypedNumberError(f"“{value}”不是数字 / “{value}” is not a number", f"不是数字：“{value}”")
     if isinstance(value, (int, float, Decimal)):
         return _bounded(float(value), value)
     number, pct = parse_typed(value, unit)
     if pct and unit != "%":
         raise TypedNumberError(f"“{value}”带%, 但此项不是百分比指标 / “{value}” has a %, but this is not a percent "
-                               f"metric", f"不是数字: “{value}”(此项不是百分比指标)")
+                               f"metric", f"不是数字：“{value}”（此项不是百分比指标）")
     return _bounded(float(number), value)
 
 
@@ -92,6 +92,6 @@ def _bounded(x: float, typed) -> float:
     if not math.isfinite(x):
         raise TypedNumberError(f"“{typed}”不是有限数字 / “{typed}” is not a finite number", "不是有限数字")
     if abs(x) > MAX_NUMBER:
-        raise TypedNumberError(f"“{typed}”超出允许范围(绝对值不超过1e15) / “{typed}” is beyond ±1e15",
-                               f"{typed}超出允许范围(绝对值不超过1e15)")
+        raise TypedNumberError(f"“{typed}”超出允许范围（绝对值不超过1e15） / “{typed}” is beyond ±1e15",
+                               f"{typed}超出允许范围（绝对值不超过1e15）")
     return x

@@ -138,7 +138,20 @@ def normalize(formula: str, addin_refs: frozenset[str] = frozenset()) -> tuple[s
         tokens = Tokenizer("=" + formula.lstrip("=")).items
     except TokenizerError:
         return ("#UNPARSED", formula)
-    return tuple(s for s in (_token(t, addin_refs) for t in tokens) if s is not None)
+    return _logicals(tuple(s for s in (_token(t, addin_refs) for t in tokens) if s is not None))
+
+
+def _logicals(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """LibreOffice saves the constants TRUE and FALSE as the functions TRUE() and FALSE()."""
+    out, i = [], 0
+    while i < len(tokens):
+        if tokens[i] in ("TRUE(", "FALSE(") and i + 1 < len(tokens) and tokens[i + 1] == ")":
+            out.append(tokens[i][:-1])
+            i += 2
+            continue
+        out.append(tokens[i])
+        i += 1
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- a workbook's formulas

@@ -23,13 +23,15 @@ from ..core.scorecard import (category_formula, coefficient_formula, grade_formu
                               total_formula, total_pay_formula, valid_formula)
 from ..core.typed import is_count
 from ..udfs import call
+from . import texts
 from .style import BOLD, BOX, INPUT_FILL, head, print_a4, put
 
 ADJ_ROWS = 30  # rows of the 加减分 log
 UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="center")
 META_SHEET = "_xl_kpi"
-RULE_COLUMN = "I"  # 考核表: the column holding each metric's rule text
+RULE_COLUMN = "I"  # 考核表: the column holding each metric's rule text (hidden: it prints in words in J)
+COMMISSION_RULE = f"{RULE_COLUMN}3"
 # 加减分 log columns a person fills: column → (field, kind)
 ADJ_COLUMNS = {"A": ("date", "text"), "B": ("item", "text"), "C": ("count", "number"),
                "D": ("chosen", "number"), "F": ("note", "text")}
@@ -81,8 +83,9 @@ def _input(cell, m: Metric | None = None) -> None:
 
 def _validation(ws, coord: str, lo, hi, unit: str, label: str, title: str, whole: bool = False) -> None:
     """Decimal (or whole) between lo and hi, with an input message saying the unit and range."""
-    lo_s = "-∞" if lo is None else (f"{num(lo * 100)}%" if unit == "%" else num(lo))
-    hi_s = "∞" if hi is None else (f"{num(hi * 100)}%" if unit == "%" else num(hi))
+    def shown(x):
+        return f"{num(x * 100)}%" if unit == "%" else num(x)
+
     kind = "whole" if whole else "decimal"
     if whole and lo is None and hi is None:
         dv = DataValidation(type=kind, operator="between", formula1="-999999999999999", formula2="999999999999999")
@@ -94,9 +97,15 @@ def _validation(ws, coord: str, lo, hi, unit: str, label: str, title: str, whole
         dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=num(hi))
     else:
         dv = DataValidation(type=kind, operator="between", formula1="-1E+300", formula2="1E+300")
-    unit_s = ("百分比" if unit == "%" else (unit or "数值")) + ("(整数)" if whole else "")
-    dv.promptTitle, dv.prompt = title, f"{label}: 单位{unit_s}, 范围 {lo_s} – {hi_s}"[:255]
-    dv.errorTitle, dv.error = "输入无效", f"{label}应为{unit_s}, 范围 {lo_s} – {hi_s}"[:255]
+    if lo is not None and hi is not None:
+        span = texts.phrase("range_between", lo=shown(lo), hi=shown(hi))
+    elif lo is not None or hi is not None:
+        span = texts.phrase("range_min", lo=shown(lo)) if lo is not None else texts.phrase("range_max", hi=shown(hi))
+    else:
+        span = ""
+    words = dict(label=label, unit="百分比，如87%" if unit == "%" else unit, range=span, whole=whole)
+    dv.promptTitle, dv.prompt = title, texts.phrase("input_prompt", **words)[:255]
+    dv.errorTitle, dv.error = texts.phrase("input_error_title"), texts.phrase("input_error", **words)[:255]
     dv.showInputMessage = dv.showErrorMessage = True
     ws.add_data_validation(dv)
     dv.add(coord)
@@ -128,9 +137,9 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     c = lay.slot("title", ws, "A1")
     c.font, c.alignment = Font(bold=True, size=16), Alignment(horizontal="center")
     for coord, label, key in (("A2", "工号", "employee_id"), ("C2", "姓名", "employee_name"),
-                              ("E2", "部门", "department"), ("G2", "岗位", "role_name"), ("I2", "月份", "month"),
+                              ("E2", "部门", "department"), ("G2", "岗位", "role_name"), ("K2", "月份", "month"),
                               ("A3", "责任底薪", "base_salary"), ("C3", "绩效工资基数", "performance_pay_base"),
-                              ("I3", "评分时间", "scored_at")):
+                              ("K3", "评分时间", "scored_at")):
         ws[coord] = label
         ws[coord].font = BOLD
         value = ws.cell(ws[coord].row, ws[coord].column + 1)
@@ -140,9 +149,11 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
             value.protection = UNLOCKED
         _name(wb, key, ws.title, value.coordinate)
     ws["B3"].number_format = ws["D3"].number_format = "#,##0.00"
-    if role.commission:  # the rule cell KPI_COMMISSION reads; shown in both modes
-        ws["E3"], ws["F3"] = "提成规则", role.commission.to_text()
+    if role.commission:  # in words on the page; the text KPI_COMMISSION reads in the hidden rule column
+        ws["E3"], ws["F3"] = "提成规则", role.commission.describe()
         ws["E3"].font = BOLD
+        ws.merge_cells("F3:H3")
+        ws[COMMISSION_RULE] = role.commission.to_text()
     ws["A4"] = "评分结果"
     ws["A4"].font = BOLD
     ws.merge_cells("B4:L4")
@@ -178,8 +189,10 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     row = _summary(ws, lay, plan, role_id, cat_ranges, metric_rows, adj_refs, row + 1, mode, month_no, titles)
     _signatures(ws, row + 2, titles)
 
-    for col, width in zip("ABCDEFGHIJKL", (12, 11, 18, 10, 11, 11, 12, 8, 30, 34, 16, 36)):
+    # money columns (B, D, H) hold up to 9,999,999.99 without ###
+    for col, width in zip("ABCDEFGHIJKL", (12, 14, 18, 14, 11, 11, 12, 14, 30, 34, 16, 36)):
         ws.column_dimensions[col].width = width
+    ws.column_dimensions[RULE_COLUMN].hidden = True
     _meta(meta, lay)
     for sheet in wb.worksheets:
         _print_setup(sheet, titles, head_row if sheet is ws else 3)
@@ -225,11 +238,11 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     ws[h] = f'=IF({valid_formula(m, g)},{points},"")'
     ws[h].number_format = "0.00"
     _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
-    if mode == "native":  # the ribbon's 评分 writes the explanations here
-        ws[f"L{row}"].protection = UNLOCKED
-    else:  # live explanations
-        unit = '"%"' if m.percent else f'"{m.unit}"'
-        ws[f"L{row}"] = f'=IF(ISNUMBER({g}),{call("KPI_EXPLAIN", g, f"I{row}", e, f, unit)},"")'
+    if mode == "native":  # the rule's own text formula: the same words as its explain()
+        text = rule.explain_formula(refs, h, m.unit)
+    else:
+        text = call("KPI_EXPLAIN", g, f"I{row}", e, f, '"%"' if m.percent else f'"{m.unit}"')
+    ws[f"L{row}"] = f'=IF(ISNUMBER({h}),{text},"")'
 
 
 def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, titles: dict) -> int:
@@ -247,7 +260,7 @@ def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, 
             key = f"rating_{m.id}_{rater}"
             cell = lay.slot(key, ws, f"F{row}", "number", typed=True)
             _input(cell)
-            _validation(ws, f"F{row}", 0, m.rule.scale, "", f"{m.name}({RATER_NAMES[rater]})", titles["input_title"])
+            _validation(ws, f"F{row}", 0, m.rule.scale, "", f"{m.name}（{RATER_NAMES[rater]}）", titles["input_title"])
             _name(lay.workbook, key, ws.title, f"F{row}")
             for col in range(3, 7):
                 ws.cell(row, col).border = BOX
@@ -311,23 +324,24 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
     head, first = 3, 4
     last = first + ADJ_ROWS - 1
     _head(ws, head, titles["adjustments_header"])
+    _head(ws, head, [titles["adjustments_money"]], col=8)  # H: yuan of the items that count in pay
     # the items table (K:N) the drop-down and the formulas look up
     _head(ws, head, ["项目", "规则", "规则说明", "计入"], col=11)
     for i, a in enumerate(adjs):
         r = first + i
         put(ws, r, 11, a.name)
         put(ws, r, 12, a.rule.to_text())
-        put(ws, r, 13, a.rule.describe() + (f" ({a.note})" if a.note else ""))
+        put(ws, r, 13, a.rule.describe() + (f"（{a.note}）" if a.note else ""))
         put(ws, r, 14, "工资" if a.applies_to == "pay" else "分数")
     names = f"$K${first}:$K${first + len(adjs) - 1}"
     _name(lay.workbook, "adj_items", ws.title, f"K{first}:K{first + len(adjs) - 1}")
     dv = DataValidation(type="list", formula1=names, allow_blank=True)
-    dv.promptTitle, dv.prompt = "加减分项目", "从下拉列表选择项目; 数量不填为1次"
+    dv.promptTitle, dv.prompt = "加减分项目", "从下拉列表选择项目；数量不填为1次。"
     dv.showInputMessage = dv.showErrorMessage = True
     ws.add_data_validation(dv)
     dv.add(f"B{first}:B{last}")
-    _validation(ws, f"C{first}:C{last}", 0, None, "", "数量(名次类项目填名次; 不填为1)", titles["input_title"], whole=True)
-    _validation(ws, f"D{first}:D{last}", 0, None, "", "分值(仅范围扣分项填写, 如重大差错1–5)", titles["input_title"])
+    _validation(ws, f"C{first}:C{last}", 0, None, "", "数量（名次类项目填名次，不填为1）", titles["input_title"], whole=True)
+    _validation(ws, f"D{first}:D{last}", 0, None, "", "分值（仅范围扣分项填写，如重大差错1–5）", titles["input_title"])
     for r in range(first, last + 1):
         for col, (field_, kind) in ADJ_COLUMNS.items():
             _input(lay.slot(f"adj_{field_}_{r - first}", ws, f"{col}{r}", kind, typed=True))
@@ -354,7 +368,7 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
             ws[f"{col}{r}"].border = BOX
     for col, width in zip("ABCDEFGHIJKLMN", (12, 18, 7, 7, 8, 30, 4, 8, 4, 2, 18, 22, 40, 6)):
         ws.column_dimensions[col].width = width
-    for col in "GIJ":
+    for col in "GIJL":  # L: the rule texts the formulas read; M says them in words
         ws.column_dimensions[col].hidden = True
     _name(lay.workbook, "adj_log", ws.title, f"A{first}:F{last}")
     t = f"'{ws.title}'!"
@@ -399,11 +413,12 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
         return f"H{row - 1}"
 
     adj = line("加减分合计", "adjustments", f"=SUM({adj_refs['score']})" if adj_refs else "=0")
-    vz = line("一票否决(总分记0)", "veto_zero", f"=COUNTIF({adj_refs['veto']},2)" if adj_refs else "=0", "0")
-    vl = line("一票否决(等级最低)", "veto_lowest", f"=COUNTIF({adj_refs['veto']},1)" if adj_refs else "=0", "0")
+    vz = line("一票否决（总分记0）", "veto_zero", f"=COUNTIF({adj_refs['veto']},2)" if adj_refs else "=0", "0")
+    vl = line("一票否决（等级最低）", "veto_lowest", f"=COUNTIF({adj_refs['veto']},1)" if adj_refs else "=0", "0")
     native = mode == "native"
     cap = num(plan.score_cap) if plan.score_cap is not None else ""
-    total = line("总分", "total_score", f'=IF(COUNT({cats})<{n_cats},"",{total_formula(plan, cats, adj, vz)})' if native
+    ranked_later = any(b.role == role_id for b in plan.cohort_bonuses)  # added at roll-up, after this sheet
+    total = line(titles["total_before_rank"] if ranked_later else "总分", "total_score", f'=IF(COUNT({cats})<{n_cats},"",{total_formula(plan, cats, adj, vz)})' if native
                  else "=" + call("KPI_TOTAL", cats, adj, vz, num(plan.score_floor), cap))
     if native:
         g, k = grade_formula(plan, total, vl), coefficient_formula(plan, total, vl)
@@ -418,8 +433,8 @@ def _summary(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows,
         if native:
             c = role.commission.formula(a)
         else:
-            c = call("KPI_COMMISSION", a, "$F$3")
-        comm = line(f"业绩提成({role.commission.describe()})", "commission", f'=IF(ISNUMBER({a}),{c},"")', "#,##0.00")
+            c = call("KPI_COMMISSION", a, _abs(COMMISSION_RULE))
+        comm = line(f"业绩提成（{role.commission.describe()}）", "commission", f'=IF(ISNUMBER({a}),{c},"")', "#,##0.00")
     else:
         comm = line("业绩提成", "commission", "=0", "#,##0.00")
     money = adj_refs["money"] if adj_refs else None
@@ -437,6 +452,7 @@ def _category_chart(ws, first: int, last: int, anchor: str) -> None:
     chart.add_data(Reference(ws, min_col=8, min_row=first, max_row=last), titles_from_data=False)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.width, chart.height = 11, 5.5
+    chart.y_axis.number_format, chart.y_axis.majorUnit = "0", 10  # whole points, few labels
     ws.add_chart(chart, anchor)
 
 
@@ -457,9 +473,9 @@ def _grades_table(ws, lay: Layout, plan: Plan, top: int) -> str:
 
 def _signatures(ws, row: int, titles: dict) -> None:
     for i, who in enumerate(titles["signatures"]):
-        col = 1 + i * 4
-        put(ws, row, col, f"{who}签字: ______________")
-        put(ws, row + 1, col, f"{titles['signature_date']}: ______________")
+        col = (1, 5, 10)[i] if i < 3 else 1 + i * 4  # column I is hidden (the rule texts)
+        put(ws, row, col, f"{who}签字：______________")
+        put(ws, row + 1, col, f"{titles['signature_date']}：______________")
 
 
 def _print_setup(ws, titles: dict, title_rows: int) -> None:

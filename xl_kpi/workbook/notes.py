@@ -20,7 +20,7 @@ _CELL = re.compile(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _COMMENT_REF = re.compile(rb'<(?:\w+:)?comment\b[^>]*?\sref="([A-Z]+\d+)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*>')
 # cells the ribbon's 评分 writes: regenerating clears them on purpose, 评分 writes them again
-OUTPUT_NAMES = ("score_result", "explain_")
+OUTPUT_NAMES = ("score_result",)
 
 
 def template_cells(template: Template) -> set[tuple[str, str]]:

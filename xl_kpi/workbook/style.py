@@ -1,6 +1,9 @@
 """The look every workbook xl_kpi writes shares: header rows, input and warning colours, print setup."""
 from __future__ import annotations
 
+import math
+import unicodedata
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -24,13 +27,42 @@ def head(ws, row: int, labels: list[str], col: int = 1, boxed: bool = False) -> 
             c.border = BOX
 
 
-def print_a4(ws, landscape: bool = True) -> None:
-    """A4, fitted to the page width."""
+def print_a4(ws, landscape: bool = True, footer: str | None = None) -> None:
+    """A4, fitted to the page width; the footer (第&P页 共&N页) on every page."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     if landscape:
         ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if footer:
+        ws.oddFooter.center.text = footer
+
+
+def box(ws, top: int, left: int, bottom: int, right: int) -> None:
+    """Thin borders round every cell of a table, as a printed form has them."""
+    for row in ws.iter_rows(min_row=top, max_row=bottom, min_col=left, max_col=right):
+        for cell in row:
+            cell.border = BOX
+
+
+def signature_block(ws, row: int, who: list[str], date_label: str, spacing: int = 4) -> int:
+    """制表人：____  审核人：____  批准人：____ on one line, 日期 under it; returns the row after."""
+    for i, name in enumerate(who):
+        put(ws, row, 1 + i * spacing, f"{name}：________________")
+    put(ws, row + 2, 1, f"{date_label}：______年____月____日")
+    return row + 3
+
+
+def text_width(text) -> int:
+    """Columns a text takes in a cell: a Chinese character (or full-width sign) counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def fit_row(ws, row: int, widths: dict[int, float], line_height: float = 15) -> None:
+    """A row tall enough for its wrapped texts (LibreOffice and Excel keep a set height)."""
+    lines = max((math.ceil(text_width(ws.cell(row, col).value or "") / max(1, width - 1))
+                 for col, width in widths.items()), default=1)
+    ws.row_dimensions[row].height = line_height * max(1, lines)
 
 
 def put(ws, row: int, col: int, value):

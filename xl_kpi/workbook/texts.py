@@ -68,9 +68,37 @@ def _title_templates(workspace_templates: str | None) -> dict:
     return {k: env.from_string(v) if isinstance(v, str) and "{" in v else v for k, v in raw.items()}
 
 
+@lru_cache(maxsize=16)
+def _phrase_templates(name: str, workspace_templates: str | None) -> dict:
+    env = environment(workspace_templates)
+    raw = yaml.safe_load(env.loader.get_source(env, name)[0])
+    return {k: env.from_string(v) if isinstance(v, str) else v for k, v in raw.items()}
+
+
+def phrase(key: str, workspace_templates: str | None = None, file: str = "workbook/phrases.yaml.j2", **ctx):
+    """One entry of a phrases file rendered with its own values (a validation message, say)."""
+    value = _phrase_templates(file, workspace_templates)[key]
+    return value.render(**ctx) if hasattr(value, "render") else value
+
+
+def message(key: str, **ctx) -> str:
+    """A message of the 绩效KPI ribbon (templates/addin/messages.yaml.j2)."""
+    return phrase(key, file="addin/messages.yaml.j2", **ctx)
+
+
+def zh(message: str) -> str:
+    """The Chinese half of a ``中文 / English`` message: what a person reads in a workbook or a mail."""
+    return message.split(" / ", 1)[0]
+
+
 def titles(workspace_templates: str | None = None, **ctx) -> dict:
     """Every title and label, rendered for ``ctx`` (cheap: only the templated values render)."""
     return {k: v.render(**ctx) if hasattr(v, "render") else v for k, v in _title_templates(workspace_templates).items()}
+
+
+def date_zh(d) -> str:
+    """2026年12月1日: a date as a Chinese letter writes it (no leading zeros)."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def month_zh(month: str) -> str:

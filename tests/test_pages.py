@@ -1,0 +1,125 @@
+"""The pages HR prints, signs and sends, read as a person reads them: every output kind of the
+demo month (one scorecard per role in both formula modes, the payroll summary, each mailed copy
+and team summary) rendered by LibreOffice to PDF in one call and read back with pdftotext."""
+import email
+import re
+import shutil
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from xl_kpi.libreoffice import convert
+from xl_kpi.monthly import Generator, score_month
+from xl_kpi.workspace import Workspace
+
+pytestmark = pytest.mark.libreoffice
+MONTH = "2026-10"
+RULE_CODE = re.compile(r"\b(bands|step|ratio|rating|rank|deduct|bonus|award|veto|commission)\(")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+HALF_WIDTH_IN_CHINESE = re.compile(r"[\u4e00-\u9fff][,;:?!()]|[,;:?!()][\u4e00-\u9fff]")
+
+
+def pdftotext(pdf: Path, *mode: str) -> str:
+    return subprocess.run(["pdftotext", *mode, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """(workspace, {kind/name: pdf}) for every page kind, rendered in one soffice call."""
+    root = tmp_path_factory.mktemp("pages") / "ws"
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ws = Workspace(root)
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    src = tmp_path_factory.mktemp("src")
+    files = {}
+    one_per_role = {e.role: e for e in reversed(roster)}  # the first employee of each role
+    for e in one_per_role.values():
+        native = ws.month_dir(MONTH) / f"{e.file_stem}.xlsx"
+        files[f"native/{e.id}"] = shutil.copy(native, src / f"native-{e.id}.xlsx")
+        Generator(ws, plan, "2026-11", "udf").write(e)
+        files[f"udf/{e.id}"] = shutil.copy(ws.month_dir("2026-11") / f"{e.file_stem}.xlsx", src / f"udf-{e.id}.xlsx")
+    files["payroll"] = shutil.copy(ws.month_dir(MONTH) / f"工资汇总-{MONTH}.xlsx", src / "payroll.xlsx")
+    for eml in sorted((root / "outbox").glob("*.eml")):
+        msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        for part in msg.iter_attachments():
+            kind = eml.stem.split("-")[1]
+            target = src / f"mail-{eml.stem[:3]}-{kind}.xlsx"
+            target.write_bytes(part.get_content())
+            files[f"mail/{kind}/{eml.stem[:3]}"] = target
+    out = convert(list(files.values()), tmp_path_factory.mktemp("pdf"), to="pdf")
+    pdfs = {key: pdf for key, pdf in zip(files, out)}
+    return ws, plan, roster, pdfs
+
+
+def test_every_page_reads_as_written_by_a_person(rendered):
+    _, _, _, pdfs = rendered
+    assert {k.split("/")[0] for k in pdfs} == {"native", "udf", "payroll", "mail"}
+    for key, pdf in pdfs.items():
+        text = pdftotext(pdf, "-layout")
+        assert "###" not in text, f"{key}: a number too wide for its column"
+        assert not RULE_CODE.search(text), f"{key}: rule code on the page: {RULE_CODE.search(text).group(0)}"
+        words = set(re.findall(r"[A-Za-z]{2,}", EMAIL.sub("", text))) - {"TOP"}
+        if key.startswith("udf/"):
+            words -= {"NAME"}  # #NAME?: LibreOffice has no add-in to compute =KPI_*()
+        assert not words, f"{key}: English on the page: {sorted(words)[:10]}"
+        assert not HALF_WIDTH_IN_CHINESE.search(text), f"{key}: {HALF_WIDTH_IN_CHINESE.search(text).group(0)!r}"
+        assert "第1页" in text.replace(" ", ""), f"{key}: no page footer"
+
+
+def test_native_scorecards_explain_every_scored_metric(rendered):
+    ws, plan, roster, pdfs = rendered
+    cards = {s.employee.id: s.card for s in score_month(ws, plan, roster, MONTH)}
+    for key, pdf in pdfs.items():
+        if not key.startswith("native/"):
+            continue
+        flat = re.sub(r"\s", "", pdftotext(pdf, "-raw"))
+        card = cards[key.split("/")[1]]
+        explained = [m.explanation for m in card.metrics.values() if m.points is not None]
+        assert explained, key
+        for text in explained:
+            assert re.sub(r"\s", "", text) in flat, f"{key}: {text}"
+        assert f"{card.score:.2f}" in flat and f"{card.pay.total:,.2f}" in flat
+        book = load_workbook(ws.month_dir(MONTH) / next(e.file_stem + ".xlsx" for e in roster if e.id == key[7:]))
+        assert pages(pdf) == sum(sheet.sheet_state == "visible" for sheet in book.worksheets)  # one page a sheet
+
+
+def test_the_payroll_is_a_document_one_signs(rendered):
+    ws, plan, roster, pdfs = rendered
+    text = pdftotext(pdfs["payroll"], "-layout")
+    flat = re.sub(r"\s", "", text)
+    for who in ("制表人", "审核人", "批准人", "日期"):
+        assert who + "：" in flat
+    assert "2026年10月绩效工资汇总表" in flat and "第1页共3页" in flat
+    assert pages(pdfs["payroll"]) == 3  # 工资汇总, 等级分布, 排名: no 问题 page in a month without problems
+    assert "各岗位排名" in flat
+    ranked = [line.split() for line in text.splitlines() if re.match(r"\s*微信咨询\s+\d", line)]
+    grades = [r[4] for r in ranked]
+    order = [g.name for g in sorted(plan.grades, key=lambda g: -g.min)]
+    assert grades == sorted(grades, key=order.index)  # grade first: a 不合格 never above an 优秀
+
+
+def test_mailed_copies_and_team_summaries(rendered):
+    ws, plan, roster, pdfs = rendered
+    cards = {s.employee.id: s.card for s in score_month(ws, plan, roster, MONTH)}
+    people = [k for k in pdfs if k.startswith("mail/employee/")]
+    assert len(people) == len(roster)
+    for key in people:
+        flat = re.sub(r"\s", "", pdftotext(pdfs[key], "-raw"))
+        e = roster[int(key.rsplit("/", 1)[1]) - 1]
+        assert e.name in flat and f"{cards[e.id].pay.total:,.2f}" in flat
+    teams = [k for k in pdfs if k.startswith("mail/manager/")]
+    assert teams
+    for key in teams:
+        flat = re.sub(r"\s", "", pdftotext(pdfs[key], "-raw"))
+        assert "团队绩效汇总" in flat and "直接上级：" in flat
