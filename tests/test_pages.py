@@ -123,3 +123,36 @@ def test_mailed_copies_and_team_summaries(rendered):
     for key in teams:
         flat = re.sub(r"\s", "", pdftotext(pdfs[key], "-raw"))
         assert "团队绩效汇总" in flat and "直接上级：" in flat
+
+
+def test_no_hash_marks_at_the_pay_a_real_month_can_reach(rendered, tmp_path):
+    """A 责任底薪 of 5,000,000 and a 绩效工资基数 of 4,000,000 (应发合计 9,800,000.00): every money
+    column of the scorecard, the payroll and the mailed copy still shows the number."""
+    from xl_kpi.distribution import scorecard_copy
+    from xl_kpi.monthly import generate
+    from xl_kpi.payroll import rollup, summary_path, write_summary
+
+    ws, _, _, _ = rendered
+    big = Workspace(tmp_path / "ws")
+    shutil.copytree(ws.root, big.root)
+    roster_file = big.root / "roster.xlsx"
+    book = load_workbook(roster_file)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == "E001":
+            row[header.index("责任底薪")].value, row[header.index("绩效工资基数")].value = 5000000, 4000000
+    book.save(roster_file)
+    plan = big.plan()
+    roster = big.roster(plan)
+    generate(big, plan, roster, MONTH)  # the typed values are kept
+    result = rollup(big, plan, roster, MONTH)
+    write_summary(result, summary_path(big, MONTH))
+    e001 = next(s for s in result.entries if s.employee.id == "E001")
+    assert float(e001.card.pay.total) == 9800000
+    copy = tmp_path / "copy.xlsx"
+    copy.write_bytes(scorecard_copy(plan, e001.employee, e001.card, MONTH))
+    files = [big.month_dir(MONTH) / f"{e001.employee.file_stem}.xlsx", summary_path(big, MONTH), copy]
+    for pdf in convert(files, tmp_path / "pdf", to="pdf"):
+        text = pdftotext(pdf, "-layout")
+        assert "###" not in text and "9,800,000.00" in text, pdf.name

@@ -99,6 +99,14 @@ def test_cohort_bonus_is_applied_before_the_grade(demo, tmp_path):
     lines = {r[0]: r[2] for r in sheet.iter_rows(values_only=True) if r[0]}
     assert lines["表内总分"] == pytest.approx(87.67) and lines["名次奖励（阅读量TOP榜）"] == 6
     assert lines["最终总分"] == pytest.approx(93.67) and "总分" not in lines
+    # so does the payroll: 表内总分, 名次奖励, 绩效得分, and pay from the final total
+    write_summary(result, summary_path(ws, MONTH))
+    pay = load_workbook(summary_path(ws, MONTH))["工资汇总"]
+    header = [c.value for c in pay[2]]
+    row = next(r for r in pay.iter_rows(min_row=3, values_only=True) if r[0] == "E011")
+    line = dict(zip(header, row))
+    assert (line["表内总分"], line["名次奖励"], line["绩效得分"], line["等级"]) == (pytest.approx(87.67), 6,
+                                                                         pytest.approx(93.67), "优秀")
     # and the employee's own workbook says the bonus comes at roll-up, on 说明 and beside the total
     book = load_workbook(ws.month_dir(MONTH) / f"{e011.employee.file_stem}.xlsx")
     assert "名次奖励（阅读量TOP榜）在人力资源部汇总全月后" in book["说明"]["A1"].value

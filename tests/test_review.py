@@ -77,6 +77,7 @@ def test_review_command_over_a_quarter_with_a_missing_month(tmp_path):
     assert done.returncode == 2, done.stderr  # the bad rating row is reported
     assert "2026-Q4.csv:5" in done.stderr
     sheet = load_workbook(ws.workbooks / "期间考核-2026-Q4.xlsx")["期间考核"]
+    assert sheet["A1"].value == "电商部 2026年第四季度 考核与升降级（2026年10月至2026年12月）"
     rows = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
     e001 = rows["E001"]
     assert e001[3] == 2 and e001[4] == "2026-12"

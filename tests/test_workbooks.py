@@ -88,7 +88,11 @@ def test_generated_workbook_is_protected_named_and_print_ready(space):
     assert cell_of(wb, "score_replies").protection.locked is not False
     assert cell_of(wb, "actual_purchase_rate").number_format == "0.00%"
     dvs = [dv for dv in sheet.data_validations.dataValidation if actual.coordinate in str(dv.sqref)]
-    assert dvs and "条" in dvs[0].prompt
+    assert dvs and dvs[0].prompt == "请输入回复条数（条），不小于0。"
+    assert dvs[0].error == "回复条数应为整数（条），不小于0。"
+    rate = cell_of(wb, "actual_purchase_rate")
+    (dv,) = [dv for dv in sheet.data_validations.dataValidation if rate.coordinate in str(dv.sqref)]
+    assert dv.prompt == "请输入购买率（百分比，如87%），0%至100%之间。"
     assert int(sheet.page_setup.paperSize) == 9 and sheet.print_title_rows  # 9 = A4
     for name in ("total_score", "grade", "coefficient", "total_pay", "target_likes", "baseline_replies"):
         assert name in wb.defined_names

@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
 from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
 from .core.errors import Problem
@@ -308,52 +309,73 @@ def write_summary(result: Rollup, path: Path) -> Path:
     return path
 
 
-PAY_HEADER = ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", "绩效系数", "责任底薪", "绩效工资", "业绩提成",
-              "奖励", "扣款", "应发合计", "问题"]
+MONEY_COLUMNS = ["责任底薪", "绩效工资", "业绩提成", "奖励", "扣款", "应发合计"]
+WIDTHS = {"工号": 9, "姓名": 9, "部门": 10, "岗位": 16, "表内总分": 10, "名次奖励": 10, "绩效得分": 10, "等级": 8,
+          "绩效系数": 9, "问题": 36} | {name: 15 for name in MONEY_COLUMNS}  # money up to 9,999,999.99, no ###
+
+
+def pay_header(plan: Plan) -> list[str]:
+    """The columns of 工资汇总; with rank bonuses, the sheet's own total and the bonus come first."""
+    ranked = ["表内总分", "名次奖励"] if plan.cohort_bonuses else []
+    return ["工号", "姓名", "部门", "岗位", *ranked, "绩效得分", "等级", "绩效系数", *MONEY_COLUMNS, "问题"]
+
+
+class Columns:
+    """Column letters of a header, by name."""
+
+    def __init__(self, header: list[str]):
+        self.header = header
+        self.index = {name: i for i, name in enumerate(header, start=1)}
+
+    def __getitem__(self, name: str) -> str:
+        return get_column_letter(self.index[name])
 
 
 def _pay_sheet(ws, result: Rollup, words: dict) -> None:
     plan = result.plan
+    cols = Columns(pay_header(plan))
+    width = len(cols.header)
     ws.title = SUMMARY
     put(ws, 1, 1, phrase("payroll_title", **words))
     ws["A1"].font = TITLE
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(PAY_HEADER))
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].alignment = Alignment(horizontal="center")
-    head(ws, 2, PAY_HEADER)
+    head(ws, 2, cols.header)
     by_dept: dict[str, list[Scored]] = defaultdict(list)
     for s in result.entries:
         if not result.held(s):
             by_dept[s.employee.department or plan.department].append(s)
+    money = [cols[name] for name in MONEY_COLUMNS]
     row = 3
+
+    def sums(label: str, first: int) -> None:
+        put(ws, row, 1, label).font = BOLD
+        for col in money:
+            ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})"
+            ws[f"{col}{row}"].font = BOLD
+
     for dept, entries in by_dept.items():
         first = row
         for s in entries:
-            _pay_row(ws, row, s, plan)
+            _pay_row(ws, row, s, plan, cols)
             row += 1
-        put(ws, row, 1, f"{dept} 小计").font = BOLD
-        for col in "HIJKLM":
-            ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})"
-            ws[f"{col}{row}"].font = BOLD
+        sums(f"{dept} 小计", first)
         row += 1
-    put(ws, row, 1, "合计").font = BOLD
-    for col in "HIJKLM":
-        ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}3:{col}{row - 1})"
-        ws[f"{col}{row}"].font = BOLD
+    sums("合计", 3)
     for r in range(3, row + 1):
-        for col in "HIJKLM":
+        for col in money:
             ws[f"{col}{r}"].number_format = MONEY
-        ws[f"F{r}"].alignment = Alignment(horizontal="center")
-    box(ws, 2, 1, row, len(PAY_HEADER))
-    after = _held_section(ws, row + 2, result)
+        ws[f"{cols['等级']}{r}"].alignment = Alignment(horizontal="center")
+    box(ws, 2, 1, row, width)
+    after = _held_section(ws, row + 2, result, width)
     signature_block(ws, after + 1, phrase("signatures"), phrase("signature_date"))
-    # money columns hold up to 9,999,999.99 without ###
-    for col, width in zip("ABCDEFGHIJKLMN", (9, 9, 10, 16, 10, 8, 9, 15, 15, 15, 15, 15, 15, 36)):
-        ws.column_dimensions[col].width = width
+    for name in cols.header:
+        ws.column_dimensions[cols[name]].width = WIDTHS[name]
     ws.freeze_panes = "A3"
     ws.print_title_rows = "1:2"
 
 
-def _held_section(ws, row: int, result: Rollup) -> int:
+def _held_section(ws, row: int, result: Rollup, width: int) -> int:
     """待核: people whose problems hold their pay line; outside every total until fixed or accepted.
     Returns the first row after it."""
     held = [s for s in result.entries if result.held(s)]
@@ -367,30 +389,38 @@ def _held_section(ws, row: int, result: Rollup) -> int:
                                      card.score if card else None, card.grade if card else None, len(s.problems),
                                      zh(s.problems[0].message)), start=1):
             put(ws, i, col, value).fill = BAD_FILL
-        ws.merge_cells(start_row=i, start_column=8, end_row=i, end_column=14)
-    box(ws, row + 1, 1, row + 1 + len(held), 14)
+        ws.merge_cells(start_row=i, start_column=8, end_row=i, end_column=width)
+    box(ws, row + 1, 1, row + 1 + len(held), width)
     return row + 2 + len(held)
 
 
-def _pay_row(ws, row: int, s: Scored, plan: Plan) -> None:
+def _pay_row(ws, row: int, s: Scored, plan: Plan, cols: Columns) -> None:
     e, card = s.employee, s.card
-    put(ws, row, 1, e.id)
-    put(ws, row, 2, e.name)
-    put(ws, row, 3, e.department)
-    put(ws, row, 4, plan.roles[e.role].name)
+
+    def cell(name: str, value):
+        return put(ws, row, cols.index[name], value)
+
+    for name, value in (("工号", e.id), ("姓名", e.name), ("部门", e.department), ("岗位", plan.roles[e.role].name)):
+        cell(name, value)
     if card is not None and card.score is not None:
         pay = card.pay
-        put(ws, row, 5, card.score).number_format = "0.00"
-        put(ws, row, 6, card.grade)
-        put(ws, row, 7, card.coefficient)
-        for col, value in zip(range(8, 13), (pay.base_salary, pay.performance_pay, pay.commission, pay.awards,
-                                             pay.deductions)):
-            put(ws, row, col, float(value))
+        if "名次奖励" in cols.index:
+            ranked = {b.id for b in plan.cohort_bonuses}
+            sheet = card.sheet_score if card.sheet_score is not None else card.score
+            cell("表内总分", sheet).number_format = "0.00"
+            cell("名次奖励", sum(a.points for a in card.adjustments if a.item in ranked)).number_format = "0.00"
+        cell("绩效得分", card.score).number_format = "0.00"
+        cell("等级", card.grade)
+        cell("绩效系数", card.coefficient)
+        for name, value in zip(MONEY_COLUMNS, (pay.base_salary, pay.performance_pay, pay.commission, pay.awards,
+                                               pay.deductions)):
+            cell(name, float(value))
         # the total is a formula, so HR can audit it; the parts are the rule engine's values
-        ws.cell(row, 13, f"=ROUND(H{row}+I{row}+J{row}+K{row}-L{row},2)")
+        b, p, c, a, d = (f"{cols[name]}{row}" for name in MONEY_COLUMNS[:5])
+        ws[f"{cols['应发合计']}{row}"] = f"=ROUND({b}+{p}+{c}+{a}-{d},2)"
     if s.problems:
-        put(ws, row, 14, phrase("problem_note", count=len(s.problems), first=zh(s.problems[0].message)[:60]))
-        for col in range(1, 15):
+        cell("问题", phrase("problem_note", count=len(s.problems), first=zh(s.problems[0].message)[:60]))
+        for col in range(1, len(cols.header) + 1):
             ws.cell(row, col).fill = BAD_FILL
 
 

@@ -21,7 +21,8 @@ from .core.rules import RATER_NAMES, InputError, Rating
 from .monthly import atomic_write
 from .payroll import rollup
 from .roster import Employee
-from .workbook.style import BAD_FILL, GOOD_FILL, TITLE, head, print_a4, put
+from .workbook.style import BAD_FILL, GOOD_FILL, TITLE, box, head, print_a4, put, signature_block
+from .workbook.texts import month_zh, period_zh, phrase, zh
 from .workspace import Workspace
 
 RATER_BY_NAME = {zh: r for r, zh in RATER_NAMES.items()} | {r: r for r in RATER_NAMES}
@@ -109,7 +110,8 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "期间考核"
-    put(ws, 1, 1, f"{plan.department} {pr.period} 考核与升降级 ({pr.months[0]} 至 {pr.months[-1]})")
+    put(ws, 1, 1, phrase("review_title", department=plan.department, period=period_zh(pr.period),
+                         first=month_zh(pr.months[0]), last=month_zh(pr.months[-1])))
     ws["A1"].font = TITLE
     head(ws, 2, ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级", "升降级",
                  "理由"])
@@ -122,15 +124,19 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
             c.alignment = Alignment(wrap_text=True, vertical="top")
         if r.decision in FILLS:
             ws.cell(row, 11).fill = FILLS[r.decision]
+    box(ws, 2, 1, len(pr.results) + 2, 12)
+    signature_block(ws, len(pr.results) + 4, phrase("signatures"), phrase("signature_date"))
     for col, width in zip("ABCDEFGHIJKL", (9, 9, 14, 9, 20, 9, 9, 8, 9, 8, 9, 70)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
-    print_a4(ws)
+    ws.print_title_rows = "1:2"
+    print_a4(ws, footer=phrase("footer"))
     if pr.problems:
         ps = wb.create_sheet("问题")
-        ps.append(["文件", "行", "工号", "问题"])
+        head(ps, 1, ["文件", "行", "工号", "问题"])
         for p in pr.problems:
-            ps.append([p.file, p.line, p.employee, p.message])
+            ps.append([Path(p.file).name if p.file else "", p.line, p.employee, zh(p.message)])
+        print_a4(ps, footer=phrase("footer"))
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,16 @@ def date_zh(d) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def period_zh(period: str) -> str:
+    """2026-Q4 → 2026年第四季度, 2026-H2 → 2026年下半年, 2026 → 2026年度."""
+    year, _, part = period.partition("-")
+    if not part:
+        return f"{year}年度"
+    if part.startswith("Q"):
+        return f"{year}年第{'一二三四'[int(part[1]) - 1]}季度"
+    return f"{year}年{'上' if part == 'H1' else '下'}半年"
+
+
 def month_zh(month: str) -> str:
     y, m = month.split("-")
     return f"{y}年{int(m)}月"
