@@ -86,6 +86,7 @@ def test_native_scorecards_explain_every_scored_metric(rendered):
         flat = re.sub(r"\s", "", pdftotext(pdf, "-raw"))
         card = cards[key.split("/")[1]]
         explained = [m.explanation for m in card.metrics.values() if m.points is not None]
+        explained += [a.explanation for a in card.adjustments]  # the 加减分 sheet's 得分说明 column
         assert explained, key
         for text in explained:
             assert re.sub(r"\s", "", text) in flat, f"{key}: {text}"

@@ -325,6 +325,7 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
     last = first + ADJ_ROWS - 1
     _head(ws, head, titles["adjustments_header"])
     _head(ws, head, [titles["adjustments_money"]], col=8)  # H: yuan of the items that count in pay
+    _head(ws, head, [titles["adjustments_explain"]], col=10)
     # the items table (K:N) the drop-down and the formulas look up
     _head(ws, head, ["项目", "规则", "规则说明", "计入"], col=11)
     for i, a in enumerate(adjs):
@@ -362,13 +363,17 @@ def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titl
         money = ",".join(each(i, a, True) for i, a in enumerate(adjs))
         codes = ",".join({"zero": "2", "lowest_grade": "1"}.get(getattr(a.rule, "effect", ""), "0") for a in adjs)
         ws[f"E{r}"] = f'=IF(B{r}="","",CHOOSE({idx},{score}))'
+        # 得分说明: each item's own words, from the points (E) or the yuan (H) the row gives
+        words = ",".join(a.rule.explain_formula(Refs(count, chosen=f"D{r}"), f"{'H' if a.applies_to == 'pay' else 'E'}{r}")
+                         for a in adjs)
+        ws[f"J{r}"] = f'=IF(ISNUMBER(E{r}),CHOOSE({idx},{words}),"")'
         ws[f"G{r}"] = f'=IF(B{r}="",0,IF({count}>=1,CHOOSE({idx},{codes}),0))'
         ws[f"H{r}"] = f'=IF(B{r}="","",CHOOSE({idx},{money}))'
         for col in "ABCDEF":
             ws[f"{col}{r}"].border = BOX
-    for col, width in zip("ABCDEFGHIJKLMN", (12, 18, 7, 7, 8, 30, 4, 8, 4, 2, 18, 22, 40, 6)):
+    for col, width in zip("ABCDEFGHIJKLMN", (12, 18, 7, 7, 8, 30, 4, 8, 4, 28, 18, 22, 40, 6)):
         ws.column_dimensions[col].width = width
-    for col in "GIJL":  # L: the rule texts the formulas read; M says them in words
+    for col in "GIL":  # L: the rule texts the formulas read; M says them in words
         ws.column_dimensions[col].hidden = True
     _name(lay.workbook, "adj_log", ws.title, f"A{first}:F{last}")
     t = f"'{ws.title}'!"
