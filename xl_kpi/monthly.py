@@ -38,6 +38,9 @@ MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; u
 SUMMARY_PREFIX = "工资汇总"
 
 
+PREVIOUS_CYCLE = {"month": 1, "quarter": 3}  # baseline_from: previous looks this many months back
+PREVIOUS_TITLE = {1: "baseline_previous", 3: "baseline_previous_quarter"}
+
 @dataclass(frozen=True)
 class Owned:
     """A pay-deciding value and who owns it (花名册, 方案, 上月工作簿, or the import file and line)."""
@@ -128,6 +131,7 @@ class Generator:
                     employee=e or Employee("", "", "", "", None, None, "", ""),
                     month=self.month, month_zh=texts.month_zh(self.month),
                     previous_month=texts.previous_month(self.month),
+                    previous_quarter=texts.months_back(self.month, 3),
                     deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
                     adjustments=self.plan.role_adjustments(role_id) if role_id else [],
                     cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id))
@@ -169,20 +173,26 @@ class Generator:
 
     def _work_out_defaults(self, e: Employee) -> tuple[dict, dict]:
         values, sources = {}, {}
-        metrics = self.plan.roles[e.role].metrics
-        prev_data = None
-        if any(m.baseline_from == "previous" for m in metrics):
-            prev = workbook_path(self.ws, texts.previous_month(self.month), e)
-            prev_data = _try_read(prev) if prev.exists() else None
-        for m in metrics:
+        earlier: dict[int, WorkbookData | None] = {}  # months back → that month's workbook
+
+        def workbook_back(n: int) -> WorkbookData | None:
+            if n not in earlier:
+                path = workbook_path(self.ws, texts.months_back(self.month, n), e)
+                earlier[n] = _try_read(path) if path.exists() else None
+            return earlier[n]
+
+        for m in self.plan.roles[e.role].metrics:
             values[f"target_{m.id}"] = m.target
             values[f"baseline_{m.id}"] = m.baseline
             sources[m.id] = self.base_titles["baseline_plan"] if m.baseline is not None else ""
-            if m.baseline_from == "previous" and prev_data is not None:
-                last = prev_data.values.get(f"actual_{m.id}")
-                if isinstance(last, (int, float)) and not isinstance(last, bool):
-                    values[f"baseline_{m.id}"] = float(last)
-                    sources[m.id] = self.base_titles["baseline_previous"]
+            if m.baseline_from != "previous":
+                continue
+            back = PREVIOUS_CYCLE[m.period]  # a quarterly survey is compared with last quarter's
+            data = workbook_back(back)
+            last = data.values.get(f"actual_{m.id}") if data is not None else None
+            if isinstance(last, (int, float)) and not isinstance(last, bool):
+                values[f"baseline_{m.id}"] = float(last)
+                sources[m.id] = self.base_titles[PREVIOUS_TITLE[back]]
         return values, sources
 
     def recorded_adjustments(self, employee: str) -> list[AdjustmentEntry]:
@@ -210,10 +220,11 @@ class Generator:
             "performance_pay_base": Owned(float(e.performance_pay_base if e.performance_pay_base is not None
                                                 else role.performance_pay_base), "花名册"),
         }
-        previous = self.base_titles["baseline_previous"]
+        earlier = {self.base_titles[title]: owner for title, owner in (("baseline_previous", "上月工作簿"),
+                                                                       ("baseline_previous_quarter", "上季度工作簿"))}
         for key, value in defaults.items():
-            by_prev = key.startswith("baseline_") and sources.get(key[len("baseline_"):]) == previous
-            out[key] = Owned(value, "上月工作簿" if by_prev else "方案")
+            source = sources.get(key[len("baseline_"):]) if key.startswith("baseline_") else None
+            out[key] = Owned(value, earlier.get(source, "方案"))
         for key, imp in self.imports(e.id).items():
             if key in out:
                 out[key] = Owned(imp.value, f"导入 {Path(imp.source).name}:{imp.line}")

@@ -43,7 +43,7 @@ class Metric(Model):
     rule: Annotated[MetricRule, BeforeValidator(coerce_rule)]
     target: float | None = None
     baseline: float | None = None
-    baseline_from: Literal["plan", "previous"] = "plan"  # previous: last month's actual
+    baseline_from: Literal["plan", "previous"] = "plan"  # previous: the previous cycle's actual (last month; last quarter for period: quarter)
     min: float | None = 0  # the range an actual may take
     max: float | None = None
     note: str = ""
@@ -225,10 +225,12 @@ class Review(Model):
     idle_months: int = 6  # 6个月一次未获得 ...
     idle_points: float = -1  # ... 减1分
     major_error_points: float = -5  # 重大差错 −5 (the seed allows −5…−10)
-    award_items: list[Ident] = ["best_viral", "star"]
-    top3_items: list[Ident] = ["top_rank"]
-    major_error_items: list[Ident] = ["major_error"]
-    adjusted_roles: list[Ident] = ["copywriter"]  # the annual adjustments are the editors'
+    # the 加减分 items each annual rule counts (checked against the plan's items when it loads)
+    award_items: list[Ident] = []
+    top3_items: list[Ident] = []
+    major_error_items: list[Ident] = []  # every veto (一票否决) item counts as a major error too
+    adjusted_roles: list[Ident] = []  # the roles with annual adjustments (the seed: the editors)
+    veto_blocks_promotion: bool = True  # a veto in the period: no 升级 (假设 / assumed)
 
     @model_validator(mode="after")
     def _check(self):
@@ -359,6 +361,37 @@ class Plan(Model):
         return [self.adjustment(a) for a in self.roles[role_id].adjustments]
 
 
+# --------------------------------------------------------------------------- checks that need the whole plan
+
+
+def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
+    """(location, type, message) of what validates field by field but cannot work as a whole: names in
+    review that name nothing, a percent step that can never score."""
+    out = []
+    items = {a.id for a in plan.adjustments}
+    for key in ("award_items", "top3_items", "major_error_items"):
+        for i, item in enumerate(getattr(plan.review, key)):
+            if item not in items:
+                out.append((("review", key, i), "unknown_id",
+                            f"review.{key} 中的“{item}”不是方案中的加减分项目（有：{'、'.join(sorted(items)) or '无'}） / "
+                            f"review.{key} names “{item}”, which is not an adjustment of the plan"))
+    for i, role in enumerate(plan.review.adjusted_roles):
+        if role not in plan.roles:
+            out.append((("review", "adjusted_roles", i), "unknown_id",
+                        f"review.adjusted_roles 中的“{role}”不是方案中的岗位（有：{'、'.join(plan.roles)}） / "
+                        f"review.adjusted_roles names “{role}”, which is not a role of the plan"))
+    for rid, role in plan.roles.items():
+        for ci, cat in enumerate(role.categories):
+            for mi, m in enumerate(cat.metrics):
+                per = getattr(m.rule, "per", None)
+                if m.percent and per is not None and per >= 1:
+                    out.append((("roles", rid, "categories", ci, "metrics", mi, "rule"), "percent_step",
+                                f"{m.name}是百分比指标，per={num(per)} 表示每{num(per * 100)}个百分点才得分，永远得不到分；"
+                                f"每1%请写 per=1% / {m.id} is a percent metric: per={num(per)} is {num(per * 100)} "
+                                f"percentage points, which never scores; write per=1% for one point"))
+    return out
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -404,9 +437,14 @@ def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
     if bad:
         raise KpiError(bad)
     try:
-        return Plan.model_validate(data)
+        plan = Plan.model_validate(data)
     except ValidationError as exc:
         probs = problems_from_validation(exc, file=filename)
         raise KpiError([Problem(p.type, p.message, p.loc, file=filename, line=_line_of(lines, p.loc))
                         for p in probs]) from None
+    whole = [Problem(type_, message, loc, file=filename, line=_line_of(lines, loc))
+             for loc, type_, message in cross_problems(plan)]
+    if whole:
+        raise KpiError(whole)
+    return plan
 

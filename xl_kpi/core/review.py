@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .numbers import num, round_float
 from .plan import Plan
+from .rules import Veto
 from .scorecard import AdjustmentResult, grade_of
 
 UP, KEEP, DOWN, NONE = "升级", "保级", "降级", "不作决定"
@@ -66,6 +67,15 @@ class ReviewResult:
     reasons: list[str]
 
 
+def veto_items(plan: Plan) -> set[str]:
+    return {a.id for a in plan.adjustments if isinstance(a.rule, Veto)}
+
+
+def _vetoed_months(plan: Plan, results: list[MonthResult]) -> list[str]:
+    vetoes = veto_items(plan)
+    return [m.month for m in results if any(a.item in vetoes and a.count for a in m.adjustments)]
+
+
 def _annual_adjustments(plan: Plan, role: str, results: list[MonthResult]) -> list[tuple[str, float]]:
     """The editors' year adjustments: awards +4, TOP3 +2, six months with neither −1, major errors −5."""
     r = plan.review
@@ -73,6 +83,7 @@ def _annual_adjustments(plan: Plan, role: str, results: list[MonthResult]) -> li
         return []
     out = []
     cohort_ids = {b.id for b in plan.cohort_bonuses}
+    major = set(r.major_error_items) | veto_items(plan)
     honours = set()
     for m in results:
         for a in m.adjustments:
@@ -84,7 +95,7 @@ def _annual_adjustments(plan: Plan, role: str, results: list[MonthResult]) -> li
             elif (a.item in r.top3_items or a.item in cohort_ids) and a.count and 1 <= a.count <= 3:
                 out.append((f"{m.month} {a.name}入TOP3（第{num(a.count)}名）", r.top3_points))
                 honours.add(m.month)
-            elif a.item in r.major_error_items and a.count:
+            elif a.item in major and a.count:
                 out.append((f"{m.month} {a.name}×{num(a.count)}", r.major_error_points * a.count))
     scored = [m.month for m in results if m.score is not None]
     for i in range(0, len(scored) - r.idle_months + 1, r.idle_months):
@@ -108,21 +119,25 @@ def review(plan: Plan, employee: str, role: str, months: list[str], results: dic
         reasons.append(f"只有{len(used)}个月的得分，少于{need}个月，不作升降级决定")
         return ReviewResult(employee, role, months, used, missing, None, rating, [], None, None, NONE, reasons)
     average = round_float(math.fsum(results[m].score for m in used) / len(used), 2)
-    reasons.append(f"月度平均分 {average:.2f} ({'、'.join(used)})")
+    reasons.append(f"月度平均分{average:.2f}（{'、'.join(used)}）")
     for m in present:
         reasons += [f"{m.month} {q}" for q in m.quarterly]
     if rating is None:
         composite = average
-        reasons.append("缺少期间评分，综合分按月度平均计" + (f" ({rating_note})" if rating_note else ""))
+        reasons.append("缺少期间评分，综合分按月度平均计" + (f"（{rating_note}）" if rating_note else ""))
     else:
         composite = average * r.monthly_weight / 100 + rating * r.rating_weight / 100
-        reasons.append(f"期间评分 {num(round(rating, 2))} × {num(r.rating_weight)}% + 月度平均 × {num(r.monthly_weight)}%")
+        reasons.append(f"期间评分{num(round(rating, 2))}×{num(r.rating_weight)}% + 月度平均×{num(r.monthly_weight)}%")
     adjustments = _annual_adjustments(plan, role, present)
-    reasons += [f"{label}: {'+' if pts > 0 else ''}{num(pts)}分" for label, pts in adjustments]
+    reasons += [f"{label}：{'+' if pts > 0 else ''}{num(pts)}分" for label, pts in adjustments]
     score = round_float(composite + math.fsum(p for _, p in adjustments), 2)
     grade = grade_of(plan, score, None).name
     d = decision(plan, score)
     rule = {UP: f"≥{num(plan.promotion.up)}", KEEP: f"{num(plan.promotion.keep)}–<{num(plan.promotion.up)}",
             DOWN: f"<{num(plan.promotion.keep)}"}[d]
-    reasons.append(f"综合分 {score:.2f} ({rule}), {d}")
+    reasons.append(f"综合分{score:.2f}（{rule}），{d}")
+    vetoed = _vetoed_months(plan, present)
+    if d == UP and vetoed and r.veto_blocks_promotion:
+        d = KEEP
+        reasons.append(f"期间内有一票否决（{'、'.join(vetoed)}），不升级，{d}")
     return ReviewResult(employee, role, months, used, missing, average, rating, adjustments, score, grade, d, reasons)

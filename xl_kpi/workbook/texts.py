@@ -116,6 +116,13 @@ def month_zh(month: str) -> str:
     return f"{y}年{int(m)}月"
 
 
+def months_back(month: str, n: int) -> str:
+    """The month n months before: months_back("2026-12", 3) is "2026-09" (last quarter's last month)."""
+    y, m = map(int, month.split("-"))
+    index = y * 12 + (m - 1) - n
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
 def previous_month(month: str) -> str:
     y, m = map(int, month.split("-"))
     return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
