@@ -18,11 +18,13 @@ def fill_randomly(path: Path, plan, role_id: str, rnd: random.Random) -> None:
         if m.source == "rating":
             for r in m.rule.weights:
                 cell_of(wb, f"rating_{m.id}_{r}").value = rnd.randint(0, 100)
-        elif m.source != "weekly_sum":
+        elif m.source != "weekly_sum" and not m.compute:  # a computed metric's cell is a formula
             hi = m.max if m.max is not None else (m.target or m.baseline or 100) * 2
             lo = m.min if m.min is not None else 0
             v = rnd.uniform(lo, hi)
             cell_of(wb, f"actual_{m.id}").value = round(v, 4) if m.percent else round(v)
+    for item in role.inputs:  # the figures computed metrics use (small: a rate stays below 100%)
+        cell_of(wb, f"input_{item.id}").value = rnd.randint(int(item.min or 0), int(item.max or 200))
     for item in role.weekly_report:
         for w in range(1, 5):
             cell_of(wb, f"week{w}_{item.id}").value = rnd.randint(0, int(item.target * 2))

@@ -96,3 +96,116 @@ def test_a_percent_step_of_one_is_refused_at_its_rule():
         load_plan_text(text)
     (p,) = caught.value.problems
     assert p.type == "percent_step" and "per=1%" in p.message and p.line == line_of(text, "per=1, pts=1")
+
+
+# --------------------------------------------------------------------------- computed metrics
+
+
+def test_expressions_read_as_the_plan_writes_them():
+    from xl_kpi.core import expr
+
+    node = expr.parse("(revenue - cost) / cost")
+    assert expr.names(node) == ["revenue", "cost"] and expr.source(node) == "(revenue - cost) / cost"
+    assert expr.evaluate(node, {"revenue": 150, "cost": 100}) == 0.5
+    assert expr.words(node, {"revenue": "150元", "cost": "100元"}) == "(150元 − 100元) ÷ 100元"
+    assert expr.formula(node, {"revenue": "G1", "cost": "G2"}, None) == "IF((G2)=0,NA(),(G1-G2)/G2)"
+    assert expr.source(expr.parse("a - (b - c)")) == "a - (b - c)" and expr.source(expr.parse("a - b - c")) == "a - b - c"
+    with pytest.raises(expr.DivisionByZero) as zero:
+        expr.evaluate(node, {"revenue": 1, "cost": 0})
+    assert zero.value.divisor == "cost"
+    for bad, says in (("a +", "不完整"), ("a $ b", "“\\$”不能用"), ("(a", "括号不成对"), ("a b", "多余"),
+                      ("__import__('os')", "不能用")):
+        with pytest.raises(expr.ExprError, match=says):
+            expr.parse(bad)
+
+
+@pytest.mark.libreoffice
+def test_computed_values_and_their_words_agree_with_libreoffice(tmp_path):
+    """Every expression form, with zero divisors and the plan's if_zero, through Python and LibreOffice."""
+    import math
+
+    from hypothesis import strategies as st
+    from openpyxl import Workbook
+
+    from xl_kpi.core import expr
+    from xl_kpi.core.rules import shown, shown_expr
+    from xl_kpi.libreoffice import recalc
+
+    from helpers import examples
+
+    forms = ["a / b", "(a - b) / b", "a / (b + c)", "a * b - c / 2", "-a + b * 10%", "(a + b + c) / 3"]
+    value = st.one_of(st.integers(0, 3000), st.sampled_from([0, 0, 1, 0.5]),
+                      st.floats(0, 1e6, allow_nan=False, allow_subnormal=False).map(lambda v: round(v, 4)))
+    cases = examples(st.tuples(st.sampled_from(forms), value, value, value, st.sampled_from([None, 0, 1])), 240)
+    cases += [("a / b", 12, 1034, 0, None), ("a / b", 5, 0, 0, None), ("a / b", 5, 0, 0, 0), ("(a - b) / b", 0.3, 0.1, 0, None)]
+    wb = Workbook()
+    ws = wb.active
+    units = {"a": "次", "b": "", "c": "%"}
+    for i, (form, a, b, c, if_zero) in enumerate(cases, start=1):
+        node = expr.parse(form)
+        refs = {"a": f"A{i}", "b": f"B{i}", "c": f"C{i}"}
+        ws[f"A{i}"], ws[f"B{i}"], ws[f"C{i}"] = a, b, c
+        ws[f"D{i}"] = "=" + expr.formula(node, refs, if_zero)
+        words = expr.words_formula(node, {n: shown_expr(refs[n], units[n]) for n in "abc"})
+        ws[f"E{i}"] = f'=IF(ISNUMBER(D{i}),{words}&" = "&ROUND(D{i},2)&"","")'
+    wb.save(tmp_path / "computed.xlsx")
+    out = load_workbook(recalc([tmp_path / "computed.xlsx"], tmp_path / "out")[0], data_only=True).active
+    for i, (form, a, b, c, if_zero) in enumerate(cases, start=1):
+        node = expr.parse(form)
+        try:
+            want = expr.evaluate(node, {"a": a, "b": b, "c": c})
+        except expr.DivisionByZero:
+            want = if_zero
+        got = out[f"D{i}"].value
+        if want is None:
+            assert isinstance(got, str) and got.startswith("#"), (form, a, b, c, got)
+            continue
+        assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12), (form, a, b, c, if_zero, got, want)
+        words = expr.words(node, {"a": shown(a, "次"), "b": shown(b), "c": shown(c, "%")})
+        assert out[f"E{i}"].value == f"{words} = {shown(want)}", (form, a, b, c)
+
+
+def test_a_computed_metric_end_to_end(space, tmp_path):
+    """投诉率 = 投诉次数 / 互动量: typed or imported figures, the formula in the sheet, the words, and a
+    zero divisor placed on the divisor's own cell."""
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "ops")
+    for mode in ("native", "udf"):
+        generate(ws, plan, [e], "2026-10", mode, force=True)
+        wb = load_workbook(ws.month_dir("2026-10") / f"{e.file_stem}.xlsx")
+        actual, complaints = cell_of(wb, "actual_complaint_rate"), cell_of(wb, "input_complaints")
+        interactions = cell_of(wb, "actual_interactions")
+        assert actual.value == (f'=IF(COUNT({complaints.coordinate},{interactions.coordinate})<2,"",'
+                                f'IF(({interactions.coordinate})=0,NA(),{complaints.coordinate}/{interactions.coordinate}))')
+        assert complaints.protection.locked is False and actual.protection.locked is not False
+    type_in(ws, "2026-10", e, input_complaints=12, actual_interactions=1034)
+    (s,) = score_month(ws, plan, [e], "2026-10")
+    m = s.card.metrics["complaint_rate"]
+    assert m.actual == pytest.approx(12 / 1034) and m.points == 3  # 5% − 1.16%: 3 steps of 1%
+    assert m.explanation == "用户投诉率 = 12次 ÷ 1034次 = 1.16%；1.16%，较基准5%降低3个1%，得3分"
+    type_in(ws, "2026-10", e, actual_interactions=0)
+    (s,) = score_month(ws, plan, [e], "2026-10")
+    (p,) = [p for p in s.problems if "除数" in p.message]
+    assert p.cell == interactions.coordinate and "用户投诉率的计算式中除数“interactions”为0" in p.message
+
+
+def test_computed_metrics_import_their_figures_not_their_value(space, tmp_path):
+    from xl_kpi.monthly import import_file
+
+    ws, plan, roster = space
+    csv = tmp_path / "data.csv"
+    csv.write_text("工号,指标,数值\nE002,投诉次数,23\nE002,互动量（点赞+评论+分享）,22872\n", encoding="utf-8")
+    assert import_file(ws, plan, roster, csv, "2026-10").rows == 2
+    (s,) = [x for x in score_month(ws, plan, roster, "2026-10") if x.employee.id == "E002"]
+    assert s.card.metrics["complaint_rate"].actual == pytest.approx(23 / 22872)
+    csv.write_text("工号,指标,数值\nE002,用户投诉率,0.1%\n", encoding="utf-8")
+    with pytest.raises(KpiError, match="由计算得出, 请导入它用到的原始数据"):
+        import_file(ws, plan, roster, csv, "2026-10")
+
+
+def test_a_computed_metric_that_names_nothing_is_refused():
+    text = PLAN.replace('compute: "complaints / interactions"', 'compute: "complaints / interaction"')
+    with pytest.raises(KpiError, match="interaction，它们不是本岗位的原始数据或填写的指标"):
+        load_plan_text(text)
+    with pytest.raises(KpiError, match="计算式“complaints / ”有误：计算式不完整"):
+        load_plan_text(PLAN.replace('compute: "complaints / interactions"', 'compute: "complaints / "'))

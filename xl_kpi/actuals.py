@@ -133,6 +133,8 @@ def _metric_lookup(plan: Plan, role_id: str, alias: dict[str, str]) -> dict[str,
         out[item.id] = out[name_key(item.name)] = ("weekly", item.id)
     for m in role.metrics:
         out[m.id] = out[name_key(m.name)] = ("metric", m.id)
+    for item in role.inputs:
+        out[item.id] = out[name_key(item.name)] = ("input", item.id)
     for a, target in alias.items():
         if name_key(target) in out:
             out[name_key(a)] = out[name_key(target)]
@@ -184,6 +186,15 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         if kind is None:
             bad(f"类型“{cell_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
             continue
+        if what == "input":  # 原始数据 of a computed metric: one value a month
+            if kind != "actual" or cell_text(v.get("week")):
+                bad(f"“{metric_key}”是原始数据, 只填数值(不填周与类型) / “{metric_key}” is an input: a value only")
+                continue
+            item = next(i for i in plan.roles[emp.role].inputs if i.id == mid)
+            kind = "input"
+        elif what == "metric" and kind == "actual" and plan.roles[emp.role].metric(mid).compute:
+            bad(f"“{metric_key}”由计算得出, 请导入它用到的原始数据 / “{metric_key}” is computed: import its inputs")
+            continue
         week_text = cell_text(v.get("week"))
         week = None
         if week_text:
@@ -207,7 +218,11 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         if kind == "actual" and metric.source == "rating":
             bad(f"“{metric_key}”是评分指标, 类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
             continue
-        check = metric or _weekly_as_metric(plan, emp.role, mid)
+        if what == "input":
+            check = Metric(id=item.id, name=item.name, unit=item.unit, rule="ratio(max=1)", target=1, min=item.min,
+                           max=item.max)
+        else:
+            check = metric or _weekly_as_metric(plan, emp.role, mid)
         try:
             value = parse_value(v.get("value"), check if kind not in RATER_NAMES else check.model_copy(update={"unit": ""}))
         except ValueError as exc:
@@ -237,6 +252,8 @@ def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> No
             weeks[r.week - 1] = r.value
         elif r.kind in RATER_NAMES:
             x.ratings.setdefault(r.metric, {})[r.kind] = r.value
+        elif r.kind == "input":
+            x.inputs[r.metric] = r.value
         else:
             {"actual": x.actuals, "target": x.targets, "baseline": x.baselines}[r.kind][r.metric] = r.value
 

@@ -127,9 +127,9 @@ def role_of(data: WorkbookData, plan: Plan) -> str | None:
 
 def input_cells(data: WorkbookData, plan: Plan, role: str) -> list[tuple[str, str]]:
     """(sheet, cell) of every cell a person types in."""
-    typed = {f"actual_{m.id}" for m in plan.roles[role].metrics if m.source in ("input", "cohort_rank")}
+    typed = {f"actual_{m.id}" for m in plan.roles[role].metrics if m.source in ("input", "cohort_rank") and not m.compute}
     out = [(r.sheet, r.cell) for n, r in data.names.items()
-           if r.col2 is None and (n in typed or n.startswith(("rating_", "week")))]
+           if r.col2 is None and (n in typed or n.startswith(("rating_", "week", "input_")))]
     if "adj_log" in data.names:
         sheet = data.names["adj_log"].sheet
         out += [(sheet, c) for row in data.adj_cells for c in row.values()]

@@ -26,7 +26,7 @@ from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
 from .workbook import texts
 from .workbook.derive import Template
-from .workbook.layout import ADJ_ROWS, build_role_template
+from .workbook.layout import ADJ_ROWS, TYPED_PREFIXES, build_role_template
 from .store import Store, open_store
 from .store.db import Generated
 from .workbook.formulas import template_formula_bytes
@@ -278,7 +278,7 @@ class Generator:
         slots = self.template(e.role).slots
         formulas = {f"actual_{m}" for m in _formula_actuals(self.plan, e.role)}
         return [old.where(name) for name, value in old.values.items()
-                if value is not None and name.startswith(("actual_", "rating_", "week"))
+                if value is not None and name.startswith(TYPED_PREFIXES)
                 and name not in slots and name not in formulas]
 
     def notes_lost(self, e: Employee, old: WorkbookData) -> list[str]:
@@ -365,8 +365,8 @@ def _backup_name(path: Path) -> Path:
 
 
 def _formula_actuals(plan: Plan, role_id: str) -> set[str]:
-    """Metrics whose actual cell is a formula (weekly sums, ratings): not typed, nothing to keep."""
-    return {m.id for m in plan.roles[role_id].metrics if m.source in ("weekly_sum", "rating")}
+    """Metrics whose actual cell is a formula (weekly sums, ratings, computed): not typed, nothing to keep."""
+    return {m.id for m in plan.roles[role_id].metrics if m.source in ("weekly_sum", "rating") or m.compute}
 
 
 def _try_read(path: Path) -> WorkbookData | None:
@@ -518,7 +518,7 @@ def log_values(plan: Plan, entries: list[AdjustmentEntry]) -> dict:
 def _slot(r) -> str:
     """The workbook cell an imported row fills."""
     return {"actual": f"actual_{r.metric}", "target": f"target_{r.metric}", "baseline": f"baseline_{r.metric}",
-            "week": f"week{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
+            "week": f"week{r.week}_{r.metric}", "input": f"input_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
 
 
 def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict],

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from . import strict_yaml
+from . import expr, strict_yaml
 from .errors import KpiError, Problem, bilingual, problems_from_validation
 from .numbers import money, num
 from .rules import AdjustRule, MetricRule, Rank, Rating, RATER_NAMES, coerce_rule
@@ -46,11 +46,20 @@ class Metric(Model):
     baseline_from: Literal["plan", "previous"] = "plan"  # previous: the previous cycle's actual (last month; last quarter for period: quarter)
     min: float | None = 0  # the range an actual may take
     max: float | None = None
+    # a computed metric: its actual is this expression over the role's inputs and metrics
+    # (ids, numbers, + - * / and parentheses), e.g. "complaints / interactions"
+    compute: str | None = None
+    if_zero: float | None = None  # the actual when a divisor is 0 (otherwise a problem to fix)
     note: str = ""
 
     @property
     def percent(self) -> bool:
         return self.unit == "%"
+
+    @property
+    def expression(self):
+        """The parsed ``compute`` (None for a metric people fill)."""
+        return expr.parse(self.compute) if self.compute else None
 
     def applies_in(self, month: int | None) -> bool:
         """Quarterly metrics (the satisfaction survey) count in a quarter's last month."""
@@ -77,7 +86,27 @@ class Metric(Model):
                             "a cohort_rank source needs a rank rule and vice versa")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise bilingual("rule_contradiction", "取值下限min高于上限max", "min is above max")
+        if self.compute is not None:
+            if self.source != "input":
+                raise bilingual("rule_contradiction", "计算指标（compute）不能同时取自{s}", "a computed metric cannot "
+                                "also come from {s}", s=self.source)
+            try:
+                expr.parse(self.compute)
+            except expr.ExprError as exc:
+                zh, _, en = str(exc).partition(" / ")
+                raise bilingual("compute_invalid", "计算式“{c}”有误：{why}", "compute “{c}”: {reason}", c=self.compute,
+                                why=zh, reason=en) from None
         return self
+
+
+class InputItem(Model):
+    """原始数据: a figure people fill or import that computed metrics use (投诉次数, 互动次数)."""
+
+    id: Ident
+    name: str
+    unit: str = ""
+    min: float | None = 0
+    max: float | None = None
 
 
 class Category(Model):
@@ -247,6 +276,7 @@ class Role(Model):
     categories: list[Category] = Field(min_length=1)
     adjustments: list[Ident] = []
     weekly_report: list[ReportItem] = []
+    inputs: list[InputItem] = []  # the figures computed metrics use
     commission: Commission | None = None
 
     @property
@@ -266,6 +296,14 @@ class Role(Model):
         _duplicates([m.id for m in self.metrics], "指标编号", "metric id")
         _duplicates([i.id for i in self.weekly_report], "周报项目编号", "weekly report id")
         _duplicates(self.adjustments, "加减分项目", "adjustment")
+        _duplicates([i.id for i in self.inputs] + [m.id for m in self.metrics], "原始数据与指标编号", "input or metric id")
+        figures = {i.id for i in self.inputs} | {m.id for m in self.metrics if m.compute is None}
+        for m in self.metrics:
+            unknown = [n for n in (expr.names(m.expression) if m.compute else []) if n not in figures]
+            if unknown:
+                raise bilingual("unknown_id", "指标{m}的计算式用了{ids}，它们不是本岗位的原始数据或填写的指标",
+                                "metric {m} computes from {ids}, which are not inputs or typed metrics of the role",
+                                m=m.id, ids="、".join(unknown))
         report = {i.id for i in self.weekly_report}
         for m in self.metrics:
             if m.source == "weekly_sum" and m.id not in report:

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from . import expr
 from .errors import Problem
 from .numbers import clamp, fsum_snapped, money, num, round_float, snap
 from .plan import Grade, Metric, Plan, Role
-from .rules import Event, InputError, Inputs, Rating, Veto, fmt
+from .rules import Event, InputError, Inputs, Rating, Veto, fmt, shown
 from .typed import TypedNumberError, is_count, typed_number
 
 
@@ -41,6 +42,7 @@ class EmployeeInputs:
     baselines: dict[str, Any] = field(default_factory=dict)
     ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric → rater → rating
     weekly: dict[str, list[Any]] = field(default_factory=dict)  # report item → weeks 1–4
+    inputs: dict[str, Any] = field(default_factory=dict)  # 原始数据 a computed metric uses
     adjustments: list[AdjustmentEntry] = field(default_factory=list)
 
 
@@ -144,7 +146,7 @@ class Scorecard:
 # --------------------------------------------------------------------------- the steps
 
 
-def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
+def _metric_inputs(m: Metric, raw: EmployeeInputs, role: Role | None = None) -> Inputs:
     """Check and gather one metric's inputs; raises InputError with its cell name in .loc."""
 
     def number(value, zh, en, loc, optional=False, unit=m.unit):
@@ -167,6 +169,8 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
         except InputError as e:
             e.loc = f"rating_{m.id}_self"
             raise
+    elif m.compute:
+        actual = computed_actual(m, raw, role)
     else:
         actual = number(raw.actuals.get(m.id), m.name, m.id, f"actual_{m.id}")
     try:
@@ -179,16 +183,61 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs) -> Inputs:
     return Inputs(actual, m.target if target is None else target, m.baseline if baseline is None else baseline)
 
 
-def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | None) -> tuple[MetricResult, Problem | None]:
+def figures(role: Role, raw: EmployeeInputs, m: Metric) -> dict[str, float]:
+    """The values a computed metric uses (inputs and typed metrics), checked as numbers in their range."""
+    out = {}
+    for name in expr.names(m.expression):
+        item = next((i for i in role.inputs if i.id == name), None) or role.metric(name)
+        source = raw.inputs if item in role.inputs else raw.actuals
+        loc = f"{'input' if item in role.inputs else 'actual'}_{name}"
+        try:
+            value = as_number(source.get(name), item.name, name, False, item.unit)
+            _in_range(item, value, item.name, name)
+        except InputError as e:
+            e.loc = loc
+            raise
+        out[name] = value
+    return out
+
+
+def computed_actual(m: Metric, raw: EmployeeInputs, role: Role) -> float:
+    """A computed metric's actual; a zero divisor is the plan's if_zero, else a problem on the divisor."""
+    values = figures(role, raw, m)
+    try:
+        return expr.evaluate(m.expression, values)
+    except expr.DivisionByZero as z:
+        if m.if_zero is not None:
+            return m.if_zero
+        first = expr.names(expr.parse(z.divisor))
+        error = InputError(f"{m.name}的计算式中除数“{z.divisor}”为0，无法计算", f"{m.id}: the divisor {z.divisor} is 0")
+        error.loc = (f"input_{first[0]}" if first and any(i.id == first[0] for i in role.inputs)
+                     else f"actual_{first[0]}" if first else f"actual_{m.id}")
+        raise error from None
+    except OverflowError:
+        raise InputError(f"{m.name}的计算结果超出允许范围", f"{m.id}: the result is out of range") from None
+
+
+def computed_words(m: Metric, raw: EmployeeInputs, role: Role, actual: float) -> str:
+    """投诉率 = 12 ÷ 1034 = 1.16%: how a computed actual came about, numbers as the cells show them."""
+    values = figures(role, raw, m)
+    units = {i.id: i.unit for i in role.inputs} | {x.id: x.unit for x in role.metrics}
+    shown_values = {k: shown(v, units[k]) for k, v in values.items()}
+    return f"{m.name} = {expr.words(m.expression, shown_values)} = {shown(actual, m.unit)}"
+
+
+def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | None,
+                 role: Role | None = None) -> tuple[MetricResult, Problem | None]:
     res = MetricResult(m.id, m.name, category, counted=m.applies_in(month))
     if not res.counted:
         res.explanation = "季度指标，本月不计分"
         return res, None
     try:
-        x = _metric_inputs(m, raw)
+        x = _metric_inputs(m, raw, role)
         res.actual, res.target, res.baseline = x.actual, x.target, x.baseline
         res.points = m.rule.points(x)
         res.explanation = m.rule.explain(x, m.unit)
+        if m.compute:
+            res.explanation = f"{computed_words(m, raw, role, x.actual)}；{res.explanation}"
         return res, None
     except InputError as e:
         res.explanation = str(e)
@@ -312,7 +361,7 @@ def score(plan: Plan, role_id: str, raw: EmployeeInputs, month: int | None = Non
     for cat in role.categories:
         pts = []
         for m in cat.metrics:
-            res, prob = score_metric(m, cat.id, raw, month)
+            res, prob = score_metric(m, cat.id, raw, month, plan.roles[role_id])
             metrics[m.id] = res
             if prob:
                 problems.append(prob)

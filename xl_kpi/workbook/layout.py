@@ -18,7 +18,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..core.numbers import num
 from ..core.plan import Metric, Plan
-from ..core.rules import RATER_NAMES, Refs
+from ..core import expr
+from ..core.rules import RATER_NAMES, Refs, shown_expr, text
 from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
                               total_formula, total_pay_formula, valid_formula)
 from ..core.typed import is_count
@@ -30,6 +31,7 @@ ADJ_ROWS = 30  # rows of the 加减分 log
 UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="center")
 META_SHEET = "_xl_kpi"
+TYPED_PREFIXES = ("actual_", "week", "rating_", "input_")  # names of cells a person may type in
 RULE_COLUMN = "I"  # 考核表: the column holding each metric's rule text (hidden: it prints in words in J)
 COMMISSION_RULE = f"{RULE_COLUMN}3"
 # 加减分 log columns a person fills: column → (field, kind)
@@ -185,6 +187,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
             ws.cell(r, col).border = BOX
             ws.cell(r, col).alignment = WRAP
 
+    row = _inputs_block(ws, lay, plan, role, metric_rows, row + 1, mode, titles)
     row = _rating_block(ws, lay, role, metric_rows, row + 1, titles)
     row = _summary(ws, lay, plan, role_id, cat_ranges, metric_rows, adj_refs, row + 1, mode, month_no, titles)
     _signatures(ws, row + 2, titles)
@@ -199,6 +202,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
         if sheet is not meta:
             sheet.protection.sheet = True
             sheet.protection.formatCells = False  # the ribbon's 评分 colours cells that must be fixed
+    ws.page_setup.fitToHeight = 1  # the figures and the signatures on one page, the page HR signs
     wb.active = 1
     return lay
 
@@ -223,8 +227,8 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     if m.source == "weekly_sum":
         weeks = week_refs[m.id]
         actual.value = f'=IF(COUNT({weeks})<4,"",SUM({weeks}))'
-    elif m.source == "rating":
-        pass  # the rating block writes the combined rating here
+    elif m.source == "rating" or m.compute:
+        pass  # the rating block, or the inputs block, writes the actual here
     else:
         lay.slot(f"actual_{m.id}", ws, g, "number", typed=True)
         _input(actual, m)
@@ -238,11 +242,53 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     ws[h] = f'=IF({valid_formula(m, g)},{points},"")'
     ws[h].number_format = "0.00"
     _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
-    if mode == "native":  # the rule's own text formula: the same words as its explain()
-        text = rule.explain_formula(refs, h, m.unit)
-    else:
-        text = call("KPI_EXPLAIN", g, f"I{row}", e, f, '"%"' if m.percent else f'"{m.unit}"')
-    ws[f"L{row}"] = f'=IF(ISNUMBER({h}),{text},"")'
+    if not m.compute:  # a computed metric's explanation starts with its computation: the inputs block writes it
+        ws[f"L{row}"] = f'=IF(ISNUMBER({h}),{_explain_text(m, row, mode)},"")'
+
+
+def _explain_text(m: Metric, row: int, mode: str) -> str:
+    """The rule's own text formula (the same words as its explain()), or KPI_EXPLAIN in UDF workbooks."""
+    g, e, f, h = (f"{col}{row}" for col in "GEFH")
+    if mode == "native":
+        return m.rule.explain_formula(Refs(g, e, f), h, m.unit)
+    return call("KPI_EXPLAIN", g, f"{RULE_COLUMN}{row}", e, f, '"%"' if m.percent else f'"{m.unit}"')
+
+
+def _inputs_block(ws, lay: Layout, plan: Plan, role, metric_rows: dict[str, int], row: int, mode: str,
+                  titles: dict) -> int:
+    """原始数据: the figures computed metrics use (typed or imported), then each computed metric's actual
+    as a formula over them and its explanation (投诉率 = 12 ÷ 1034 = 1.16%；…)."""
+    if not role.inputs:
+        return row
+    _head(ws, row, titles["inputs_header"], col=3)
+    row += 1
+    refs = {m.id: f"G{metric_rows[m.id]}" for m in role.metrics}
+    units = {m.id: ("%" if m.percent else m.unit) for m in role.metrics}
+    for item in role.inputs:
+        put(ws, row, 3, item.name)
+        put(ws, row, 4, item.unit)
+        cell = lay.slot(f"input_{item.id}", ws, f"G{row}", "number", typed=True)
+        _input(cell)
+        cell.number_format = number_format(item.unit)
+        _validation(ws, f"G{row}", item.min, item.max, item.unit, item.name, titles["input_title"],
+                    whole=is_count(item.unit))
+        _name(lay.workbook, f"input_{item.id}", ws.title, f"G{row}")
+        for col in (3, 4, 7):
+            ws.cell(row, col).border = BOX
+        refs[item.id], units[item.id] = f"G{row}", item.unit
+        row += 1
+    for m in role.metrics:
+        if not m.compute:
+            continue
+        r = metric_rows[m.id]
+        node = m.expression
+        used = [refs[n] for n in expr.names(node)]
+        ws[f"G{r}"] = f'=IF(COUNT({",".join(used)})<{len(used)},"",{expr.formula(node, refs, m.if_zero)})'
+        ws[f"G{r}"].number_format = number_format(m.unit)
+        words = expr.words_formula(node, {n: shown_expr(refs[n], units[n]) for n in expr.names(node)})
+        calc = f'{text(m.name + " = ")}&{words}&" = "&{shown_expr(f"G{r}", units[m.id])}&"；"'
+        ws[f"L{r}"] = f'=IF(ISNUMBER(H{r}),{calc}&{_explain_text(m, r, mode)},"")'
+    return row
 
 
 def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, titles: dict) -> int:

@@ -19,7 +19,7 @@ from ..core.errors import Problem
 from ..core.plan import Plan
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
 from .derive import sheet_parts
-from .layout import ADJ_COLUMNS, META_SHEET, RULE_COLUMN
+from .layout import ADJ_COLUMNS, META_SHEET, RULE_COLUMN, TYPED_PREFIXES
 
 _NAME_RE = re.compile(r'<definedName [^>]*?name="([^"]+)"[^>]*>([^<]+)</definedName>')
 _REF_RE = re.compile(r"^'?(.+?)'?!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
@@ -111,7 +111,7 @@ def _layout(workbook_xml: bytes) -> _Layout:
     adjustments = tuple(tuple((f, log.sheet, row - 1, _col_index(c)) for c, (f, _) in ADJ_COLUMNS.items())
                         for row in rows)
     cells = tuple({f: f"{c}{row}" for c, (f, _) in ADJ_COLUMNS.items()} for row in rows)
-    typed = {(r.sheet, r.cell) for n, r in names.items() if n.startswith(("actual_", "week", "rating_"))}
+    typed = {(r.sheet, r.cell) for n, r in names.items() if n.startswith(TYPED_PREFIXES)}
     typed |= {(log.sheet, c) for row in cells for c in row.values()} if log else set()
     return _Layout(values, rules, adjustments, cells, frozenset(typed))
 
@@ -194,7 +194,7 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
     x = EmployeeInputs()
     problems: list[Problem] = []
     for name, ref in data.names.items():  # what the filler types must be typed, never computed
-        if name.startswith(("actual_", "week", "rating_")) and (ref.sheet, ref.cell) in data.formula_cells \
+        if name.startswith(TYPED_PREFIXES) and (ref.sheet, ref.cell) in data.formula_cells \
                 and _typed_input(name, role):
             problems.append(_formula_in_input(ref.sheet, ref.cell, name))
             v = dict(v)
@@ -207,6 +207,8 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
             x.ratings[m.id] = {r: v.get(f"rating_{m.id}_{r}") for r in m.rule.weights}
     for item in role.weekly_report:
         x.weekly[item.id] = [v.get(f"week{w}_{item.id}") for w in range(1, 5)]
+    for item in role.inputs:
+        x.inputs[item.id] = v.get(f"input_{item.id}")
     by_name = {a.name: a.id for a in plan.role_adjustments(role_id)}
     by_name.update({a.id: a.id for a in plan.role_adjustments(role_id)})
     log_sheet = data.names["adj_log"].sheet if "adj_log" in data.names else None
@@ -239,7 +241,7 @@ def _typed_input(name: str, role) -> bool:
     if not name.startswith("actual_"):
         return True
     m = next((m for m in role.metrics if m.id == name[len("actual_"):]), None)
-    return m is not None and m.source == "input"
+    return m is not None and m.source == "input" and not m.compute
 
 
 def _formula_in_input(sheet: str, cell: str, name: str = "") -> Problem:
