@@ -81,8 +81,9 @@ def test_target_and_baseline_overrides(plan):
 
 def test_quarterly_metric_counts_only_at_quarter_end(plan):
     x = EmployeeInputs(actuals=dict(exposure=51000, word_of_mouth=300, reads=100000, satisfaction=0.85,
-                                    complaint_rate=0.03, interactions=20000, conversion_rate=0.02, referrals=300,
-                                    fan_growth=0.1, fan_activity=5000))
+                                    interactions=20000, conversion_rate=0.02, referrals=300,
+                                    fan_growth=0.1, fan_activity=5000),
+                       inputs=dict(complaints=600))  # 投诉率 = 600 / 20000 = 3%
     oct_, dec = score(plan, "ops", x, 10), score(plan, "ops", x, 12)
     assert not oct_.metrics["satisfaction"].counted and dec.metrics["satisfaction"].points == 2.5
     # October: 用户互动 = 30 × (2 + 10) / 20; December: 30 × (2.5 + 2 + 10) / 30

@@ -70,6 +70,9 @@ class Workspace:
         return load_roster(self.roster_path, plan)
 
 
+PLAN_REFERENCE = "plan.md"
+
+
 def init_workspace(root: Path) -> tuple[Workspace, list[str]]:
     """Create a workspace from the built-in plan and sample roster; existing files are kept."""
     ws = Workspace(Path(root))
@@ -81,4 +84,7 @@ def init_workspace(root: Path) -> tuple[Workspace, list[str]]:
             kept.append(name)
         else:
             shutil.copyfile(data_file(name), dest)
+    from .plan_reference import render  # the plan reference plan.yaml points to, always this version's
+
+    (ws.root / PLAN_REFERENCE).write_text(render(), encoding="utf-8")
     return ws, kept

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .errors import bilingual, bilingual_message
 from .numbers import MAX_NUMBER, clamp, floor_expr, floor_tol, num, round_float, snap
+from .typed import parse_typed
 
 RATER_NAMES = {"self": "自评", "supervisor": "主管评定", "committee": "考核小组", "cross": "跨团队"}
 
@@ -595,9 +596,10 @@ _SPAN = re.compile(r"^(?:(<=|<|>=|>)\s*(\S+)|([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)
 
 
 def _number(text: str) -> float:
-    text = text.strip().replace(",", "")
+    """A number in a rule's text, in the seed's own forms too: 10%, 2W, 4万, 1.5千."""
+    text = text.strip()
     try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        value = float(parse_typed(text)[0])
     except ValueError:
         raise ValueError(f"“{text}”不是数字 / “{text}” is not a number") from None
     if not math.isfinite(value) or abs(value) > MAX_NUMBER:
