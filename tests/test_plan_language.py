@@ -209,3 +209,37 @@ def test_a_computed_metric_that_names_nothing_is_refused():
         load_plan_text(text)
     with pytest.raises(KpiError, match="计算式“complaints / ”有误：计算式不完整"):
         load_plan_text(PLAN.replace('compute: "complaints / interactions"', 'compute: "complaints / "'))
+
+
+# --------------------------------------------------------------------------- plan errors that point and speak plainly
+
+
+def problems_of(text: str) -> list:
+    with pytest.raises(KpiError) as caught:
+        load_plan_text(text)
+    return caught.value.problems
+
+
+def test_a_broken_rule_text_is_reported_at_its_own_line():
+    """The rule sits on the second line of a metric written over two lines: the error names that line."""
+    text = PLAN.replace('rule: "step(per=1%, pts=0.5, cap=10)"', 'rule: "step(per=1%, pts=0.5, cap=10"')
+    (p,) = problems_of(text)
+    assert p.line == line_of(text, 'rule: "step(per=1%, pts=0.5, cap=10"') and p.path.endswith("metrics.0.rule")
+    assert "应写成 类型(参数)" in p.message
+
+
+def test_unknown_keys_list_what_is_allowed_and_ids_are_explained_in_words():
+    (p,) = problems_of(PLAN.replace("score_floor: 0", "score_flor: 0"))
+    assert "未知的键“score_flor”" in p.message and "score_floor" in p.message and p.line == line_of(PLAN, "score_floor:")
+    (p,) = problems_of(PLAN.replace("{id: exposure,", "{id: Exposure-1,", 1))
+    assert "小写英文字母、数字和下划线" in p.message and "^[" not in p.message
+
+
+def test_rule_text_takes_the_seeds_number_forms():
+    from xl_kpi.core.rules import parse_rule
+
+    assert parse_rule("bands(<2W:0; [2W,4万):3; >=4万:5)").to_text() == "bands(<20000:0; [20000,40000):3; >=40000:5)"
+    assert parse_rule("step(per=1.5千, pts=0.1, cap=5)").per == 1500
+    plan = load_plan_text(PLAN.replace('"bands(<20000:0; [20000,40000):3; [40000,60000):5; >=60000:8)"',
+                                       '"bands(<2W:0; [2W,4W):3; [4W,6W):5; >=6W:8)"'))
+    assert plan.roles["wechat"].metric("purchase_amount").rule.bands[1].lo == 20000

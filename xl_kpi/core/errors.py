@@ -99,8 +99,14 @@ class KpiError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
 
+ID_WORDS = ("编号只能由小写英文字母、数字和下划线组成，以字母开头，最长40个字符（如 complaint_rate）",
+            "an id is lower-case letters, digits and underscores, starting with a letter, at most 40 (e.g. complaint_rate)")
+
+
 def bilingual_message(e: dict) -> str:
-    """``中文 / English`` for one pydantic error (ours already are)."""
+    """``中文 / English`` for one pydantic error (ours already are); no regex in what people read."""
+    if e["type"] == "string_pattern_mismatch":
+        return f"“{e.get('input')}”不是有效的编号：{ID_WORDS[0]} / “{e.get('input')}” is not a valid id: {ID_WORDS[1]}"
     msg = e["msg"].removeprefix("Value error, ")
     return msg if " / " in msg else f"{_ZH.get(e['type'], '无效')} / {msg}"
 

@@ -5,6 +5,8 @@ reported with the file, the line and the field path, in Chinese and English.
 """
 from __future__ import annotations
 
+import types
+import typing
 from collections import Counter
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -360,7 +362,10 @@ class Plan(Model):
             for cat in (role or {}).get("categories") or []:
                 for m in (cat or {}).get("metrics") or []:
                     if isinstance(m, dict):
-                        rule = coerce_rule(m.get("rule"))
+                        try:
+                            rule = coerce_rule(m.get("rule"))
+                        except ValueError:
+                            continue  # the metric's own validation reports it, at the rule's line
                         if isinstance(rule, dict) and rule.get("type") == "rating" and not rule.get("weights"):
                             m["rule"] = {**rule, "weights": dict(weights)}
         return data
@@ -456,6 +461,38 @@ def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
     return None
 
 
+def _model_at(loc: tuple):
+    """The plan model a location path ends in (roles.ops.categories.0.metrics.1 → Metric), or None."""
+    model, skip = Plan, False
+    for part in loc:
+        if skip:  # the index of a list, the key of a mapping (a role id)
+            skip = False
+            continue
+        field = model.model_fields.get(str(part)) if _is_model(model) else None
+        if field is None:
+            return None
+        model = field.annotation
+        if typing.get_origin(model) in (list, dict):
+            skip, model = True, typing.get_args(model)[-1]
+        if typing.get_origin(model) in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(model) if a is not type(None)]
+            model = options[0] if len(options) == 1 else None
+    return model if _is_model(model) else None
+
+
+def _is_model(x) -> bool:
+    return isinstance(x, type) and issubclass(x, BaseModel)
+
+
+def _with_allowed_keys(p: Problem) -> str:
+    """An unknown key's message lists the keys allowed where it stands."""
+    model = _model_at(p.loc[:-1]) if p.type == "extra_forbidden" else None
+    if model is None:
+        return p.message
+    allowed = "、".join(model.model_fields)
+    return f"未知的键“{p.loc[-1]}”（是否拼写错误？此处可用：{allowed}） / unknown key “{p.loc[-1]}”; allowed here: {allowed}"
+
+
 def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
     try:
         data, node, dups = strict_yaml.load(text)
@@ -478,7 +515,7 @@ def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         probs = problems_from_validation(exc, file=filename)
-        raise KpiError([Problem(p.type, p.message, p.loc, file=filename, line=_line_of(lines, p.loc))
+        raise KpiError([Problem(p.type, _with_allowed_keys(p), p.loc, file=filename, line=_line_of(lines, p.loc))
                         for p in probs]) from None
     whole = [Problem(type_, message, loc, file=filename, line=_line_of(lines, loc))
              for loc, type_, message in cross_problems(plan)]
