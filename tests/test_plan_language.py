@@ -243,3 +243,28 @@ def test_rule_text_takes_the_seeds_number_forms():
     plan = load_plan_text(PLAN.replace('"bands(<20000:0; [20000,40000):3; [40000,60000):5; >=60000:8)"',
                                        '"bands(<2W:0; [2W,4W):3; [4W,6W):5; >=6W:8)"'))
     assert plan.roles["wechat"].metric("purchase_amount").rule.bands[1].lo == 20000
+
+
+# --------------------------------------------------------------------------- the 加减分 log
+
+
+def test_a_log_with_the_seeds_headers_imports_once_however_often(space, tmp_path):
+    """工号, 日期, 项目, 次数 / 名次, 分值, 备注 in GBK, and another system's headers through mapping.yaml;
+    importing the same file twice leaves the same rows."""
+    from xl_kpi.monthly import import_file
+
+    ws, plan, roster = space
+    log = tmp_path / "10月加减分.csv"
+    log.write_bytes("工号,日期,项目,次数,分值,备注\nE010,2026-10-09,错别字,2,,两处错别字\nE010,2026-10-20,重大差错,1,3,"
+                    "推送错误\n".encode("gbk"))
+    ranks = tmp_path / "榜单.csv"
+    ranks.write_text("员工编号,日期,项目,名次,备注\nE011,2026-10-31,TOP榜单,2,微博TOP2\n", encoding="utf-8")
+    (ws.root / "mapping.yaml").write_text("columns: {员工编号: 工号}\n", encoding="utf-8")
+    for _ in range(2):
+        assert import_file(ws, plan, roster, log, "2026-10").rows == 2
+    assert import_file(ws, plan, roster, ranks, "2026-10").rows == 1
+    cards = {s.employee.id: s.card for s in score_month(ws, plan, roster, "2026-10") if s.employee.id in ("E010", "E011")}
+    assert [(a.item, a.count, a.points) for a in cards["E010"].adjustments] == [("typo", 2, -1), ("major_error", 1, -3)]
+    assert [(a.item, a.count, a.points) for a in cards["E011"].adjustments] == [("top_rank", 2, 6)]
+    sheet = load_workbook(ws.month_dir("2026-10") / "E010-吴倩.xlsx")["加减分"]
+    assert [sheet[f"B{r}"].value for r in range(4, 7)] == ["错别字", "重大差错", None]  # not twice

@@ -33,8 +33,8 @@ HEADERS = {
 }
 ADJ_HEADERS = {
     "工号": "employee", "employee_id": "employee", "日期": "date", "date": "date",
-    "项目": "item", "item": "item", "数量": "count", "count": "count",
-    "分值": "chosen", "points": "chosen", "说明": "note", "note": "note",
+    "项目": "item", "item": "item", "数量": "count", "次数": "count", "名次": "count", "count": "count",
+    "rank": "count", "分值": "chosen", "points": "chosen", "说明": "note", "备注": "note", "note": "note",
 }
 KINDS = {"实际": "actual", "actual": "actual", "": "actual", "目标": "target", "target": "target",
          "基准": "baseline", "baseline": "baseline"}
@@ -258,9 +258,9 @@ def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> No
             {"actual": x.actuals, "target": x.targets, "baseline": x.baselines}[r.kind][r.metric] = r.value
 
 
-def is_adjustment_file(path: Path) -> bool:
+def is_adjustment_file(path: Path, rename: dict[str, str] | None = None) -> bool:
     """Whether a file to import is a 加减分 log (it has a 项目 / item column) rather than data values."""
-    table = read_table(path, {**HEADERS, **ADJ_HEADERS}, ())
+    table = read_table(path, {**HEADERS, **ADJ_HEADERS}, (), rename)
     return bool(table.rows) and "item" in table.rows[0].values and "metric" not in table.rows[0].values
 
 
@@ -273,10 +273,11 @@ def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[di
     return out, problems
 
 
-def read_adjustment_rows(path: Path, plan: Plan, roster: list[Employee]):
+def read_adjustment_rows(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None):
     """(line, employee, AdjustmentEntry) of every good row of a 加减分 log file (item by id or Chinese name),
-    and the problems of the others; the points are checked by the scorecard."""
-    table = read_table(path, ADJ_HEADERS, ("employee", "item"))
+    and the problems of the others; the points are checked by the scorecard. ``rename`` maps another
+    system's headers to ours (the workspace's mapping.yaml)."""
+    table = read_table(path, ADJ_HEADERS, ("employee", "item"), rename)
     people = {e.id: e for e in roster}
     out: list[tuple[int, str, AdjustmentEntry]] = []
     problems = []

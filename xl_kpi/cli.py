@@ -362,7 +362,7 @@ EXAMPLES = {
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
     "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
               "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml\n"
-              "  xl-kpi import 10月加减分.csv --month 2026-10   # 列: 工号, 日期, 项目, 数量, 分值, 说明; 人力资源部的记录,"
+              "  xl-kpi import 10月加减分.csv --month 2026-10   # 列: 工号, 日期, 项目, 数量(次数|名次), 分值, 说明(备注); 人力资源部的记录,"
               " 替换文件中各人本月的加减分",
     "rollup": "示例 / example:\n  xl-kpi rollup --month 2026-10            # 写 workbooks/2026-10/工资汇总-2026-10.xlsx\n"
               "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入, 退出码2\n"
@@ -414,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("import", cmd_import, "导入运营数据到考核表 / fill the workbooks from a data export")
     p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]; 或加减分: "
-                   "工号, 日期, 项目, 数量, 分值, 说明")
+                   "工号, 日期, 项目, 数量(或次数、名次), 分值, 说明(或备注)")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--skip-bad", action="store_true", help="跳过有问题的行, 写入其余 / write the good rows, skip bad ones")
     p.add_argument("--formulas", choices=("native", "udf"), default="native",

@@ -448,9 +448,9 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
                 skip_bad: bool = False) -> ImportReport:
     """Fill actuals (and targets, baselines, ratings, weeks) from a data export, or HR's 加减分 from a
     加减分 log file (a 项目 column); all rows good or nothing."""
-    if is_adjustment_file(file):
-        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
     cols, metrics = load_mapping(ws)
+    if is_adjustment_file(file, cols):
+        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
     rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics)
     if problems and not skip_bad:
         raise KpiError(problems)
@@ -469,7 +469,7 @@ def import_adjustments(ws: Workspace, plan: Plan, roster: list[Employee], file: 
                        mode: str = "native", skip_bad: bool = False) -> ImportReport:
     """HR's 加减分 rows: checked, recorded (they replace the named employees' rows of the month), and shown
     in each workbook's log, above the rows of items the form's filler may enter."""
-    rows, problems = read_adjustment_rows(file, plan, roster)
+    rows, problems = read_adjustment_rows(file, plan, roster, rename=load_mapping(ws)[0])
     people = {e.id: e for e in roster}
     by_emp: dict[str, list] = {}
     for line, emp, entry in rows:
