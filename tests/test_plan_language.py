@@ -268,3 +268,51 @@ def test_a_log_with_the_seeds_headers_imports_once_however_often(space, tmp_path
     assert [(a.item, a.count, a.points) for a in cards["E011"].adjustments] == [("top_rank", 2, 6)]
     sheet = load_workbook(ws.month_dir("2026-10") / "E010-吴倩.xlsx")["加减分"]
     assert [sheet[f"B{r}"].value for r in range(4, 7)] == ["错别字", "重大差错", None]  # not twice
+
+
+# --------------------------------------------------------------------------- growth
+
+
+GROWTH = PLAN.replace(
+    '- {id: fan_growth, name: 粉丝增长率, unit: "%", rule: "ratio(max=5)", target: 0.10, min: -1}',
+    '- {id: fans, name: 粉丝数, unit: 人, measure: growth, rule: "ratio(max=5)", target: 0.10, baseline_from: previous}')
+
+
+@pytest.mark.libreoffice
+def test_growth_against_last_month_in_python_and_in_the_sheet(tmp_path):
+    """每月新增粉丝数量10%: 10,800 fans after 10,000 is 8% of the 10% target: 4 of 5 points."""
+    from xl_kpi.libreoffice import recalc
+    from xl_kpi.workspace import Workspace
+
+    assert GROWTH != PLAN
+    ws, _ = init_workspace(tmp_path / "ws")
+    (ws.root / "plan.yaml").write_text(GROWTH, encoding="utf-8")
+    ws = Workspace(ws.root)
+    plan = ws.plan()
+    e = next(x for x in ws.roster(plan) if x.role == "ops")
+    generate(ws, plan, [e], "2026-09")
+    type_in(ws, "2026-09", e, actual_fans=10000)
+    generate(ws, plan, [e], "2026-10")
+    type_in(ws, "2026-10", e, actual_fans=10800)
+    (s,) = score_month(ws, plan, [e], "2026-10")
+    m = s.card.metrics["fans"]
+    assert (m.actual, m.baseline, m.points) == (10800, 10000, pytest.approx(4))
+    assert m.explanation == "粉丝数10800人，较基准10000人增长8%；完成8%/目标10%，完成率按80%计，得4分"
+    path = ws.month_dir("2026-10") / f"{e.file_stem}.xlsx"
+    book = load_workbook(recalc([path], tmp_path / "out")[0], data_only=True)
+    assert cell_of(book, "score_fans").value == pytest.approx(4)
+    assert cell_of(book, "explain_fans").value == m.explanation
+    # the first month has no previous month: a problem on the baseline, not a made-up score
+    generate(ws, plan, [e], "2026-07")
+    type_in(ws, "2026-07", e, actual_fans=9000)
+    (s,) = score_month(ws, plan, [e], "2026-07")
+    (p,) = [p for p in s.problems if "增长率" in p.message]
+    assert p.path == "baseline_fans" and "缺少粉丝数的基准" in p.message
+
+
+def test_growth_is_scored_by_ratio_or_bands_and_needs_a_baseline():
+    bad = GROWTH.replace('measure: growth, rule: "ratio(max=5)"', 'measure: growth, rule: "step(per=1%, pts=1, cap=5)"')
+    with pytest.raises(KpiError, match="增长率指标须用 ratio 或 bands 规则"):
+        load_plan_text(bad)
+    with pytest.raises(KpiError, match="增长率指标需要基准"):
+        load_plan_text(GROWTH.replace("target: 0.10, baseline_from: previous}", "target: 0.10}"))

@@ -52,11 +52,19 @@ class Metric(Model):
     # (ids, numbers, + - * / and parentheses), e.g. "complaints / interactions"
     compute: str | None = None
     if_zero: float | None = None  # the actual when a divisor is 0 (otherwise a problem to fix)
+    # growth: the rule scores (actual − baseline) / baseline, the baseline being the previous period's
+    # actual (baseline_from: previous) or the plan's; 粉丝增长10% is measure: growth with a target of 10%
+    measure: Literal["value", "growth"] = "value"
     note: str = ""
 
     @property
     def percent(self) -> bool:
         return self.unit == "%"
+
+    @property
+    def rule_unit(self) -> str:
+        """The unit of what the rule scores: a growth is a percent whatever the figure's unit."""
+        return "%" if self.measure == "growth" else self.unit
 
     @property
     def expression(self):
@@ -70,6 +78,13 @@ class Metric(Model):
     @model_validator(mode="after")
     def _check(self):
         rule = self.rule
+        if self.measure == "growth":
+            if self.baseline is None and self.baseline_from != "previous":
+                raise bilingual("baseline_missing", "增长率指标需要基准：baseline 或 baseline_from: previous",
+                                "a growth needs a baseline: baseline or baseline_from: previous")
+            if rule.type not in ("ratio", "bands"):
+                raise bilingual("rule_contradiction", "增长率指标须用 ratio 或 bands 规则（增长率本身已与基准相比）",
+                                "a growth is scored with ratio or bands (it is already against the baseline)")
         if "target" in rule.needs and self.target is None:
             raise bilingual("target_missing", "规则{rule}需要目标值 target", "rule {rule} needs a target",
                             rule=rule.type)

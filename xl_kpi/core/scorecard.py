@@ -225,6 +225,29 @@ def computed_words(m: Metric, raw: EmployeeInputs, role: Role, actual: float) ->
     return f"{m.name} = {expr.words(m.expression, shown_values)} = {shown(actual, m.unit)}"
 
 
+def growth_of(m: Metric, x: Inputs) -> Inputs:
+    """What a growth metric's rule scores: (actual − baseline) / baseline, against the target."""
+    if x.baseline is None:
+        error = InputError(f"缺少{m.name}的基准（上期实际），无法计算增长率", f"{m.id}: no baseline to grow from")
+    elif x.baseline <= 0:
+        error = InputError(f"{m.name}的基准为{shown(x.baseline, m.unit)}，不能计算增长率",
+                           f"{m.id}: a baseline of {num(x.baseline)} has no growth rate")
+    else:
+        return Inputs(snap((x.actual - x.baseline) / x.baseline), x.target)
+    error.loc = f"baseline_{m.id}"
+    raise error
+
+
+def growth_words(m: Metric, x: Inputs, growth: float) -> str:
+    """粉丝数12000人，较基准10000人增长20%."""
+    return f"{m.name}{shown(x.actual, m.unit)}，较基准{shown(x.baseline, m.unit)}增长{shown(growth, '%')}"
+
+
+def growth_formula(row: int) -> str:
+    """The growth a growth metric's rule scores, from its row's actual (G) and baseline (F)."""
+    return f"((G{row}-F{row})/F{row})"
+
+
 def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | None,
                  role: Role | None = None) -> tuple[MetricResult, Problem | None]:
     res = MetricResult(m.id, m.name, category, counted=m.applies_in(month))
@@ -234,8 +257,11 @@ def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | Non
     try:
         x = _metric_inputs(m, raw, role)
         res.actual, res.target, res.baseline = x.actual, x.target, x.baseline
-        res.points = m.rule.points(x)
-        res.explanation = m.rule.explain(x, m.unit)
+        scored = growth_of(m, x) if m.measure == "growth" else x
+        res.points = m.rule.points(scored)
+        res.explanation = m.rule.explain(scored, m.rule_unit)
+        if m.measure == "growth":
+            res.explanation = f"{growth_words(m, x, scored.actual)}；{res.explanation}"
         if m.compute:
             res.explanation = f"{computed_words(m, raw, role, x.actual)}；{res.explanation}"
         return res, None

@@ -20,8 +20,8 @@ from ..core.numbers import num
 from ..core.plan import Metric, Plan
 from ..core import expr
 from ..core.rules import RATER_NAMES, Refs, shown_expr, text
-from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, performance_pay_formula,
-                              total_formula, total_pay_formula, valid_formula)
+from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, growth_formula,
+                              performance_pay_formula, total_formula, total_pay_formula, valid_formula)
 from ..core.typed import is_count
 from ..udfs import call
 from . import texts
@@ -213,13 +213,13 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     put(ws, row, 3, m.name)
     put(ws, row, 4, "%" if m.percent else m.unit)
     e, f, g, h = (f"{col}{row}" for col in "EFGH")
-    for key, coord in ((f"target_{m.id}", e), (f"baseline_{m.id}", f)):
+    for key, coord, unit in ((f"target_{m.id}", e, m.rule_unit), (f"baseline_{m.id}", f, m.unit)):
         lay.slot(key, ws, coord, "number")
-        ws[coord].number_format = number_format(m.unit)
+        ws[coord].number_format = number_format(unit)
         _name(lay.workbook, key, ws.title, coord)
     lay.slot(f"baseline_src_{m.id}", ws, f"K{row}")
     ws[f"{RULE_COLUMN}{row}"] = rule.to_text()
-    ws[f"J{row}"] = rule.describe(m.unit)
+    ws[f"J{row}"] = (titles["growth_prefix"] if m.measure == "growth" else "") + rule.describe(m.rule_unit)
     actual = ws[g]
     actual.number_format = number_format(m.unit)
     _name(lay.workbook, f"actual_{m.id}", ws.title, g)
@@ -236,10 +236,15 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     if not m.applies_in(month_no):
         ws[h] = titles["quarter_only"]
         return
-    refs = Refs(g, e, f)
-    points = rule.formula(refs) if mode == "native" else call("KPI_SCORE", g, f"I{row}", e, f)
+    valid = valid_formula(m, g)
+    if m.measure == "growth":  # the rule scores the growth over the baseline (a positive number)
+        scored = growth_formula(row)
+        points = rule.formula(Refs(scored, e)) if mode == "native" else call("KPI_SCORE", scored, f"I{row}", e)
+        valid = f"IF(IF(ISNUMBER({f}),{f}>0,FALSE),{valid},FALSE)"
+    else:
+        points = rule.formula(Refs(g, e, f)) if mode == "native" else call("KPI_SCORE", g, f"I{row}", e, f)
     # Out of range or not a number: no points, as the scorecard gives none (it reports the cell instead).
-    ws[h] = f'=IF({valid_formula(m, g)},{points},"")'
+    ws[h] = f'=IF({valid},{points},"")'
     ws[h].number_format = "0.00"
     _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
     if not m.compute:  # a computed metric's explanation starts with its computation: the inputs block writes it
@@ -247,8 +252,16 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
 
 
 def _explain_text(m: Metric, row: int, mode: str) -> str:
-    """The rule's own text formula (the same words as its explain()), or KPI_EXPLAIN in UDF workbooks."""
+    """The rule's own text formula (the same words as its explain()), or KPI_EXPLAIN in UDF workbooks;
+    a growth metric's starts with the growth (粉丝数12000人，较基准10000人增长20%；…)."""
     g, e, f, h = (f"{col}{row}" for col in "GEFH")
+    if m.measure == "growth":
+        scored = growth_formula(row)
+        words = (f'{text(m.name)}&{shown_expr(g, m.unit)}&"，较基准"&{shown_expr(f, m.unit)}&"增长"&'
+                 f'{shown_expr(scored, "%")}&"；"')
+        rule = (m.rule.explain_formula(Refs(scored, e), h, "%") if mode == "native"
+                else call("KPI_EXPLAIN", scored, f"{RULE_COLUMN}{row}", e, "", '"%"'))
+        return f"{words}&{rule}"
     if mode == "native":
         return m.rule.explain_formula(Refs(g, e, f), h, m.unit)
     return call("KPI_EXPLAIN", g, f"{RULE_COLUMN}{row}", e, f, '"%"' if m.percent else f'"{m.unit}"')
