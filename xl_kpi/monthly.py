@@ -19,7 +19,7 @@ import yaml
 
 from .actuals import is_adjustment_file, read_actuals, read_adjustment_rows
 from .core.errors import KpiError, Problem
-from .core.plan import Plan
+from .core.plan import CYCLE_MONTHS, Plan
 from .core.numbers import num, snap
 from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score, score_adjustments
 from .core.typed import TypedNumberError, typed_number
@@ -38,8 +38,9 @@ MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; u
 SUMMARY_PREFIX = "工资汇总"
 
 
-PREVIOUS_CYCLE = {"month": 1, "quarter": 3}  # baseline_from: previous looks this many months back
-PREVIOUS_TITLE = {1: "baseline_previous", 3: "baseline_previous_quarter"}
+PREVIOUS_CYCLE = CYCLE_MONTHS  # baseline_from: previous looks one cycle back (a month, a quarter, …)
+PREVIOUS_TITLE = {1: "baseline_previous", 3: "baseline_previous_quarter", 6: "baseline_previous_half",
+                  12: "baseline_previous_year"}
 
 @dataclass(frozen=True)
 class Owned:
@@ -132,6 +133,7 @@ class Generator:
                     month=self.month, month_zh=texts.month_zh(self.month),
                     previous_month=texts.previous_month(self.month),
                     previous_quarter=texts.months_back(self.month, 3),
+                    previous_half=texts.months_back(self.month, 6), previous_year=texts.months_back(self.month, 12),
                     deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
                     adjustments=self.plan.role_adjustments(role_id) if role_id else [],
                     cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id))
@@ -220,8 +222,9 @@ class Generator:
             "performance_pay_base": Owned(float(e.performance_pay_base if e.performance_pay_base is not None
                                                 else role.performance_pay_base), "花名册"),
         }
-        earlier = {self.base_titles[title]: owner for title, owner in (("baseline_previous", "上月工作簿"),
-                                                                       ("baseline_previous_quarter", "上季度工作簿"))}
+        earlier = {self.base_titles[title]: owner for title, owner in (
+            ("baseline_previous", "上月工作簿"), ("baseline_previous_quarter", "上季度工作簿"),
+            ("baseline_previous_half", "上半年工作簿"), ("baseline_previous_year", "上年工作簿"))}
         for key, value in defaults.items():
             source = sources.get(key[len("baseline_"):]) if key.startswith("baseline_") else None
             out[key] = Owned(value, earlier.get(source, "方案"))

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment
 
 from .actuals import read_table
 from .core.errors import KpiError, Problem
-from .core.plan import Plan
+from .core.plan import PERIOD_NAMES, Plan
 from .core.review import DOWN, UP, MonthResult, ReviewResult, period_months, review
 from .core.rules import RATER_NAMES, InputError, Rating
 from .monthly import atomic_write
@@ -89,9 +89,10 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
         for s in rollup(ws, plan, roster, month).entries:
             card = s.card
             score = card.score if card else None
-            quarterly = [f"{m.name}（季度指标）{m.explanation}" for m in (card.metrics.values() if card else [])
-                         if plan.roles[s.employee.role].metric(m.id).period == "quarter" and m.counted
-                         and m.points is not None]
+            role = plan.roles[s.employee.role]
+            quarterly = [f"{m.name}（{PERIOD_NAMES[role.metric(m.id).period]}指标）{m.explanation}"
+                         for m in (card.metrics.values() if card else [])
+                         if role.metric(m.id).period != "month" and m.counted and m.points is not None]
             monthly[s.employee.id][month] = MonthResult(month, score, card.adjustments if card else [], quarterly)
         if progress:
             progress()

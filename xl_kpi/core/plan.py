@@ -21,7 +21,10 @@ from .rules import AdjustRule, MetricRule, Rank, Rating, RATER_NAMES, coerce_rul
 
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
-QUARTER_END = (3, 6, 9, 12)
+# the months a metric of each period is typed and scored in: the cycle's last month
+CYCLE_END = {"month": tuple(range(1, 13)), "quarter": (3, 6, 9, 12), "half": (6, 12), "year": (12,)}
+CYCLE_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+PERIOD_NAMES = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度"}
 
 
 class Model(BaseModel):
@@ -39,7 +42,7 @@ class Metric(Model):
     id: Ident
     name: str
     unit: str = ""  # "%" means a fraction shown as percent (87% is 0.87)
-    period: Literal["month", "quarter"] = "month"
+    period: Literal["month", "quarter", "half", "year"] = "month"
     direction: Literal["higher", "lower"] = "higher"
     source: Literal["input", "weekly_sum", "rating", "cohort_rank"] = "input"
     rule: Annotated[MetricRule, BeforeValidator(coerce_rule)]
@@ -72,8 +75,8 @@ class Metric(Model):
         return expr.parse(self.compute) if self.compute else None
 
     def applies_in(self, month: int | None) -> bool:
-        """Quarterly metrics (the satisfaction survey) count in a quarter's last month."""
-        return self.period == "month" or month is None or month in QUARTER_END
+        """A quarterly (half-year, yearly) metric, the satisfaction survey, counts in its cycle's last month."""
+        return month is None or month in CYCLE_END[self.period]
 
     @model_validator(mode="after")
     def _check(self):

@@ -14,7 +14,7 @@ from typing import Any
 from . import expr
 from .errors import Problem
 from .numbers import clamp, fsum_snapped, money, num, round_float, snap
-from .plan import Grade, Metric, Plan, Role
+from .plan import PERIOD_NAMES, Grade, Metric, Plan, Role
 from .rules import Event, InputError, Inputs, Rating, Veto, fmt, shown
 from .typed import TypedNumberError, is_count, typed_number
 
@@ -252,7 +252,7 @@ def score_metric(m: Metric, category: str, raw: EmployeeInputs, month: int | Non
                  role: Role | None = None) -> tuple[MetricResult, Problem | None]:
     res = MetricResult(m.id, m.name, category, counted=m.applies_in(month))
     if not res.counted:
-        res.explanation = "季度指标，本月不计分"
+        res.explanation = f"{PERIOD_NAMES[m.period]}指标，本月不计分"
         return res, None
     try:
         x = _metric_inputs(m, raw, role)

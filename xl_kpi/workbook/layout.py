@@ -17,7 +17,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..core.numbers import num
-from ..core.plan import Metric, Plan
+from ..core.plan import PERIOD_NAMES, Metric, Plan
 from ..core import expr
 from ..core.rules import RATER_NAMES, Refs, shown_expr, text
 from ..core.scorecard import (category_formula, coefficient_formula, grade_formula, growth_formula,
@@ -173,7 +173,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
         first = row
         for m in cat.metrics:
             metric_rows[m.id] = row
-            _metric_row(ws, lay, plan, m, row, mode, month_no, titles, week_refs)
+            _metric_row(ws, lay, plan, m, row, mode, month_no, titles, week_refs, cat)
             put(ws, row, 1, cat.name)
             put(ws, row, 2, cat.weight / 100).number_format = "0%"
             row += 1
@@ -208,7 +208,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
 
 
 def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, month_no: int, titles: dict,
-                week_refs: dict[str, str]) -> None:
+                week_refs: dict[str, str], cat) -> None:
     rule = m.rule
     put(ws, row, 3, m.name)
     put(ws, row, 4, "%" if m.percent else m.unit)
@@ -234,7 +234,9 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
         _input(actual, m)
         _validation(ws, g, m.min, m.max, m.unit, m.name, titles["input_title"], whole=is_count(m.unit))
     if not m.applies_in(month_no):
-        ws[h] = titles["quarter_only"]
+        ws[h] = texts.phrase("not_this_month", period=PERIOD_NAMES[m.period], category=cat.name,
+                             possible=num(cat.possible(month_no)))
+        ws[h].alignment = WRAP
         return
     valid = valid_formula(m, g)
     if m.measure == "growth":  # the rule scores the growth over the baseline (a positive number)
