@@ -164,11 +164,17 @@ def test_generate_checks_the_month_before_anything(ribbon_source):
     assert "YYYY-MM" in app.dialogs[-1][1]
 
 
+def edited(ribbon_source, path):
+    """Excel with the workbook open and 3200 typed into its first actual, not saved yet."""
+    app, _ = excel(ribbon_source, path)
+    name = next(n for n in load_workbook(path).defined_names if n.startswith("actual_"))
+    type_into(app, path, name, 3200)
+    return app, name
+
+
 def test_score_saves_unsaved_edits_and_rebuilds_first(ribbon_source, month):
     _, files = month
-    app, _ = excel(ribbon_source, files[0])
-    name = next(n for n in load_workbook(files[0]).defined_names if n.startswith("actual_"))
-    type_into(app, files[0], name, 3200)
+    app, name = edited(ribbon_source, files[0])
     app.answer_dialogs(OK)
     assert click(app, "KpiScore") == ["RebuildAll", f"RunPython[{files[0].name}]:import xl_kpi.addin as a; a.score()"]
     assert files[0].name in app.dialogs[-1][1] and "未保存" in app.dialogs[-1][1]
@@ -177,9 +183,7 @@ def test_score_saves_unsaved_edits_and_rebuilds_first(ribbon_source, month):
 
 def test_cancel_keeps_the_edits_unsaved_and_runs_nothing(ribbon_source, month):
     _, files = month
-    app, _ = excel(ribbon_source, files[0])
-    name = next(n for n in load_workbook(files[0]).defined_names if n.startswith("actual_"))
-    type_into(app, files[0], name, 3200)
+    app, name = edited(ribbon_source, files[0])
     app.answer_dialogs(CANCEL)
     assert click(app, "KpiScore") == []
     assert cell_of(load_workbook(files[0]), name).value is None

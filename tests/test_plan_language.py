@@ -21,6 +21,17 @@ def space(tmp_path):
     return ws, plan, ws.roster(plan)
 
 
+def workspace_with(tmp_path, plan_text: str):
+    """A workspace whose plan.yaml is plan_text; (workspace, plan, its first 自媒体运营专员)."""
+    from xl_kpi.workspace import Workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    (ws.root / "plan.yaml").write_text(plan_text, encoding="utf-8")
+    ws = Workspace(ws.root)
+    plan = ws.plan()
+    return ws, plan, next(x for x in ws.roster(plan) if x.role == "ops")
+
+
 def type_in(ws, month, e, **values):
     path = ws.month_dir(month) / f"{e.file_stem}.xlsx"
     wb = load_workbook(path)
@@ -284,14 +295,9 @@ GROWTH = PLAN.replace(
 def test_growth_against_last_month_in_python_and_in_the_sheet(tmp_path):
     """每月新增粉丝数量10%: 10,800 fans after 10,000 is 8% of the 10% target: 4 of 5 points."""
     from xl_kpi.libreoffice import recalc
-    from xl_kpi.workspace import Workspace
 
     assert GROWTH != PLAN
-    ws, _ = init_workspace(tmp_path / "ws")
-    (ws.root / "plan.yaml").write_text(GROWTH, encoding="utf-8")
-    ws = Workspace(ws.root)
-    plan = ws.plan()
-    e = next(x for x in ws.roster(plan) if x.role == "ops")
+    ws, plan, e = workspace_with(tmp_path, GROWTH)
     generate(ws, plan, [e], "2026-09")
     type_in(ws, "2026-09", e, actual_fans=10000)
     generate(ws, plan, [e], "2026-10")
@@ -323,15 +329,9 @@ def test_growth_is_scored_by_ratio_or_bands_and_needs_a_baseline():
 def test_a_half_yearly_survey(tmp_path):
     """period: half is typed and scored in June and December, compared with the previous half; in the
     other months the sheet says it is not scored and how its category is rescaled."""
-    from xl_kpi.workspace import Workspace
-
     text = PLAN.replace('unit: "%", period: quarter,', 'unit: "%", period: half,')
     assert text != PLAN
-    ws, _ = init_workspace(tmp_path / "ws")
-    (ws.root / "plan.yaml").write_text(text, encoding="utf-8")
-    ws = Workspace(ws.root)
-    plan = ws.plan()
-    e = next(x for x in ws.roster(plan) if x.role == "ops")
+    ws, plan, e = workspace_with(tmp_path, text)
     generate(ws, plan, [e], "2026-09")
     wb = load_workbook(ws.month_dir("2026-09") / f"{e.file_stem}.xlsx")
     assert cell_of(wb, "score_satisfaction").value == "半年指标，本月不计分；「用户互动」本月按其余指标满分20分折算"
