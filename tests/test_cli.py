@@ -33,7 +33,11 @@ def test_check_exit_status(tmp_path, capsys):
     main(["init", str(tmp_path)])
     assert main(["check", "--dir", str(tmp_path)]) == 0
     plan = yaml.safe_load((tmp_path / "plan.yaml").read_text(encoding="utf-8"))
-    plan["roles"]["ops"]["categories"][0]["weight"] = 31
+    plan["roles"]["ops"]["categories"][0]["weight"] = 31  # possible, probably not meant: a warning
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    assert main(["check", "--dir", str(tmp_path)]) == 0
+    assert "提示 / warning" in capsys.readouterr().out
+    plan["roles"]["ops"]["categories"][0]["weight"] = -1  # impossible: an error
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     assert main(["check", "--dir", str(tmp_path)]) == 2
     assert "roles.ops" in capsys.readouterr().err

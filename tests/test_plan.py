@@ -49,13 +49,19 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
-def test_weights_that_do_not_sum_to_100():
+def test_weights_that_do_not_sum_to_100_are_a_located_warning():
+    """Possible (a plan may mean a total of 105), probably not meant: the plan loads, check says so."""
+    from xl_kpi.core.plan import plan_warnings
+
     text = edit("name: 品牌知名度\n        weight: 30", "name: 品牌知名度\n        weight: 35")
-    (p,) = errors_of(text)
-    assert p.type == "weights_sum"
-    assert "类别权重合计应为100, 实为105" in p.message and "must sum to 100" in p.message
-    assert p.path == "roles.ops" and p.file == "plan.yaml"
-    assert p.line == line_of(text, "  ops:")
+    load_plan_text(text)
+    (p,) = plan_warnings(text)
+    assert p.type == "weights_sum" and "类别权重合计为105，不是100" in p.message
+    assert p.path == "roles.ops.categories" and p.file == "plan.yaml"
+    ops = line_of(text, "  ops:")
+    lines = text.splitlines()
+    assert p.line == next(i for i in range(ops, len(lines) + 1) if lines[i - 1].startswith("    categories:"))
+    assert plan_warnings(edit("target: 100000}", "target: 0}"))[0].type == "target_zero"
 
 
 def test_overlapping_bands_name_the_line_and_field():

@@ -45,6 +45,8 @@ def cmd_init(args) -> int:
 def cmd_check(args) -> int:
     ws, plan, roster = _loaded(args)
     console.print(f"方案有效 / plan OK: {plan.name}, {len(plan.roles)} 个岗位 / roles")
+    for w in ws.plan_warnings():
+        console.print(f"[yellow]提示 / warning: {w}[/yellow]", soft_wrap=True)
     console.print(f"花名册有效 / roster OK: {len(roster)} 人 / employees")
     if (ws.root / "mail.yaml").exists():
         from .mail import load_config

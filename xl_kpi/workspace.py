@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from .core.errors import KpiError, Problem
-from .core.plan import Plan, load_plan_text
+from .core.plan import Plan, load_plan_text, plan_warnings
 from .roster import Employee, load_roster
 
 PLAN, ROSTER, WORKBOOKS, MAIL = "plan.yaml", "roster.xlsx", "workbooks", "mail.yaml"
@@ -20,14 +20,17 @@ def data_file(name: str) -> Path:
 
 
 def read_plan(path: Path) -> Plan:
+    return load_plan_text(_plan_text(path), str(path))
+
+
+def _plan_text(path: Path) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise KpiError([Problem("file_missing", "找不到方案文件 / plan file not found", file=str(path))]) from None
     except UnicodeDecodeError as exc:
         raise KpiError([Problem("encoding", f"方案文件须为UTF-8编码 / the plan must be UTF-8 ({exc.reason})",
                                 file=str(path))]) from None
-    return load_plan_text(text, str(path))
 
 
 def builtin_plan() -> Plan:
@@ -65,6 +68,10 @@ class Workspace:
 
     def plan(self) -> Plan:
         return read_plan(self.plan_path)
+
+    def plan_warnings(self) -> list[Problem]:
+        """What in plan.yaml is possible but probably not meant, with its line."""
+        return plan_warnings(_plan_text(self.plan_path), str(self.plan_path))
 
     def roster(self, plan: Plan) -> list[Employee]:
         return load_roster(self.roster_path, plan)

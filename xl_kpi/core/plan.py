@@ -308,10 +308,6 @@ class Role(Model):
 
     @model_validator(mode="after")
     def _check(self):
-        total = sum(c.weight for c in self.categories)
-        if abs(total - 100) > 1e-9:
-            raise bilingual("weights_sum", "类别权重合计应为100, 实为{t}", "category weights must sum to 100, got {t}",
-                            t=num(total))
         _duplicates([c.id for c in self.categories], "类别编号", "category id")
         _duplicates([m.id for m in self.metrics], "指标编号", "metric id")
         _duplicates([i.id for i in self.weekly_report], "周报项目编号", "weekly report id")
@@ -453,6 +449,24 @@ def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
     return out
 
 
+def warnings_of(plan: Plan) -> list[tuple[tuple, str, str]]:
+    """(location, type, message) of what is possible but probably not meant: `check` shows them."""
+    out = []
+    for rid, role in plan.roles.items():
+        total = sum(c.weight for c in role.categories)
+        if abs(total - 100) > 1e-9:
+            out.append((("roles", rid, "categories"), "weights_sum",
+                        f"{role.name}的类别权重合计为{num(total)}，不是100：满分也将是{num(total)}分 / the category "
+                        f"weights of {rid} sum to {num(total)}, not 100: so will a full score"))
+        for ci, cat in enumerate(role.categories):
+            for mi, m in enumerate(cat.metrics):
+                if "target" in m.rule.needs and m.target is not None and m.target <= 0:
+                    out.append((("roles", rid, "categories", ci, "metrics", mi, "target"), "target_zero",
+                                f"{m.name}的目标为{num(m.target)}，完成率无法计算，除非为个人另行导入目标，该指标没有得分 / "
+                                f"{m.id} has a target of {num(m.target)}: no rate, no points unless one is imported"))
+    return out
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -509,6 +523,14 @@ def _with_allowed_keys(p: Problem) -> str:
         return p.message
     allowed = "、".join(model.model_fields)
     return f"未知的键“{p.loc[-1]}”（是否拼写错误？此处可用：{allowed}） / unknown key “{p.loc[-1]}”; allowed here: {allowed}"
+
+
+def plan_warnings(text: str, filename: str = "plan.yaml") -> list[Problem]:
+    """The located warnings of a plan that loads (see :func:`warnings_of`)."""
+    plan = load_plan_text(text, filename)
+    lines = _line_index(strict_yaml.load(text)[1])
+    return [Problem(type_, message, loc, file=filename, line=_line_of(lines, loc))
+            for loc, type_, message in warnings_of(plan)]
 
 
 def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
