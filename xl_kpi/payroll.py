@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from .core.cohort import QuotaCheck, Ranked, check_quotas, explain_rank, rank_bonuses, rank_values
+from .core.limits import award_problems
 from .core.errors import Problem
 from .core.numbers import round_half_up
 from .core.plan import Plan
@@ -238,9 +239,32 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
         if progress:
             progress()
     _apply_cohort_bonuses(plan, month, result, scored)
+    _check_award_limits(ws, plan, month, result)
     final = [(s.employee.id, s.card.grade, s.card.score) for s in result.entries if s.card and s.card.score is not None]
     result.quotas = check_quotas(plan.grades, final)
     return result
+
+
+def _check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) -> None:
+    """最佳网红 每月评1项 and the like, across the department: a problem on everyone involved."""
+    if not any(a.per_month or a.per_year or a.requires for a in plan.adjustments):
+        return
+    counts: dict[str, dict[str, float]] = {}
+    for s in result.entries:
+        for a in (s.card.adjustments if s.card else []):
+            mine = counts.setdefault(s.employee.id, {})
+            mine[a.item] = mine.get(a.item, 0) + (a.count if a.count is not None else 1)
+    earlier: dict[str, dict[str, float]] = {}
+    store = open_store(ws.root)
+    for m in range(1, int(month[5:])):  # HR's records of the year's earlier months
+        for emp, rows in store.adjustments(f"{month[:4]}-{m:02d}").items():
+            mine = earlier.setdefault(emp, {})
+            for item, count, *_ in rows:
+                mine[item] = mine.get(item, 0) + (count if count is not None else 1)
+    names = {s.employee.id: s.employee.name for s in result.entries}
+    people = {s.employee.id: s for s in result.entries}
+    for p in award_problems(plan, month, counts, earlier, names):
+        people[p.employee].problems.append(p)
 
 
 def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[str, Scored]) -> None:

@@ -249,6 +249,11 @@ class Adjustment(Model):
     applies_to: Literal["score", "pay"] = "score"  # pay: the points are yuan (奖励/扣款)
     # hr: only rows HR imports count (the workbook's log shows them); form: the person filling may add rows
     entered_by: Literal["hr", "form"] = "hr"
+    # limits across the department: 最佳网红 每月评1项 is per_month: 1; an award that requires another
+    # (年度优秀员工 from the month's 明星员工) is given only to someone who has that one too
+    per_month: int | None = Field(default=None, ge=1)
+    per_year: int | None = Field(default=None, ge=1)
+    requires: Ident | None = None
     note: str = ""
 
 
@@ -408,6 +413,10 @@ class Plan(Model):
                 raise bilingual("unknown_id", "名次奖励{b}引用了不存在的岗位或指标 {r}.{m}",
                                 "cohort bonus {b} names an unknown role or metric {r}.{m}", b=b.id, r=b.role, m=b.metric)
         _duplicates([b.id for b in self.cohort_bonuses], "名次奖励编号", "cohort bonus id")
+        for a in self.adjustments:
+            if a.requires is not None and a.requires not in known:
+                raise bilingual("unknown_id", "加减分项目{a}的 requires 指向不存在的项目{r}",
+                                "adjustment {a} requires an unknown item {r}", a=a.id, r=a.requires)
         object.__setattr__(self, "grades", sorted(self.grades, key=lambda g: -g.min))
         return self
 
