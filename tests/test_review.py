@@ -82,4 +82,4 @@ def test_review_command_over_a_quarter_with_a_missing_month(tmp_path):
     e001 = rows["E001"]
     assert e001[3] == 2 and e001[4] == "2026-12"
     assert e001[6] == pytest.approx(0.2 * 90 + 0.5 * 80 + 0.3 * 70)
-    assert e001[10] in (UP, KEEP, DOWN) and "2026-12" in e001[11] and "综合分" in e001[11]
+    assert e001[10] in (UP, KEEP, DOWN) and "2026-12" in e001[12] and "综合分" in e001[12]

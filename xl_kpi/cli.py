@@ -283,14 +283,24 @@ def cmd_review(args) -> int:
     ws, plan, roster = _loaded(args)
     pr = _with_progress(len(period_months(args.period)), "期间考核 / reviewing", run_review, ws, plan, roster, args.period)
     path = write_review(pr, plan, review_path(ws, args.period))
+    if args.json:
+        import json
+
+        from .period_review import review_json
+
+        print(json.dumps(review_json(pr, plan), ensure_ascii=False, indent=2))
+        return _exit(pr.problems)
     table = Table(title=f"{plan.department} {args.period} 考核与升降级 / review")
-    for col in ("工号", "姓名", "岗位", "计入月份", "月度平均", "期间评分", "综合得分", "等级", "升降级"):
+    for col in ("工号", "姓名", "岗位", "计入月份", "月度平均", "期间评分", "综合得分", "等级", "升降级", "绩效奖金"):
         table.add_column(col)
     for e, r in pr.results:
         fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
         table.add_row(e.id, e.name, plan.roles[e.role].name, f"{len(r.used)}/{len(r.months)}", fmt(r.monthly_average),
-                      fmt(r.rating), fmt(r.score), r.grade or "—", r.decision)
+                      fmt(r.rating), fmt(r.score), r.grade or "—", r.decision, "—" if r.bonus is None else f"{r.bonus:,.2f}")
     console.print(table)
+    paid = [r.bonus for _, r in pr.results if r.bonus is not None]
+    if paid:
+        console.print(f"绩效奖金合计 / bonuses: {sum(paid):,.2f}")
     console.print(f"期间考核表 / review workbook: {path}")
     return _exit(pr.problems)
 
@@ -438,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, type=_period, help="2026-Q4 | 2026-H2 | 2026")
+    p.add_argument("--json", action="store_true", help="以JSON输出, 含绩效奖金 / print JSON, with the bonuses")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("send", cmd_send, "把考核结果发给员工、上级与人力资源部 / mail the month's results")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")

@@ -16,12 +16,12 @@ from openpyxl.styles import Alignment
 from .actuals import read_table
 from .core.errors import KpiError, Problem
 from .core.plan import PERIOD_NAMES, Plan
-from .core.review import DOWN, UP, MonthResult, ReviewResult, period_months, review
+from .core.review import DOWN, UP, MonthResult, ReviewResult, period_bonus, period_months, review
 from .core.rules import RATER_NAMES, InputError, Rating
 from .monthly import atomic_write
 from .payroll import rollup
 from .roster import Employee
-from .workbook.style import BAD_FILL, GOOD_FILL, TITLE, box, head, print_a4, put, signature_block
+from .workbook.style import BAD_FILL, BOLD, GOOD_FILL, MONEY, TITLE, box, head, print_a4, put, signature_block
 from .workbook.texts import month_zh, period_zh, phrase, zh
 from .workspace import Workspace
 
@@ -99,12 +99,22 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
     ratings, problems, note = read_ratings(ws, plan, period, roster)
     out.problems = problems
     for e in roster:
-        out.results.append((e, review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note)))
+        r = review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note)
+        role = plan.roles[e.role]
+        r.bonus = period_bonus(plan, r.grade, e.base_salary if e.base_salary is not None else role.base_salary,
+                               e.performance_pay_base if e.performance_pay_base is not None
+                               else role.performance_pay_base, period)
+        out.results.append((e, r))
     return out
 
 
 def review_path(ws: Workspace, period: str) -> Path:
     return ws.workbooks / f"期间考核-{period}.xlsx"
+
+
+REVIEW_HEADER = ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级",
+                 "升降级", "绩效奖金", "理由"]
+REVIEW_WIDTHS = (9, 9, 14, 9, 20, 9, 9, 8, 9, 8, 9, 15, 64)
 
 
 def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
@@ -114,21 +124,27 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     put(ws, 1, 1, phrase("review_title", department=plan.department, period=period_zh(pr.period),
                          first=month_zh(pr.months[0]), last=month_zh(pr.months[-1])))
     ws["A1"].font = TITLE
-    head(ws, 2, ["工号", "姓名", "岗位", "计入月份", "缺少月份", "月度平均", "期间评分", "加减分", "综合得分", "等级", "升降级",
-                 "理由"])
+    head(ws, 2, REVIEW_HEADER)
+    bonus_col = REVIEW_HEADER.index("绩效奖金") + 1
     for row, (e, r) in enumerate(pr.results, start=3):
         values = [e.id, e.name, plan.roles[e.role].name, len(r.used), "、".join(r.missing), r.monthly_average,
                   None if r.rating is None else round(r.rating, 2), sum(p for _, p in r.adjustments) if r.adjustments else 0,
-                  r.score, r.grade, r.decision, "\n".join(r.reasons)]
+                  r.score, r.grade, r.decision, None if r.bonus is None else float(r.bonus), "\n".join(r.reasons)]
         for col, v in enumerate(values, start=1):
             c = put(ws, row, col, v)
             c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row, bonus_col).number_format = MONEY
         if r.decision in FILLS:
             ws.cell(row, 11).fill = FILLS[r.decision]
-    box(ws, 2, 1, len(pr.results) + 2, 12)
-    signature_block(ws, len(pr.results) + 4, phrase("signatures"), phrase("signature_date"))
-    for col, width in zip("ABCDEFGHIJKL", (9, 9, 14, 9, 20, 9, 9, 8, 9, 8, 9, 70)):
-        ws.column_dimensions[col].width = width
+    last = len(pr.results) + 2
+    put(ws, last + 1, 1, "合计").font = BOLD
+    letter = ws.cell(1, bonus_col).column_letter
+    total = ws.cell(last + 1, bonus_col, f"=SUM({letter}3:{letter}{last})")
+    total.number_format, total.font = MONEY, BOLD
+    box(ws, 2, 1, last + 1, len(REVIEW_HEADER))
+    signature_block(ws, last + 3, phrase("signatures"), phrase("signature_date"))
+    for col, width in enumerate(REVIEW_WIDTHS, start=1):
+        ws.column_dimensions[ws.cell(1, col).column_letter].width = width
     ws.freeze_panes = "A3"
     ws.print_title_rows = "1:2"
     print_a4(ws, footer=phrase("footer"))
@@ -143,3 +159,11 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, buf.getvalue())
     return path
+
+
+def review_json(pr: PeriodReview, plan: Plan) -> list[dict]:
+    """Per person: the period's score, grade, decision and bonus (a decimal string, or null)."""
+    return [{"employee_id": e.id, "name": e.name, "role": e.role, "months_used": r.used, "months_missing": r.missing,
+             "monthly_average": r.monthly_average, "rating": r.rating, "score": r.score, "grade": r.grade,
+             "decision": r.decision, "bonus": None if r.bonus is None else str(r.bonus), "reasons": r.reasons}
+            for e, r in pr.results]

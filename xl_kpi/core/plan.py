@@ -268,6 +268,16 @@ class CohortBonus(Model):
     ties: Literal["shared", "split"] = "shared"  # shared: tied take the same best rank; split: share the points
 
 
+class PeriodBonus(Model):
+    """季度绩效奖金 and the like, paid on a period's grade: the employee's base × a ratio by grade, or a
+    fixed amount by grade; periods says which reviews pay (year alone: 一年一兑现)."""
+
+    pays: Literal["none", "ratio", "fixed"] = "none"
+    periods: list[Literal["quarter", "half", "year"]] = ["quarter"]
+    base: Literal["base_salary", "performance_pay_base"] | float = "base_salary"  # ratio: what it multiplies
+    by_grade: dict[str, float] = {}  # grade name → ratio (pays: ratio) or yuan (pays: fixed); missing: 0
+
+
 class Review(Model):
     """Quarter, half-year and year reviews (季度/半年/年度考核)."""
 
@@ -285,6 +295,7 @@ class Review(Model):
     major_error_items: list[Ident] = []  # every veto (一票否决) item counts as a major error too
     adjusted_roles: list[Ident] = []  # the roles with annual adjustments (the seed: the editors)
     veto_blocks_promotion: bool = True  # a veto in the period: no 升级 (假设 / assumed)
+    bonus: PeriodBonus = PeriodBonus()  # money paid on the period's grade
 
     @model_validator(mode="after")
     def _check(self):
@@ -441,6 +452,12 @@ def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
                 out.append((("review", key, i), "unknown_id",
                             f"review.{key} 中的“{item}”不是方案中的加减分项目（有：{'、'.join(sorted(items)) or '无'}） / "
                             f"review.{key} names “{item}”, which is not an adjustment of the plan"))
+    grades = {g.name for g in plan.grades}
+    for name in plan.review.bonus.by_grade:
+        if name not in grades:
+            out.append((("review", "bonus", "by_grade", name), "unknown_id",
+                        f"review.bonus.by_grade 中的“{name}”不是方案中的等级（有：{'、'.join(g.name for g in plan.grades)}） / "
+                        f"review.bonus.by_grade names “{name}”, which is not a grade"))
     for i, role in enumerate(plan.review.adjusted_roles):
         if role not in plan.roles:
             out.append((("review", "adjusted_roles", i), "unknown_id",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from .numbers import num, round_float
+from .numbers import money, num, round_float
 from .plan import Plan
 from .rules import Veto
 from .scorecard import AdjustmentResult, grade_of
@@ -65,6 +66,29 @@ class ReviewResult:
     grade: str | None
     decision: str
     reasons: list[str]
+    bonus: Decimal | None = None  # the period's bonus in yuan, where the plan pays one for this period
+
+
+PERIOD_KINDS = {"Q": "quarter", "H": "half"}
+
+
+def period_kind(period: str) -> str:
+    """2026-Q4 → quarter, 2026-H2 → half, 2026 → year."""
+    return PERIOD_KINDS.get(period.partition("-")[2][:1], "year")
+
+
+def period_bonus(plan: Plan, grade: str | None, base_salary: Decimal, performance_pay_base: Decimal,
+                 period: str) -> Decimal | None:
+    """季度绩效奖金: base × the grade's ratio, or the grade's fixed amount, to the cent; None where this
+    period pays none (or no grade could be given)."""
+    b = plan.review.bonus
+    if b.pays == "none" or period_kind(period) not in b.periods or grade is None:
+        return None
+    value = b.by_grade.get(grade, 0)
+    if b.pays == "fixed":
+        return money(value)
+    base = {"base_salary": base_salary, "performance_pay_base": performance_pay_base}.get(b.base, b.base)
+    return money(Decimal(str(base)) * Decimal(str(value)))
 
 
 def veto_items(plan: Plan) -> set[str]:
