@@ -346,3 +346,39 @@ def test_a_half_yearly_survey(tmp_path):
     assert s.card.metrics["satisfaction"].points == pytest.approx(1.5)
     (s,) = score_month(ws, plan, [e], "2026-09")
     assert s.card.metrics["satisfaction"].explanation == "半年指标，本月不计分"
+
+
+# --------------------------------------------------------------------------- outside figures
+
+
+FIGURES = PLAN.replace("cohort_bonuses: []", "cohort_bonuses: []\nfigures:\n"
+                       "  - {id: industry_reads, name: 行业平均阅读量, kind: 行业, unit: 次}").replace(
+    '- {id: reads, name: 阅读量, unit: 次, rule: "ratio(max=5)", target: 100000}',
+    '- {id: reads, name: 阅读量, unit: 次, rule: "ratio(max=5)", target: 100000, target_figure: industry_reads}')
+
+
+def test_a_target_from_the_industry_figure_hr_imports(tmp_path):
+    """领先行业: the month's 行业平均阅读量 (95,000) is every 运营专员's 阅读量 target; 97,860 reads is
+    over 100% of it: the full 5 points (against the plan's 100,000 it would be 4.893)."""
+    from xl_kpi.monthly import import_file
+
+    assert FIGURES.count("industry_reads") == 2
+    ws, plan, e = workspace_with(tmp_path, FIGURES)
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, "2026-10")
+    figures = tmp_path / "外部数据.csv"
+    figures.write_text("指标,数值,类型\n行业平均阅读量,\"95,000\",行业\n", encoding="utf-8")
+    assert import_file(ws, plan, roster, figures, "2026-10").rows == 1
+    type_in(ws, "2026-10", e, actual_reads=97860)
+    wb = load_workbook(ws.month_dir("2026-10") / f"{e.file_stem}.xlsx")
+    target = cell_of(wb, "target_reads")
+    assert target.value == 95000 and wb["考核表"].cell(target.row, 11).value == "目标取行业：行业平均阅读量"
+    (s,) = score_month(ws, plan, [e], "2026-10")
+    assert s.card.metrics["reads"].target == 95000 and s.card.metrics["reads"].points == 5
+    figures.write_text("指标,数值,类型\n行业平均阅读量,95000,竞品\n竞品粉丝数,1,竞品\n", encoding="utf-8")
+    with pytest.raises(KpiError) as caught:
+        import_file(ws, plan, roster, figures, "2026-10")
+    assert [p.line for p in caught.value.problems] == [2, 3]
+    assert "是行业数据, 不是竞品" in caught.value.problems[0].message
+    with pytest.raises(KpiError, match="不是方案 figures 中的外部数据"):
+        load_plan_text(FIGURES.replace("target_figure: industry_reads", "target_figure: industry_read"))

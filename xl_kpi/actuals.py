@@ -258,6 +258,47 @@ def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> No
             {"actual": x.actuals, "target": x.targets, "baseline": x.baselines}[r.kind][r.metric] = r.value
 
 
+def is_figures_file(path: Path, rename: dict[str, str] | None = None) -> bool:
+    """Whether a file holds outside figures for the department (指标, 数值[, 类型 行业/竞品], no 工号)."""
+    table = read_table(path, {**HEADERS, **ADJ_HEADERS}, (), rename)
+    fields = set(table.rows[0].values) if table.rows else set()
+    return {"metric", "value"} <= fields and "employee" not in fields and "item" not in fields
+
+
+def read_figures(path: Path, plan: Plan, rename: dict[str, str] | None = None) -> tuple[list[tuple[int, str, float]],
+                                                                                     list[Problem]]:
+    """(line, figure id, value) of every good row of an outside-figures file, and the others' problems."""
+    table = read_table(path, HEADERS, ("metric", "value"), rename)
+    known = {name_key(f.name): f for f in plan.figures} | {f.id: f for f in plan.figures}
+    good, problems, seen = [], [], {}
+    for row in table.rows:
+        def bad(msg: str):
+            problems.append(Problem("import_invalid", msg, file=table.file, line=row.line))
+
+        key = cell_text(row.values.get("metric"))
+        figure = known.get(name_key(key)) or known.get(key)
+        if figure is None:
+            bad(f"“{key}”不是方案中的外部数据(有: {'、'.join(f.name for f in plan.figures) or '无'}) / "
+                f"“{key}” is not an outside figure of the plan")
+            continue
+        kind = cell_text(row.values.get("kind"))
+        if kind and kind != figure.kind:
+            bad(f"“{figure.name}”是{figure.kind}数据, 不是{kind} / “{figure.id}” is {figure.kind}, not {kind}")
+            continue
+        try:
+            value = parse_value(row.values.get("value"), Metric(id=figure.id, name=figure.name, unit=figure.unit,
+                                                                rule="ratio(max=1)", target=1, min=None))
+        except ValueError as exc:
+            bad(str(exc))
+            continue
+        if figure.id in seen and seen[figure.id][1] != value:
+            bad(f"“{figure.name}”与第{seen[figure.id][0]}行数值不同 / “{figure.id}” differs from line {seen[figure.id][0]}")
+            continue
+        seen[figure.id] = (row.line, value)
+        good.append((row.line, figure.id, value))
+    return good, problems
+
+
 def is_adjustment_file(path: Path, rename: dict[str, str] | None = None) -> bool:
     """Whether a file to import is a 加减分 log (it has a 项目 / item column) rather than data values."""
     table = read_table(path, {**HEADERS, **ADJ_HEADERS}, (), rename)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .actuals import is_adjustment_file, read_actuals, read_adjustment_rows
+from .actuals import is_adjustment_file, is_figures_file, read_actuals, read_adjustment_rows, read_figures
 from .core.errors import KpiError, Problem
 from .core.plan import CYCLE_MONTHS, Plan
 from .core.numbers import num, snap
@@ -38,6 +38,7 @@ MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; u
 SUMMARY_PREFIX = "工资汇总"
 
 
+DEPARTMENT = "*"  # the "employee" of the imports that hold outside figures for everyone
 PREVIOUS_CYCLE = CYCLE_MONTHS  # baseline_from: previous looks one cycle back (a month, a quarter, …)
 PREVIOUS_TITLE = {1: "baseline_previous", 3: "baseline_previous_quarter", 6: "baseline_previous_half",
                   12: "baseline_previous_year"}
@@ -183,11 +184,18 @@ class Generator:
                 earlier[n] = _try_read(path) if path.exists() else None
             return earlier[n]
 
+        figures = self.imports(DEPARTMENT)
         for m in self.plan.roles[e.role].metrics:
             values[f"target_{m.id}"] = m.target
             values[f"baseline_{m.id}"] = m.baseline
             sources[m.id] = self.base_titles["baseline_plan"] if m.baseline is not None else ""
-            if m.baseline_from != "previous":
+            for key, fid in (("baseline", m.baseline_figure), ("target", m.target_figure)):
+                if fid and f"figure_{fid}" in figures:  # 外部数据 HR imported for the month
+                    figure = self.plan.figure(fid)
+                    values[f"{key}_{m.id}"] = figures[f"figure_{fid}"].value
+                    label = f"{'目标' if key == 'target' else '基准'}取{figure.kind}：{figure.name}"
+                    sources[m.id] = label if key == "baseline" or not sources[m.id] else f"{sources[m.id]}；{label}"
+            if m.baseline_from != "previous" or m.baseline_figure:
                 continue
             back = PREVIOUS_CYCLE[m.period]  # a quarterly survey is compared with last quarter's
             data = workbook_back(back)
@@ -228,6 +236,12 @@ class Generator:
         for key, value in defaults.items():
             source = sources.get(key[len("baseline_"):]) if key.startswith("baseline_") else None
             out[key] = Owned(value, earlier.get(source, "方案"))
+        figures = self.imports(DEPARTMENT)
+        for m in role.metrics:
+            for key, fid in ((f"target_{m.id}", m.target_figure), (f"baseline_{m.id}", m.baseline_figure)):
+                if fid and f"figure_{fid}" in figures:
+                    imp = figures[f"figure_{fid}"]
+                    out[key] = Owned(imp.value, f"导入 {Path(imp.source).name}:{imp.line}")
         for key, imp in self.imports(e.id).items():
             if key in out:
                 out[key] = Owned(imp.value, f"导入 {Path(imp.source).name}:{imp.line}")
@@ -454,6 +468,8 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     cols, metrics = load_mapping(ws)
     if is_adjustment_file(file, cols):
         return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
+    if is_figures_file(file, cols):
+        return import_figures(ws, plan, roster, file, month, mode, skip_bad)
     rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics)
     if problems and not skip_bad:
         raise KpiError(problems)
@@ -464,6 +480,27 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     store = open_store(ws.root)
     # HR's record first: a workbook is only a copy of it
     store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store)
+    return report
+
+
+def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
+                   mode: str = "native", skip_bad: bool = False) -> ImportReport:
+    """外部数据 (行业, 竞品) for the whole department: recorded, then every workbook whose targets or
+    baselines come from them is brought up to date."""
+    rows, problems = read_figures(file, plan, load_mapping(ws)[0])
+    if problems and not skip_bad:
+        raise KpiError(problems)
+    store = open_store(ws.root)
+    store.record_imports(month, str(Path(file).resolve()), [(DEPARTMENT, f"figure_{fid}", v, line) for line, fid, v in rows])
+    values = {fid: v for _, fid, v in rows}
+    extra: dict[str, dict] = {}
+    for e in roster:
+        for m in plan.roles[e.role].metrics:
+            for slot, fid in ((f"target_{m.id}", m.target_figure), (f"baseline_{m.id}", m.baseline_figure)):
+                if fid in values:
+                    extra.setdefault(e.id, {})[slot] = values[fid]
+    report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
     write_values(ws, plan, roster, month, extra, mode, report.generate, store)
     return report
 

@@ -58,6 +58,9 @@ class Metric(Model):
     # growth: the rule scores (actual − baseline) / baseline, the baseline being the previous period's
     # actual (baseline_from: previous) or the plan's; 粉丝增长10% is measure: growth with a target of 10%
     measure: Literal["value", "growth"] = "value"
+    # an outside figure HR imports each month for the department (行业平均, 竞品) as the target or baseline
+    target_figure: Ident | None = None
+    baseline_figure: Ident | None = None
     note: str = ""
 
     @property
@@ -117,6 +120,15 @@ class Metric(Model):
                 raise bilingual("compute_invalid", "计算式“{c}”有误：{why}", "compute “{c}”: {reason}", c=self.compute,
                                 why=zh, reason=en) from None
         return self
+
+
+class OutsideFigure(Model):
+    """外部数据: a figure from outside the department (行业平均阅读量, 竞品粉丝数), imported each month."""
+
+    id: Ident
+    name: str
+    kind: Literal["行业", "竞品"]
+    unit: str = ""
 
 
 class InputItem(Model):
@@ -378,6 +390,7 @@ class Plan(Model):
     adjustments: list[Adjustment] = []
     roles: dict[Ident, Role] = Field(min_length=1)
     cohort_bonuses: list[CohortBonus] = []
+    figures: list[OutsideFigure] = []  # 外部数据 (行业, 竞品) a metric's target or baseline may come from
     review: Review = Review()
     appeal: Appeal = Appeal()
 
@@ -434,6 +447,9 @@ class Plan(Model):
     def adjustment(self, adj_id: str) -> Adjustment:
         return next(a for a in self.adjustments if a.id == adj_id)
 
+    def figure(self, figure_id: str) -> OutsideFigure:
+        return next(f for f in self.figures if f.id == figure_id)
+
     def role_adjustments(self, role_id: str) -> list[Adjustment]:
         return [self.adjustment(a) for a in self.roles[role_id].adjustments]
 
@@ -452,6 +468,15 @@ def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
                 out.append((("review", key, i), "unknown_id",
                             f"review.{key} 中的“{item}”不是方案中的加减分项目（有：{'、'.join(sorted(items)) or '无'}） / "
                             f"review.{key} names “{item}”, which is not an adjustment of the plan"))
+    figures = {f.id for f in plan.figures}
+    for rid, role in plan.roles.items():
+        for ci, cat in enumerate(role.categories):
+            for mi, m in enumerate(cat.metrics):
+                for key in ("target_figure", "baseline_figure"):
+                    if getattr(m, key) is not None and getattr(m, key) not in figures:
+                        out.append((("roles", rid, "categories", ci, "metrics", mi, key), "unknown_id",
+                                    f"{m.name}的 {key} “{getattr(m, key)}”不是方案 figures 中的外部数据 / "
+                                    f"{m.id}.{key} names an unknown outside figure"))
     grades = {g.name for g in plan.grades}
     for name in plan.review.bonus.by_grade:
         if name not in grades:
