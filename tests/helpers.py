@@ -25,9 +25,10 @@ def fill_randomly(path: Path, plan, role_id: str, rnd: random.Random) -> None:
             cell_of(wb, f"actual_{m.id}").value = round(v, 4) if m.percent else round(v)
     for item in role.inputs:  # the figures computed metrics use (small: a rate stays below 100%)
         cell_of(wb, f"input_{item.id}").value = rnd.randint(int(item.min or 0), int(item.max or 200))
-    for item in role.weekly_report:
-        for w in range(1, 5):
-            cell_of(wb, f"week{w}_{item.id}").value = rnd.randint(0, int(item.target * 2))
+    for item in role.weekly_report:  # the weeks this month's workbook has (4 or 5)
+        for w in range(1, 6):
+            if f"week{w}_{item.id}" in wb.defined_names:
+                cell_of(wb, f"week{w}_{item.id}").value = rnd.randint(0, int(item.target * 2))
     adjs = plan.role_adjustments(role_id)
     log = wb.defined_names["adj_log"].destinations
     (sheet, ref), = log

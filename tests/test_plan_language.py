@@ -382,3 +382,42 @@ def test_a_target_from_the_industry_figure_hr_imports(tmp_path):
     assert "是行业数据, 不是竞品" in caught.value.problems[0].message
     with pytest.raises(KpiError, match="不是方案 figures 中的外部数据"):
         load_plan_text(FIGURES.replace("target_figure: industry_reads", "target_figure: industry_read"))
+
+
+# --------------------------------------------------------------------------- the weekly report as the seed keeps it
+
+
+@pytest.mark.libreoffice
+def test_a_five_week_month_with_weekly_targets_and_summaries(space, tmp_path):
+    """微信咨询 cut weeks by Monday: November 2026 has five (2, 9, 16, 23, 30), October four. Week 5 is
+    typed and imported, a week's target can be HR's own, each week has its 数据分析总结, and the
+    month's actual is the sum of all five — in Python and in the sheet."""
+    from xl_kpi.libreoffice import recalc
+    from xl_kpi.monthly import import_file
+
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "wechat")
+    assert plan.roles["wechat"].weeks("2026-11") == 5 and plan.roles["wechat"].weeks("2026-10") == 4
+    generate(ws, plan, [e], "2026-11")
+    data = tmp_path / "周报.csv"
+    rows = [f"{e.id},发圈数,{n},{w},实际" for w, n in enumerate((20, 21, 22, 23, 9), start=1)]
+    rows.append(f"{e.id},发圈数,30,2,目标")  # HR's target for week 2 (the plan's is 23)
+    data.write_text("工号,指标,数值,周,类型\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_file(ws, plan, roster, data, "2026-11")
+    path = ws.month_dir("2026-11") / f"{e.file_stem}.xlsx"
+    type_in(ws, "2026-11", e, weeknote1="第一周朋友圈互动偏低，周末补发两条。")
+    wb = load_workbook(path)
+    planned = next(i for i in plan.roles["wechat"].weekly_report if i.id == "moments_posts").target
+    assert cell_of(wb, "weektarget2_moments_posts").value == 30 and cell_of(wb, "weektarget1_moments_posts").value == planned
+    (s,) = score_month(ws, plan, [e], "2026-11")
+    assert s.card.metrics["moments_posts"].actual == 20 + 21 + 22 + 23 + 9
+    book = load_workbook(recalc([path], tmp_path / "out")[0], data_only=True)
+    assert cell_of(book, "actual_moments_posts").value == 95
+    rate = book["周报"].cell(cell_of(book, "week2_moments_posts").row, cell_of(book, "week2_moments_posts").column + 1)
+    assert rate.value == pytest.approx(21 / 30)
+    generate(ws, plan, [e], "2026-11")  # regenerating keeps the summary a person wrote
+    assert cell_of(load_workbook(path), "weeknote1").value == "第一周朋友圈互动偏低，周末补发两条。"
+    data.write_text(f"工号,指标,数值,周,类型\n{e.id},发圈数,3,5,实际\n", encoding="utf-8")
+    generate(ws, plan, [e], "2026-10")
+    with pytest.raises(KpiError, match="周“5”应为1–4"):
+        import_file(ws, plan, roster, data, "2026-10")

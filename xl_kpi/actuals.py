@@ -157,7 +157,8 @@ class ImportedRow:
 
 
 def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None,
-                 metric_alias: dict[str, str] | None = None) -> tuple[list[ImportedRow], list[Problem]]:
+                 metric_alias: dict[str, str] | None = None,
+                 month: str | None = None) -> tuple[list[ImportedRow], list[Problem]]:
     """Every good row and every problem (file and line) of a long-format data file."""
     table = read_table(path, HEADERS, ("employee", "metric", "value"), rename)
     people = {e.id: e for e in roster}
@@ -197,16 +198,20 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
             continue
         week_text = cell_text(v.get("week"))
         week = None
+        weeks = plan.roles[emp.role].weeks(month)  # the month's report weeks: 4 or 5
         if week_text:
-            if week_text not in ("1", "2", "3", "4"):
-                bad(f"周“{week_text}”应为1–4 / week must be 1–4")
+            if week_text not in [str(w) for w in range(1, weeks + 1)]:
+                bad(f"周“{week_text}”应为1–{weeks} / week must be 1–{weeks}")
                 continue
             week = int(week_text)
         metric = plan.roles[emp.role].metric(mid) if what == "metric" else None
         weekly_target = metric is not None and kind in ("target", "baseline") and week is None
-        if (what == "weekly" or (metric is not None and metric.source == "weekly_sum")) and not weekly_target:
+        weekly = what == "weekly" or (metric is not None and metric.source == "weekly_sum")
+        if weekly and kind == "target" and week is not None:
+            kind = "weektarget"  # HR's target for one report week
+        elif weekly and not weekly_target:
             if week is None or kind != "actual":
-                bad(f"“{metric_key}”按周填写, 需要周(1–4) / “{metric_key}” is weekly: give week 1–4")
+                bad(f"“{metric_key}”按周填写, 需要周(1–{weeks}) / “{metric_key}” is weekly: give week 1–{weeks}")
                 continue
             kind = "week"
         elif week is not None:
@@ -249,7 +254,10 @@ def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> No
         x = inputs.setdefault(r.employee, EmployeeInputs())
         if r.kind == "week":
             weeks = x.weekly.setdefault(r.metric, [None] * 4)
+            weeks.extend([None] * (r.week - len(weeks)))  # a fifth week
             weeks[r.week - 1] = r.value
+        elif r.kind == "weektarget":
+            continue  # a target: the workbook's, not an input
         elif r.kind in RATER_NAMES:
             x.ratings.setdefault(r.metric, {})[r.kind] = r.value
         elif r.kind == "input":

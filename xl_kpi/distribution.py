@@ -99,15 +99,17 @@ def scorecard_copy(plan: Plan, e: Employee, card: Scorecard, month: str, weekly:
 
 
 def _weekly_sheet(ws, role, weekly: dict) -> None:
-    head(ws, 1, ["项目", "单位", "周目标", "第1周", "第2周", "第3周", "第4周", "月合计", "月完成率"])
+    n = max([4] + [len(v or []) for v in weekly.values()])  # the month's report weeks: 4 or 5
+    head(ws, 1, ["项目", "单位", "周目标", *(f"第{w}周" for w in range(1, n + 1)), "月合计", "月完成率"])
     for row, item in enumerate(role.weekly_report, start=2):
-        weeks = list(weekly.get(item.id) or [])[:4]
+        weeks = list(weekly.get(item.id) or [])[:n]
         total = sum(w for w in weeks if isinstance(w, (int, float))) if weeks else None
-        rate = total / (4 * item.target) if total is not None and item.target else None
-        for col, v in enumerate([item.name, item.unit, item.target, *weeks + [None] * (4 - len(weeks)), total,
+        rate = total / (n * item.target) if total is not None and item.target else None
+        for col, v in enumerate([item.name, item.unit, item.target, *weeks + [None] * (n - len(weeks)), total,
                                  rate], start=1):
             put(ws, row, col, v)
-        ws.cell(row, 9).number_format = "0%"
+        ws.cell(row, n + 5).number_format = "0%"
+    box(ws, 1, 1, len(role.weekly_report) + 1, n + 5)
     ws.column_dimensions["A"].width = 14
 
 

@@ -19,7 +19,7 @@ import yaml
 
 from .actuals import is_adjustment_file, is_figures_file, read_actuals, read_adjustment_rows, read_figures
 from .core.errors import KpiError, Problem
-from .core.plan import CYCLE_MONTHS, Plan
+from .core.plan import CYCLE_MONTHS, MAX_WEEKS, Plan
 from .core.numbers import num, snap
 from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score, score_adjustments
 from .core.typed import TypedNumberError, typed_number
@@ -185,7 +185,11 @@ class Generator:
             return earlier[n]
 
         figures = self.imports(DEPARTMENT)
-        for m in self.plan.roles[e.role].metrics:
+        role = self.plan.roles[e.role]
+        for item in role.weekly_report:  # each report week's target: the plan's, unless HR imports one
+            for w in range(1, role.weeks(self.month) + 1):
+                values[f"weektarget{w}_{item.id}"] = item.target
+        for m in role.metrics:
             values[f"target_{m.id}"] = m.target
             values[f"baseline_{m.id}"] = m.baseline
             sources[m.id] = self.base_titles["baseline_plan"] if m.baseline is not None else ""
@@ -287,7 +291,7 @@ class Generator:
         """Slot name → the unit of the number typed there."""
         role = self.plan.roles[role_id]
         out = {f"actual_{m.id}": m.unit for m in role.metrics}
-        out.update({f"week{w}_{i.id}": i.unit for i in role.weekly_report for w in range(1, 5)})
+        out.update({f"week{w}_{i.id}": i.unit for i in role.weekly_report for w in range(1, MAX_WEEKS + 1)})
         return out
 
     def would_lose(self, e: Employee, old: WorkbookData) -> list[tuple[str, str]]:
@@ -470,7 +474,7 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
         return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
     if is_figures_file(file, cols):
         return import_figures(ws, plan, roster, file, month, mode, skip_bad)
-    rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics)
+    rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics, month=month)
     if problems and not skip_bad:
         raise KpiError(problems)
     extra: dict[str, dict] = {}
@@ -558,7 +562,8 @@ def log_values(plan: Plan, entries: list[AdjustmentEntry]) -> dict:
 def _slot(r) -> str:
     """The workbook cell an imported row fills."""
     return {"actual": f"actual_{r.metric}", "target": f"target_{r.metric}", "baseline": f"baseline_{r.metric}",
-            "week": f"week{r.week}_{r.metric}", "input": f"input_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
+            "week": f"week{r.week}_{r.metric}", "input": f"input_{r.metric}",
+            "weektarget": f"weektarget{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
 
 
 def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict],

@@ -5,6 +5,7 @@ reported with the file, the line and the field path, in Chinese and English.
 """
 from __future__ import annotations
 
+import calendar
 import types
 import typing
 from collections import Counter
@@ -25,6 +26,7 @@ Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 CYCLE_END = {"month": tuple(range(1, 13)), "quarter": (3, 6, 9, 12), "half": (6, 12), "year": (12,)}
 CYCLE_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 PERIOD_NAMES = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度"}
+MAX_WEEKS = 5  # report weeks a month can have
 
 
 class Model(BaseModel):
@@ -324,12 +326,23 @@ class Role(Model):
     categories: list[Category] = Field(min_length=1)
     adjustments: list[Ident] = []
     weekly_report: list[ReportItem] = []
+    # how the month's report weeks are cut: four (weeks 1–4) or monday (the weeks whose Monday falls in the
+    # month: 4 or 5, as a calendar month has them)
+    week_cut: Literal["four", "monday"] = "four"
     inputs: list[InputItem] = []  # the figures computed metrics use
     commission: Commission | None = None
 
     @property
     def metrics(self) -> list[Metric]:
         return [m for c in self.categories for m in c.metrics]
+
+    def weeks(self, month: str | None) -> int:
+        """The month's report weeks: 4, or the number of Mondays in it (4 or 5)."""
+        if self.week_cut == "four" or not month:
+            return 4
+        year, mon = map(int, month.split("-"))
+        days = calendar.monthrange(year, mon)[1]
+        return sum(calendar.weekday(year, mon, d) == 0 for d in range(1, days + 1))
 
     def metric(self, metric_id: str) -> Metric:
         return next(m for m in self.metrics if m.id == metric_id)

@@ -41,7 +41,7 @@ class EmployeeInputs:
     targets: dict[str, Any] = field(default_factory=dict)  # per-employee overrides
     baselines: dict[str, Any] = field(default_factory=dict)
     ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric → rater → rating
-    weekly: dict[str, list[Any]] = field(default_factory=dict)  # report item → weeks 1–4
+    weekly: dict[str, list[Any]] = field(default_factory=dict)  # report item → the month's weeks (4 or 5)
     inputs: dict[str, Any] = field(default_factory=dict)  # 原始数据 a computed metric uses
     adjustments: list[AdjustmentEntry] = field(default_factory=list)
 
@@ -156,10 +156,11 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs, role: Role | None = None) -> 
             e.loc = loc
             raise
 
-    if m.source == "weekly_sum":
-        weeks = list(raw.weekly.get(m.id, [])) + [None] * 4
+    if m.source == "weekly_sum":  # every report week of the month (at least 4) must be filled
+        weeks = list(raw.weekly.get(m.id, []))
+        weeks += [None] * (4 - len(weeks))
         actual = fsum_snapped(number(w, f"第{i + 1}周{m.name}", f"week {i + 1} {m.id}", f"week{i + 1}_{m.id}")
-                              for i, w in enumerate(weeks[:4]))
+                              for i, w in enumerate(weeks))
     elif isinstance(m.rule, Rating):
         given = raw.ratings.get(m.id, {})
         ratings = {r: number(given.get(r), f"{m.name}评分（{r}）", f"{m.id} rating ({r})", f"rating_{m.id}_{r}", unit="")

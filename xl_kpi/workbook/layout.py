@@ -168,7 +168,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     metric_rows: dict[str, int] = {}
     cat_ranges = []
     adj_refs = _adjustment_sheet(plan, role_id, adj_ws, lay, mode, titles) if adj_ws else None
-    week_refs = _weekly_sheet(role, weekly, lay, titles) if weekly else {}
+    week_refs = _weekly_sheet(role, weekly, lay, titles, role.weeks(month)) if weekly else {}
     for cat in role.categories:
         first = row
         for m in cat.metrics:
@@ -226,7 +226,7 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
     _name(lay.workbook, f"score_{m.id}", ws.title, h)
     if m.source == "weekly_sum":
         weeks = week_refs[m.id]
-        actual.value = f'=IF(COUNT({weeks})<4,"",SUM({weeks}))'
+        actual.value = f'=IF(COUNT({weeks})<{weeks.count(",") + 1},"",SUM({weeks}))'
     elif m.source == "rating" or m.compute:
         pass  # the rating block, or the inputs block, writes the actual here
     else:
@@ -332,46 +332,59 @@ def _rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, 
     return row
 
 
-def _weekly_sheet(role, ws, lay: Layout, titles: dict) -> dict[str, str]:
-    """周报: weeks 1–4 with target, actual and completion rate; returns item → its weeks' cells."""
-    ws.merge_cells("A1:P1")
+def _weekly_sheet(role, ws, lay: Layout, titles: dict, weeks: int) -> dict[str, str]:
+    """周报: each report week of the month (4 or 5) with its target (the plan's, or HR's for that week),
+    actual and completion rate, the month's totals, and a 数据分析总结 for each week; returns item →
+    its weeks' cells."""
+    last = get_column_letter(3 + 3 * (weeks + 1))
+    ws.merge_cells(f"A1:{last}1")
     c = lay.slot("weekly_title", ws, "A1")
     c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
     _head(ws, 3, titles["weekly_header"])
     col = 4
-    for w in range(1, 5):
+    for w in range(1, weeks + 2):
         ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 2)
-        put(ws, 2, col, f"第{w}周").font = BOLD
+        put(ws, 2, col, f"第{w}周" if w <= weeks else "月合计").font = BOLD
         _head(ws, 3, ["目标", "实际", "完成率"], col)
         col += 3
-    ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 2)
-    put(ws, 2, col, "月合计").font = BOLD
-    _head(ws, 3, ["目标", "实际", "完成率"], col)
     refs = {}
     for i, item in enumerate(role.weekly_report):
         r = 4 + i
         put(ws, r, 1, item.name)
         put(ws, r, 2, item.unit)
         put(ws, r, 3, item.target)
-        cells = []
-        for w in range(4):
+        cells, targets = [], []
+        for w in range(weeks):
             t, a, p = (get_column_letter(4 + 3 * w + k) for k in range(3))
-            ws[f"{t}{r}"] = f"=$C{r}"
+            lay.slot(f"weektarget{w + 1}_{item.id}", ws, f"{t}{r}", "number")  # the plan's, or HR's for the week
+            _name(lay.workbook, f"weektarget{w + 1}_{item.id}", ws.title, f"{t}{r}")
             key = f"week{w + 1}_{item.id}"
             _input(lay.slot(key, ws, f"{a}{r}", "number", typed=True))
             _validation(ws, f"{a}{r}", 0, None, item.unit, f"{item.name}第{w + 1}周", titles["input_title"],
                         whole=is_count(item.unit))
             _name(lay.workbook, key, ws.title, f"{a}{r}")
-            ws[f"{p}{r}"] = f'=IF(AND(ISNUMBER({a}{r}),{t}{r}>0),{a}{r}/{t}{r},"")'
+            ws[f"{p}{r}"] = f'=IF(AND(ISNUMBER({a}{r}),N({t}{r})>0),{a}{r}/{t}{r},"")'
             ws[f"{p}{r}"].number_format = "0%"
             cells.append(f"{a}{r}")
-        ws[f"P{r}"] = f"=4*C{r}"
-        ws[f"Q{r}"] = f'=IF(COUNT({",".join(cells)})<4,"",SUM({",".join(cells)}))'
-        ws[f"R{r}"] = f'=IF(AND(ISNUMBER(Q{r}),P{r}>0),Q{r}/P{r},"")'
-        ws[f"R{r}"].number_format = "0%"
-        for c in range(1, 19):
+            targets.append(f"{t}{r}")
+        t, a, p = (get_column_letter(4 + 3 * weeks + k) for k in range(3))
+        ws[f"{t}{r}"] = f"=SUM({','.join(targets)})"
+        ws[f"{a}{r}"] = f'=IF(COUNT({",".join(cells)})<{weeks},"",SUM({",".join(cells)}))'
+        ws[f"{p}{r}"] = f'=IF(AND(ISNUMBER({a}{r}),{t}{r}>0),{a}{r}/{t}{r},"")'
+        ws[f"{p}{r}"].number_format = "0%"
+        for c in range(1, 4 + 3 * (weeks + 1)):
             ws.cell(r, c).border = BOX
         refs[item.id] = ",".join(f"'{ws.title}'!{x}" for x in cells)
+    r = 4 + len(role.weekly_report) + 1  # 数据分析总结: each week's own words
+    put(ws, r, 1, titles["weekly_summary"]).font = BOLD
+    for w in range(weeks):
+        first = 4 + 3 * w
+        ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=first + 2)
+        cell = lay.slot(f"weeknote{w + 1}", ws, f"{get_column_letter(first)}{r}", "text", typed=True)
+        _input(cell)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        _name(lay.workbook, f"weeknote{w + 1}", ws.title, cell.coordinate)
+    ws.row_dimensions[r].height = 90
     ws.column_dimensions["A"].width = 14
     return refs
 

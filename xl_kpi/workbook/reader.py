@@ -16,7 +16,7 @@ from xml.sax.saxutils import unescape
 from python_calamine import CalamineWorkbook
 
 from ..core.errors import Problem
-from ..core.plan import Plan
+from ..core.plan import MAX_WEEKS, Plan
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
 from .derive import sheet_parts
 from .layout import ADJ_COLUMNS, META_SHEET, RULE_COLUMN, TYPED_PREFIXES
@@ -205,8 +205,9 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
         x.baselines[m.id] = v.get(f"baseline_{m.id}")
         if m.source == "rating":
             x.ratings[m.id] = {r: v.get(f"rating_{m.id}_{r}") for r in m.rule.weights}
-    for item in role.weekly_report:
-        x.weekly[item.id] = [v.get(f"week{w}_{item.id}") for w in range(1, 5)]
+    for item in role.weekly_report:  # the weeks this workbook has (4 or 5)
+        x.weekly[item.id] = [v.get(f"week{w}_{item.id}") for w in range(1, MAX_WEEKS + 1)
+                             if f"week{w}_{item.id}" in data.names]
     for item in role.inputs:
         x.inputs[item.id] = v.get(f"input_{item.id}")
     by_name = {a.name: a.id for a in plan.role_adjustments(role_id)}
