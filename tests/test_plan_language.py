@@ -421,3 +421,59 @@ def test_a_five_week_month_with_weekly_targets_and_summaries(space, tmp_path):
     generate(ws, plan, [e], "2026-10")
     with pytest.raises(KpiError, match="周“5”应为1–4"):
         import_file(ws, plan, roster, data, "2026-10")
+
+
+# --------------------------------------------------------------------------- team point pools
+
+
+POOLS = PLAN.replace("cohort_bonuses: []", "cohort_bonuses: []\npools:\n"
+                     "  - {id: sina_rank, name: 新浪势力榜团队分, role: ops, amount: 3}\n"
+                     "  - {id: weibo_year, name: 微博年度团队分, role: copywriter, amount: 10, period: year}")
+
+
+def test_a_monthly_pool_split_by_the_lead(tmp_path):
+    """新浪势力榜: the team gets +3 this month, split by the lead 2 : 1; the shares must add up to ±3."""
+    from xl_kpi.monthly import import_file
+    from xl_kpi.payroll import rollup
+
+    ws, plan, e = workspace_with(tmp_path, POOLS)
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, "2026-10")
+    import_file(ws, plan, roster, data_file("actuals-2026-10.csv"), "2026-10")
+    before = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
+    split = tmp_path / "团队分配.csv"
+    split.write_text("工号,池,分值\nE002,新浪势力榜团队分,2\nE003,sina_rank,1\n", encoding="utf-8")
+    assert import_file(ws, plan, roster, split, "2026-10").rows == 2
+    after = {s.employee.id: s for s in rollup(ws, plan, roster, "2026-10").entries}
+    assert after["E002"].card.score == pytest.approx(before["E002"] + 2)
+    assert after["E003"].card.score == pytest.approx(before["E003"] + 1)
+    assert "新浪势力榜团队分：团队分配+2分" in [a.explanation for a in after["E002"].card.adjustments]
+    split.write_text("工号,池,分值\nE002,新浪势力榜团队分,2\nE003,sina_rank,2\nE004,sina_rank,1\n", encoding="utf-8")
+    with pytest.raises(KpiError) as caught:
+        import_file(ws, plan, roster, split, "2026-10")
+    messages = {p.line: p.message for p in caught.value.problems}
+    assert "不是新浪势力榜团队分的团队成员" in messages[4]
+    assert messages[2].startswith("新浪势力榜团队分的分配合计为4，应为+3或-3")
+    split.write_text("工号,池,分值\nE002,新浪势力榜团队分,-3\n", encoding="utf-8")  # the team lost 3
+    import_file(ws, plan, roster, split, "2026-10")  # replaces the split: E003 back to 0
+    after = {s.employee.id: s for s in rollup(ws, plan, roster, "2026-10").entries}
+    assert after["E002"].card.score == pytest.approx(before["E002"] - 3)
+    assert after["E003"].card.score == pytest.approx(before["E003"])
+
+
+def test_a_yearly_pool_goes_into_the_annual_composite(tmp_path):
+    from xl_kpi.core.review import period_months
+    from xl_kpi.monthly import import_file
+    from xl_kpi.period_review import run_review
+
+    ws, plan, _ = workspace_with(tmp_path, POOLS.replace("min_months_share: 0.5", "min_months_share: 0.08"))
+    roster = ws.roster(plan)  # one scored month is enough for a decision in this test
+    generate(ws, plan, roster, "2026-12")
+    import_file(ws, plan, roster, data_file("actuals-2026-10.csv"), "2026-12")
+    split = tmp_path / "微博年度.csv"
+    split.write_text("工号,池,分值\nE010,微博年度团队分,6\nE011,微博年度团队分,4\n", encoding="utf-8")
+    import_file(ws, plan, roster, split, "2026-12")
+    results = dict((e.id, r) for e, r in run_review(ws, plan, roster, "2026").results)
+    assert ("微博年度团队分（团队分配）", 6) in results["E010"].adjustments
+    assert ("微博年度团队分（团队分配）", 4) in results["E011"].adjustments
+    assert len(period_months("2026")) == 12

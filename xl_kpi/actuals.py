@@ -20,6 +20,7 @@ from .core.errors import KpiError, Problem
 from .core.plan import Metric, Plan
 from .core.rules import RATER_NAMES
 from .core.scorecard import AdjustmentEntry, EmployeeInputs
+from .core.numbers import snap
 from .core.typed import TypedNumberError, is_count, typed_number
 from .roster import Employee, cell_text
 from .workbook.reader import check_expansion
@@ -264,6 +265,54 @@ def apply_rows(rows: list[ImportedRow], inputs: dict[str, EmployeeInputs]) -> No
             x.inputs[r.metric] = r.value
         else:
             {"actual": x.actuals, "target": x.targets, "baseline": x.baselines}[r.kind][r.metric] = r.value
+
+
+POOL_HEADERS = {"工号": "employee", "employee_id": "employee", "池": "pool", "积分池": "pool", "pool": "pool",
+                "分值": "points", "points": "points"}
+
+
+def is_pool_file(path: Path, rename: dict[str, str] | None = None) -> bool:
+    """Whether a file is a lead's split of team pools (工号, 池, 分值)."""
+    table = read_table(path, POOL_HEADERS, (), rename)
+    return bool(table.rows) and "pool" in table.rows[0].values
+
+
+def read_pool_shares(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None):
+    """(line, employee, pool id, points) of a lead's split, all checked: known pools, members of the pool's
+    team, numbers, and each pool's shares adding up to the pool exactly (+amount or −amount)."""
+    table = read_table(path, POOL_HEADERS, ("employee", "pool", "points"), rename)
+    people = {e.id: e for e in roster}
+    pools = {p.id: p for p in plan.pools} | {name_key(p.name): p for p in plan.pools}
+    good, problems, first_line = [], [], {}
+    for row in table.rows:
+        def bad(msg: str):
+            problems.append(Problem("import_invalid", msg, file=table.file, line=row.line))
+
+        emp, key = cell_text(row.values.get("employee")), cell_text(row.values.get("pool"))
+        pool = pools.get(key) or pools.get(name_key(key))
+        if pool is None:
+            bad(f"“{key}”不是方案中的积分池(有: {'、'.join(p.name for p in plan.pools) or '无'}) / unknown pool “{key}”")
+            continue
+        if emp not in people or people[emp].role != pool.role:
+            bad(f"工号“{emp}”不是{pool.name}的团队成员({plan.roles[pool.role].name}) / {emp} is not in pool {pool.id}")
+            continue
+        try:
+            points = typed_number(row.values.get("points"))
+        except TypedNumberError as exc:
+            bad(str(exc))
+            continue
+        first_line.setdefault(pool.id, row.line)
+        good.append((row.line, emp, pool.id, points))
+    for pid, line in first_line.items():
+        pool = plan.pool(pid)
+        shares = [(emp, pts) for _, emp, p, pts in good if p == pid]
+        total = snap(sum(pts for _, pts in shares))
+        if total not in [snap(t) for t in pool.totals()]:
+            want = "或".join(f"{t:+g}" for t in pool.totals())
+            problems.append(Problem("pool_sum", f"{pool.name}的分配合计为{total:g}，应为{want}（团队的分值）："
+                                    f"{'、'.join(f'{people[e].name}{p:+g}' for e, p in shares)} / the shares of "
+                                    f"{pid} add up to {total:g}, not {want}", file=table.file, line=line))
+    return good, problems
 
 
 def is_figures_file(path: Path, rename: dict[str, str] | None = None) -> bool:

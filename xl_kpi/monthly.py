@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from .actuals import is_adjustment_file, is_figures_file, read_actuals, read_adjustment_rows, read_figures
+from .actuals import (is_adjustment_file, is_figures_file, is_pool_file, read_actuals, read_adjustment_rows,
+                      read_figures, read_pool_shares)
 from .core.errors import KpiError, Problem
 from .core.plan import CYCLE_MONTHS, MAX_WEEKS, Plan
 from .core.numbers import num, snap
@@ -474,6 +475,8 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
         return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
     if is_figures_file(file, cols):
         return import_figures(ws, plan, roster, file, month, mode, skip_bad)
+    if is_pool_file(file, cols):
+        return import_pool_shares(ws, plan, roster, file, month)
     rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics, month=month)
     if problems and not skip_bad:
         raise KpiError(problems)
@@ -486,6 +489,34 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
     write_values(ws, plan, roster, month, extra, mode, report.generate, store)
     return report
+
+
+def import_pool_shares(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str) -> ImportReport:
+    """A lead's split of team pools for the month (all good or nothing): recorded; the roll-up adds the
+    shares to the month's scores (period: month) and the year's review to its composite (period: year).
+    A pool imported again replaces its split: members the new file leaves out get 0."""
+    rows, problems = read_pool_shares(file, plan, roster, load_mapping(ws)[0])
+    if problems:
+        raise KpiError(problems)
+    given = {(emp, pid) for _, emp, pid, _ in rows}
+    cleared = [(e.id, f"pool_{pid}", 0.0, None) for pid in {pid for _, _, pid, _ in rows} for e in roster
+               if e.role == plan.pool(pid).role and (e.id, pid) not in given]
+    open_store(ws.root).record_imports(month, str(Path(file).resolve()),
+                                       cleared + [(emp, f"pool_{pid}", pts, line) for line, emp, pid, pts in rows])
+    return ImportReport(rows=len(rows), employees=len({emp for _, emp, _, _ in rows}))
+
+
+def pool_shares(ws: Workspace, plan: Plan, months: list[str], period: str) -> dict[str, list[tuple]]:
+    """employee → [(pool, points)] of the pools of this period recorded in these months."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    store = open_store(ws.root)
+    for month in months:
+        for emp, slots in store.imported(month).items():
+            for p in plan.pools:
+                imp = slots.get(f"pool_{p.id}")
+                if p.period == period and imp is not None and imp.value:
+                    out.setdefault(emp, []).append((p, imp.value))
+    return out
 
 
 def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,

@@ -238,7 +238,7 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
             result.entries.append(s)
         if progress:
             progress()
-    _apply_cohort_bonuses(plan, month, result, scored)
+    _apply_cohort_bonuses(plan, month, result, scored, ws)
     _check_award_limits(ws, plan, month, result)
     final = [(s.employee.id, s.card.grade, s.card.score) for s in result.entries if s.card and s.card.score is not None]
     result.quotas = check_quotas(plan.grades, final)
@@ -267,9 +267,17 @@ def _check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) -
         people[p.employee].problems.append(p)
 
 
-def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[str, Scored]) -> None:
-    """Rank each bonus's cohort by its metric and score those employees again with their bonus."""
+def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[str, Scored],
+                          ws: Workspace | None = None) -> None:
+    """Rank each bonus's cohort by its metric, add the month's team-pool shares, and score those
+    employees again with them (before grading)."""
     extra: dict[str, list[AdjustmentResult]] = defaultdict(list)
+    if ws is not None:
+        from .monthly import pool_shares
+
+        for emp, shares in pool_shares(ws, plan, [month], "month").items():
+            extra[emp] += [AdjustmentResult(pool.id, pool.name, None, pts, f"{pool.name}：团队分配{pts:+g}分")
+                           for pool, pts in shares]
     for b in plan.cohort_bonuses:
         metric = plan.roles[b.role].metric(b.metric)
         values = [(eid, s.card.metrics[b.metric].actual) for eid, s in scored.items()

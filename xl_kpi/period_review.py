@@ -16,9 +16,9 @@ from openpyxl.styles import Alignment
 from .actuals import read_table
 from .core.errors import KpiError, Problem
 from .core.plan import PERIOD_NAMES, Plan
-from .core.review import DOWN, UP, MonthResult, ReviewResult, period_bonus, period_months, review
+from .core.review import DOWN, UP, MonthResult, ReviewResult, period_bonus, period_kind, period_months, review
 from .core.rules import RATER_NAMES, InputError, Rating
-from .monthly import atomic_write
+from .monthly import atomic_write, pool_shares
 from .payroll import rollup
 from .roster import Employee
 from .workbook.style import BAD_FILL, BOLD, GOOD_FILL, MONEY, TITLE, box, head, print_a4, put, signature_block
@@ -97,9 +97,11 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
         if progress:
             progress()
     ratings, problems, note = read_ratings(ws, plan, period, roster)
+    shares = pool_shares(ws, plan, months, "year") if period_kind(period) == "year" else {}  # 微博/微信 ±10 a year
     out.problems = problems
     for e in roster:
-        r = review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note)
+        team = [(f"{pool.name}（团队分配）", pts) for pool, pts in shares.get(e.id, [])]
+        r = review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note, team)
         role = plan.roles[e.role]
         r.bonus = period_bonus(plan, r.grade, e.base_salary if e.base_salary is not None else role.base_salary,
                                e.performance_pay_base if e.performance_pay_base is not None

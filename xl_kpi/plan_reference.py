@@ -21,7 +21,7 @@ from .workbook import texts
 MODELS = [plan_models.Plan, plan_models.Role, plan_models.Category, plan_models.Metric, plan_models.OutsideFigure,
           plan_models.InputItem,
           plan_models.ReportItem, plan_models.Commission, plan_models.CommissionBand, plan_models.Adjustment,
-          plan_models.CohortBonus, plan_models.Review, plan_models.PeriodBonus, plan_models.Grade, plan_models.Promotion,
+          plan_models.CohortBonus, plan_models.Pool, plan_models.Review, plan_models.PeriodBonus, plan_models.Grade, plan_models.Promotion,
           plan_models.Appeal]
 
 

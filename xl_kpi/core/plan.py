@@ -292,6 +292,21 @@ class PeriodBonus(Model):
     by_grade: dict[str, float] = {}  # grade name → ratio (pays: ratio) or yuan (pays: fixed); missing: 0
 
 
+class Pool(Model):
+    """团队积分池: points a team gets (新浪势力榜 ±3 a month, 微博/微信 ±10 a year) that its lead splits among
+    the members; the split is imported (工号, 池, 分值) and must add up to the pool exactly."""
+
+    id: Ident
+    name: str
+    role: Ident  # the team: the employees of this role
+    amount: float = Field(gt=0)
+    period: Literal["month", "year"] = "month"  # month: into the month's score; year: into the annual composite
+    sign: Literal["either", "plus", "minus"] = "either"  # the pool is ±amount, +amount or −amount
+
+    def totals(self) -> list[float]:
+        return {"either": [self.amount, -self.amount], "plus": [self.amount], "minus": [-self.amount]}[self.sign]
+
+
 class Review(Model):
     """Quarter, half-year and year reviews (季度/半年/年度考核)."""
 
@@ -404,6 +419,7 @@ class Plan(Model):
     roles: dict[Ident, Role] = Field(min_length=1)
     cohort_bonuses: list[CohortBonus] = []
     figures: list[OutsideFigure] = []  # 外部数据 (行业, 竞品) a metric's target or baseline may come from
+    pools: list[Pool] = []  # 团队积分池 split by a team's lead
     review: Review = Review()
     appeal: Appeal = Appeal()
 
@@ -460,6 +476,9 @@ class Plan(Model):
     def adjustment(self, adj_id: str) -> Adjustment:
         return next(a for a in self.adjustments if a.id == adj_id)
 
+    def pool(self, pool_id: str) -> Pool:
+        return next(p for p in self.pools if p.id == pool_id)
+
     def figure(self, figure_id: str) -> OutsideFigure:
         return next(f for f in self.figures if f.id == figure_id)
 
@@ -481,6 +500,10 @@ def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
                 out.append((("review", key, i), "unknown_id",
                             f"review.{key} 中的“{item}”不是方案中的加减分项目（有：{'、'.join(sorted(items)) or '无'}） / "
                             f"review.{key} names “{item}”, which is not an adjustment of the plan"))
+    for i, pool in enumerate(plan.pools):
+        if pool.role not in plan.roles:
+            out.append((("pools", i, "role"), "unknown_id", f"积分池{pool.name}的 role “{pool.role}”不是方案中的岗位 / "
+                        f"pool {pool.id} names an unknown role"))
     figures = {f.id for f in plan.figures}
     for rid, role in plan.roles.items():
         for ci, cat in enumerate(role.categories):

@@ -130,7 +130,8 @@ def _annual_adjustments(plan: Plan, role: str, results: list[MonthResult]) -> li
 
 
 def review(plan: Plan, employee: str, role: str, months: list[str], results: dict[str, MonthResult],
-           rating: float | None, rating_note: str = "") -> ReviewResult:
+           rating: float | None, rating_note: str = "", team: list[tuple[str, float]] | None = None) -> ReviewResult:
+    """``team``: (label, points) of the year's team pools the member's lead gave them."""
     r = plan.review
     present = [results[m] for m in months if m in results]
     used = [m.month for m in present if m.score is not None]
@@ -152,7 +153,7 @@ def review(plan: Plan, employee: str, role: str, months: list[str], results: dic
     else:
         composite = average * r.monthly_weight / 100 + rating * r.rating_weight / 100
         reasons.append(f"期间评分{num(round(rating, 2))}×{num(r.rating_weight)}% + 月度平均×{num(r.monthly_weight)}%")
-    adjustments = _annual_adjustments(plan, role, present)
+    adjustments = _annual_adjustments(plan, role, present) + list(team or [])
     reasons += [f"{label}：{'+' if pts > 0 else ''}{num(pts)}分" for label, pts in adjustments]
     score = round_float(composite + math.fsum(p for _, p in adjustments), 2)
     grade = grade_of(plan, score, None).name
