@@ -477,3 +477,27 @@ def test_a_yearly_pool_goes_into_the_annual_composite(tmp_path):
     assert ("微博年度团队分（团队分配）", 6) in results["E010"].adjustments
     assert ("微博年度团队分（团队分配）", 4) in results["E011"].adjustments
     assert len(period_months("2026")) == 12
+
+
+def test_a_team_award_reaches_every_member(tmp_path):
+    """团队表彰: one row naming the team (the role) gives the award to each of its members."""
+    from xl_kpi.monthly import import_file
+
+    text = POOLS.replace(
+        '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}',
+        '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}\n'
+        '  - {id: team_honour, name: 团队表彰, rule: "award(pts=3, limit=1)", to_team: true}').replace(
+        "    adjustments: [execution_error, major_error, veto_major, star]\n    inputs:",
+        "    adjustments: [execution_error, major_error, veto_major, star, team_honour]\n    inputs:")
+    assert text.count("team_honour") == 2
+    ws, plan, _ = workspace_with(tmp_path, text)
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, "2026-10")
+    log = tmp_path / "加减分.csv"
+    log.write_text("工号,日期,项目,次数,备注\n自媒体运营专员,2026-10-31,团队表彰,1,双十一\n", encoding="utf-8")
+    assert import_file(ws, plan, roster, log, "2026-10").employees == 2
+    cards = {s.employee.id: s.card for s in score_month(ws, plan, roster, "2026-10") if s.employee.role == "ops"}
+    assert all([(a.item, a.points) for a in c.adjustments] == [("team_honour", 3)] for c in cards.values())
+    log.write_text("工号,日期,项目,次数\n自媒体运营专员,2026-10-31,明星员工,1\n", encoding="utf-8")
+    with pytest.raises(KpiError, match="不在花名册"):  # only a team award may name a team
+        import_file(ws, plan, roster, log, "2026-10")

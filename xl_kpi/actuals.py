@@ -379,26 +379,34 @@ def read_adjustment_rows(path: Path, plan: Plan, roster: list[Employee], rename:
     people = {e.id: e for e in roster}
     out: list[tuple[int, str, AdjustmentEntry]] = []
     problems = []
+    teams = {r.name: rid for rid, r in plan.roles.items()} | {rid: rid for rid in plan.roles}
     for row in table.rows:
         v = row.values
-        emp = people.get(cell_text(v.get("employee")))
-        if emp is None:
-            problems.append(Problem("unknown_employee", f"工号“{cell_text(v.get('employee'))}”不在花名册 / not on the roster",
+        who, item = cell_text(v.get("employee")), cell_text(v.get("item"))
+        emp = people.get(who)
+        team_award = next((a for a in plan.adjustments if item in (a.id, a.name) and a.to_team), None)
+        if emp is None and team_award is not None and who in teams:  # 团队表彰: every member of the team
+            members = [e for e in roster if e.role == teams[who]]
+        elif emp is None:
+            problems.append(Problem("unknown_employee", f"工号“{who}”不在花名册 / not on the roster",
                                     file=table.file, line=row.line))
             continue
-        item = cell_text(v.get("item"))
-        adj = next((a for a in plan.role_adjustments(emp.role) if item in (a.id, a.name)), None)
-        if adj is None:
-            problems.append(Problem("adjustment_unknown", f"“{item}”不是{plan.roles[emp.role].name}的加减分项目 / "
-                                    f"“{item}” is not an adjustment of role {emp.role}", file=table.file, line=row.line))
-            continue
-        num = lambda s: typed_number(cell_text(s)) if cell_text(s) else None  # noqa: E731
-        try:
-            entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), cell_text(v.get("note")),
-                                    cell_text(v.get("date")) or None)
-        except ValueError:
-            problems.append(Problem("import_invalid", "数量或分值不是数字 / count or points is not a number",
-                                    file=table.file, line=row.line))
-            continue
-        out.append((row.line, emp.id, entry))
+        else:
+            members = [emp]
+        for member in members:
+            adj = next((a for a in plan.role_adjustments(member.role) if item in (a.id, a.name)), None)
+            if adj is None:
+                problems.append(Problem("adjustment_unknown", f"“{item}”不是{plan.roles[member.role].name}的加减分项目 / "
+                                        f"“{item}” is not an adjustment of role {member.role}", file=table.file,
+                                        line=row.line))
+                break
+            num = lambda s: typed_number(cell_text(s)) if cell_text(s) else None  # noqa: E731
+            try:
+                entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), cell_text(v.get("note")),
+                                        cell_text(v.get("date")) or None)
+            except ValueError:
+                problems.append(Problem("import_invalid", "数量或分值不是数字 / count or points is not a number",
+                                        file=table.file, line=row.line))
+                break
+            out.append((row.line, member.id, entry))
     return out, problems

@@ -268,6 +268,7 @@ class Adjustment(Model):
     per_month: int | None = Field(default=None, ge=1)
     per_year: int | None = Field(default=None, ge=1)
     requires: Ident | None = None
+    to_team: bool = False  # 团队表彰: a 加减分 row may name a role (the team) and every member gets it
     note: str = ""
 
 
