@@ -66,8 +66,10 @@ def default(field) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return num(value)
-    if value in ([], {}, ""):
-        return {"[]": "[]", "{}": "{}", "": '""'}[str(value) if value != "" else ""]
+    if value == "":
+        return '""'
+    if value in ([], {}):
+        return str(value)
     return f"`{value}`"
 
 
