@@ -334,7 +334,8 @@ def test_a_half_yearly_survey(tmp_path):
     ws, plan, e = workspace_with(tmp_path, text)
     generate(ws, plan, [e], "2026-09")
     wb = load_workbook(ws.month_dir("2026-09") / f"{e.file_stem}.xlsx")
-    assert cell_of(wb, "score_satisfaction").value == "半年指标，本月不计分；「用户互动」本月按其余指标满分20分折算"
+    assert cell_of(wb, "score_satisfaction").value == "本月不计分"
+    assert cell_of(wb, "explain_satisfaction").value == "半年指标，本月不计分；「用户互动」本月按其余指标满分20分折算"
     generate(ws, plan, [e], "2026-06")
     type_in(ws, "2026-06", e, actual_satisfaction=0.85)
     generate(ws, plan, [e], "2026-12")

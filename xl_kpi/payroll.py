@@ -251,20 +251,23 @@ def _check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) -
         return
     counts: dict[str, dict[str, float]] = {}
     for s in result.entries:
-        for a in (s.card.adjustments if s.card else []):
-            mine = counts.setdefault(s.employee.id, {})
-            mine[a.item] = mine.get(a.item, 0) + (a.count if a.count is not None else 1)
+        _tally(counts, s.employee.id, [(a.item, a.count) for a in (s.card.adjustments if s.card else [])])
     earlier: dict[str, dict[str, float]] = {}
     store = open_store(ws.root)
     for m in range(1, int(month[5:])):  # HR's records of the year's earlier months
         for emp, rows in store.adjustments(f"{month[:4]}-{m:02d}").items():
-            mine = earlier.setdefault(emp, {})
-            for item, count, *_ in rows:
-                mine[item] = mine.get(item, 0) + (count if count is not None else 1)
+            _tally(earlier, emp, [(item, count) for item, count, *_ in rows])
     names = {s.employee.id: s.employee.name for s in result.entries}
     people = {s.employee.id: s for s in result.entries}
     for p in award_problems(plan, month, counts, earlier, names):
         people[p.employee].problems.append(p)
+
+
+def _tally(counts: dict[str, dict[str, float]], employee: str, items: list[tuple[str, float | None]]) -> None:
+    """Add (item, count) rows to an employee's counts; a row without a count is one."""
+    mine = counts.setdefault(employee, {})
+    for item, count in items:
+        mine[item] = mine.get(item, 0) + (count if count is not None else 1)
 
 
 def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[str, Scored],

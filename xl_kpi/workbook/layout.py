@@ -233,10 +233,11 @@ def _metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mon
         lay.slot(f"actual_{m.id}", ws, g, "number", typed=True)
         _input(actual, m)
         _validation(ws, g, m.min, m.max, m.unit, m.name, titles["input_title"], whole=is_count(m.unit))
-    if not m.applies_in(month_no):
-        ws[h] = texts.phrase("not_this_month", period=PERIOD_NAMES[m.period], category=cat.name,
-                             possible=num(cat.possible(month_no)))
-        ws[h].alignment = WRAP
+    if not m.applies_in(month_no):  # the points cell says it briefly, 得分说明 says how the category is rescaled
+        ws[h] = texts.phrase("not_this_month_short")
+        ws[f"L{row}"] = texts.phrase("not_this_month", period=PERIOD_NAMES[m.period], category=cat.name,
+                                     possible=num(cat.possible(month_no)))
+        _name(lay.workbook, f"explain_{m.id}", ws.title, f"L{row}")
         return
     valid = valid_formula(m, g)
     if m.measure == "growth":  # the rule scores the growth over the baseline (a positive number)
@@ -376,7 +377,8 @@ def _weekly_sheet(role, ws, lay: Layout, titles: dict, weeks: int) -> dict[str, 
             ws.cell(r, c).border = BOX
         refs[item.id] = ",".join(f"'{ws.title}'!{x}" for x in cells)
     r = 4 + len(role.weekly_report) + 1  # 数据分析总结: each week's own words
-    put(ws, r, 1, titles["weekly_summary"]).font = BOLD
+    label = put(ws, r, 1, titles["weekly_summary"])
+    label.font, label.alignment = BOLD, Alignment(vertical="top")
     for w in range(weeks):
         first = 4 + 3 * w
         ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=first + 2)
