@@ -480,6 +480,110 @@ def test_a_yearly_pool_goes_into_the_annual_composite(tmp_path):
     assert len(period_months("2026")) == 12
 
 
+LED = POOLS.replace("role: ops, amount: 3}", "role: ops, amount: 3, lead: manager}").replace(
+    "amount: 10, period: year}", "amount: 10, period: year, lead: manager}")
+
+
+def _lead_space(tmp_path, month="2026-10"):
+    from xl_kpi.monthly import import_file
+
+    ws, plan, _ = workspace_with(tmp_path, LED.replace("min_months_share: 0.5", "min_months_share: 0.08"))
+    roster = ws.roster(plan)
+    generate(ws, plan, roster, month)
+    import_file(ws, plan, roster, data_file("actuals-2026-10.csv"), month)
+    return ws, plan, roster, {e.id: e for e in roster}
+
+
+def test_the_lead_splits_a_pool_in_the_sheet_of_their_workbook(tmp_path):
+    """The 部门经理 leads the 新浪势力榜 pool: their workbook lists the team (E002, E003 from the roster)
+    in 积分分配; the split they type counts at roll-up, the team's own workbooks have no such sheet."""
+    from xl_kpi.payroll import rollup
+
+    ws, plan, roster, people = _lead_space(tmp_path)
+    before = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
+    lead = ws.month_dir("2026-10") / f"{people['E001'].file_stem}.xlsx"
+    wb = load_workbook(lead)
+    assert "积分分配" in wb.sheetnames
+    assert [cell_of(wb, f"poolwho_sina_rank_{i}").value for i in range(2)] == ["E002", "E003"]
+    assert "poolwho_weibo_year_0" not in wb.defined_names  # a year pool is split in December
+    assert "积分分配" not in load_workbook(ws.month_dir("2026-10") / f"{people['E002'].file_stem}.xlsx").sheetnames
+    type_in(ws, "2026-10", people["E001"], poolpts_sina_rank_0=2, poolpts_sina_rank_1="1")
+    result = rollup(ws, plan, roster, "2026-10")
+    after = {s.employee.id: s for s in result.entries}
+    assert not result.problems
+    assert after["E002"].card.score == pytest.approx(before["E002"] + 2)
+    assert after["E003"].card.score == pytest.approx(before["E003"] + 1)
+    assert after["E001"].card.score == pytest.approx(before["E001"])  # the lead splits, gets nothing
+
+    type_in(ws, "2026-10", people["E001"], poolpts_sina_rank_1=2)  # 2 + 2: not the pool
+    result = rollup(ws, plan, roster, "2026-10")
+    [p] = [p for p in result.problems if p.type == "pool_sheet"]
+    assert (p.sheet, p.cell) == ("积分分配", cell_of(load_workbook(lead), "pooltotal_sina_rank").coordinate)
+    assert p.message.startswith("新浪势力榜团队分的分配合计为4，应为+3或-3") and "王磊+2" in p.message
+    assert {s.employee.id: s.card.score for s in result.entries if s.card}["E002"] == pytest.approx(before["E002"])
+
+
+def test_an_imported_split_wins_over_the_sheet_and_regenerating_keeps_the_split(tmp_path):
+    from xl_kpi.monthly import import_file
+    from xl_kpi.payroll import rollup
+
+    ws, plan, roster, people = _lead_space(tmp_path)
+    before = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
+    type_in(ws, "2026-10", people["E001"], poolpts_sina_rank_0=-1, poolpts_sina_rank_1=-2)
+    generate(ws, plan, roster, "2026-10")  # the plan's texts refreshed: the lead's split stays
+    wb = load_workbook(ws.month_dir("2026-10") / f"{people['E001'].file_stem}.xlsx")
+    assert [cell_of(wb, f"poolpts_sina_rank_{i}").value for i in range(2)] == [-1, -2]
+    split = tmp_path / "分配.csv"
+    split.write_text("工号,池,分值\nE002,sina_rank,3\n", encoding="utf-8")
+    import_file(ws, plan, roster, split, "2026-10")  # HR entered the split for the lead: it replaces the sheet's
+    after = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
+    assert after["E002"] == pytest.approx(before["E002"] + 3) and after["E003"] == pytest.approx(before["E003"])
+
+
+def test_a_split_for_someone_who_left_the_team_is_never_dropped_silently(tmp_path):
+    from xl_kpi.roster import write_roster
+
+    ws, plan, roster, people = _lead_space(tmp_path)
+    type_in(ws, "2026-10", people["E001"], poolpts_sina_rank_0=2, poolpts_sina_rank_1=1)
+    write_roster(ws.roster_path, [e for e in roster if e.id != "E003"])  # 王磊 left the team
+    report = generate(ws, plan, ws.roster(plan), "2026-10")
+    [p] = [p for p in report.problems if p.employee == "E001"]
+    assert p.type == "would_lose_input" and "积分分配!C" in p.message
+
+
+def test_the_year_pool_is_split_in_the_december_workbook_and_reaches_the_review(tmp_path):
+    from xl_kpi.period_review import run_review
+
+    ws, plan, roster, people = _lead_space(tmp_path, "2026-12")
+    wb = load_workbook(ws.month_dir("2026-12") / f"{people['E001'].file_stem}.xlsx")
+    assert [cell_of(wb, f"poolwho_weibo_year_{i}").value for i in range(2)] == ["E010", "E011"]
+    type_in(ws, "2026-12", people["E001"], poolpts_weibo_year_0="7", poolpts_weibo_year_1=3)
+    results = dict((e.id, r) for e, r in run_review(ws, plan, roster, "2026").results)
+    assert ("微博年度团队分（团队分配）", 7) in results["E010"].adjustments
+    assert ("微博年度团队分（团队分配）", 3) in results["E011"].adjustments
+
+
+@pytest.mark.libreoffice
+def test_the_split_sheet_checks_its_sum_in_the_spreadsheet(tmp_path):
+    """The 合计核对 cell says whether the typed shares add up, in LibreOffice as in Excel."""
+    from xl_kpi.libreoffice import recalc
+
+    ws, plan, roster, people = _lead_space(tmp_path)
+    paths = []
+    for name, shares in (("ok", (2, 1)), ("minus", (-2.5, -0.5)), ("wrong", (2, 2)), ("empty", (None, None))):
+        type_in(ws, "2026-10", people["E001"], poolpts_sina_rank_0=shares[0], poolpts_sina_rank_1=shares[1])
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes((ws.month_dir("2026-10") / f"{people['E001'].file_stem}.xlsx").read_bytes())
+        paths.append(path)
+    shown = {}
+    for path in recalc(paths, tmp_path / "out"):
+        wb = load_workbook(path, data_only=True)
+        total = cell_of(wb, "pooltotal_sina_rank")
+        shown[path.stem] = (total.value, total.offset(column=1).value)
+    assert shown == {"ok": (3, "合计正确"), "minus": (-3, "合计正确"), "wrong": (4, "合计应为+3或-3分"),
+                     "empty": (0, "未分配")}
+
+
 def test_a_team_award_reaches_every_member(tmp_path):
     """团队表彰: one row naming the team (the role) gives the award to each of its members."""
     from xl_kpi.monthly import import_file

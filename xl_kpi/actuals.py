@@ -277,6 +277,16 @@ def is_pool_file(path: Path, rename: dict[str, str] | None = None) -> bool:
     return bool(table.rows) and "pool" in table.rows[0].values
 
 
+def split_wrong(pool, shares: list[tuple[str, float]]) -> str | None:
+    """Why a split of a pool among (name, points) does not add up to the pool, or None when it does."""
+    total = snap(sum(pts for _, pts in shares))
+    if total in [snap(t) for t in pool.totals()]:
+        return None
+    want = "或".join(f"{t:+g}" for t in pool.totals())
+    return (f"{pool.name}的分配合计为{total:g}，应为{want}（团队的分值）：{'、'.join(f'{n}{p:+g}' for n, p in shares)} / "
+            f"the shares of {pool.id} add up to {total:g}, not {want}")
+
+
 def read_pool_shares(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None):
     """(line, employee, pool id, points) of a lead's split, all checked: known pools, members of the pool's
     team, numbers, and each pool's shares adding up to the pool exactly (+amount or −amount)."""
@@ -306,12 +316,9 @@ def read_pool_shares(path: Path, plan: Plan, roster: list[Employee], rename: dic
     for pid, line in first_line.items():
         pool = plan.pool(pid)
         shares = [(emp, pts) for _, emp, p, pts in good if p == pid]
-        total = snap(sum(pts for _, pts in shares))
-        if total not in [snap(t) for t in pool.totals()]:
-            want = "或".join(f"{t:+g}" for t in pool.totals())
-            problems.append(Problem("pool_sum", f"{pool.name}的分配合计为{total:g}，应为{want}（团队的分值）："
-                                    f"{'、'.join(f'{people[e].name}{p:+g}' for e, p in shares)} / the shares of "
-                                    f"{pid} add up to {total:g}, not {want}", file=table.file, line=line))
+        wrong = split_wrong(pool, [(people[e].name, p) for e, p in shares])
+        if wrong:
+            problems.append(Problem("pool_sum", wrong, file=table.file, line=line))
     return good, problems
 
 

@@ -179,8 +179,9 @@ def cmd_generate(args) -> int:
 
     ws, plan, roster = _loaded(args)
     people = select(roster, args.employee, args.role)
-    report = _with_progress(len(people), "生成 / generating", generate, ws, plan, people, args.month, args.formulas,
-                            args.force, args.protect_password)
+    report = _with_progress(len(people), "生成 / generating",
+                            lambda advance: generate(ws, plan, people, args.month, args.formulas, args.force,
+                                                     args.protect_password, advance, everyone=roster))
     console.print(f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s) in "
                   f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from .actuals import (is_adjustment_file, is_figures_file, is_pool_file, read_actuals, read_adjustment_rows,
-                      read_figures, read_pool_shares)
+                      read_figures)
 from .core.errors import KpiError, Problem
 from .core.plan import CYCLE_MONTHS, MAX_WEEKS, Plan
 from .core.numbers import num, snap
@@ -110,10 +110,12 @@ class Generator:
     """Builds each role's template once, then derives every employee's workbook from it."""
 
     def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "native", password: str | None = None,
-                 store: Store | None = None):
+                 store: Store | None = None, roster: list[Employee] | None = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.ws, self.plan, self.month, self.mode = ws, plan, month, mode
+        # each team pool's members, in roster order: the rows of a lead's 积分分配 sheet
+        self.teams = {p.id: [e for e in roster or [] if e.role == p.role] for p in plan.pools}
         self.store = store or open_store(ws.root)
         # HR-owned cells are locked with the workspace's own password unless HR gives one
         self.password = password or self.store.protect_password()
@@ -138,11 +140,13 @@ class Generator:
                     previous_half=texts.months_back(self.month, 6), previous_year=texts.months_back(self.month, 12),
                     deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
                     adjustments=self.plan.role_adjustments(role_id) if role_id else [],
-                    cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id))
+                    cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id),
+                    pools="、".join(p.name for p in self.plan.pools_led(role_id, self.month)) if role_id else "")
 
     def template(self, role_id: str) -> Template:
         if role_id not in self.templates:
-            layout = build_role_template(self.plan, role_id, self.month, self.mode, self.base_titles)
+            layout = build_role_template(self.plan, role_id, self.month, self.mode, self.base_titles,
+                                         {pid: len(team) for pid, team in self.teams.items()})
             if self.password:
                 for sheet in layout.workbook.worksheets:
                     if sheet.protection.sheet:
@@ -262,6 +266,7 @@ class Generator:
         v: dict[str, object] = {
             "instructions": texts.render("workbook/instructions.txt.j2", self.tpl_dir, **ctx),
             "title": t["title"], "weekly_title": t.get("weekly_title"), "adjustments_title": t.get("adjustments_title"),
+            "pools_title": t.get("pools_title"),
             "employee_id": e.id, "employee_name": e.name, "department": e.department, "role_name": role.name,
             "month": self.month,
             "base_salary": owned["base_salary"].value,
@@ -273,7 +278,7 @@ class Generator:
         if old is not None:
             units = self._units(e.role)
             for key, slot in self.template(e.role).slots.items():
-                if slot.typed and not key.startswith("adj_") and old.values.get(key) is not None:
+                if slot.typed and not key.startswith(("adj_", "poolpts_")) and old.values.get(key) is not None:
                     v[key] = _as_typed_number(old.values[key], units.get(key)) if slot.kind == "number" else old.values[key]
                     kept += 1
             for i, row in enumerate(old.adjustments[:ADJ_ROWS]):
@@ -281,12 +286,26 @@ class Generator:
                     if value is not None:
                         v[f"adj_{f}_{i}"] = value
                         kept += 1
+        v.update(self._pool_rows(e, old))
+        kept += sum(1 for k, x in v.items() if k.startswith("poolpts_") and x is not None)
         if extra:
             v.update(extra)
         for mid, src in sources.items():
             own = v[f"baseline_{mid}"] != defaults[f"baseline_{mid}"]  # set for this employee (by hand or import)
             v[f"baseline_src_{mid}"] = t["baseline_employee"] if own else src
         return v, kept
+
+    def _pool_rows(self, e: Employee, old: WorkbookData | None) -> dict[str, object]:
+        """The 积分分配 rows of a lead's workbook: each member from the roster, with the share the lead
+        typed for that member before (found by 工号, so a changed roster keeps every share with its person)."""
+        v: dict[str, object] = {}
+        for pool in self.plan.pools_led(e.role, self.month):
+            typed = dict(old_pool_shares(old, pool.id)) if old is not None else {}
+            for i, member in enumerate(self.teams[pool.id]):
+                v[f"poolwho_{pool.id}_{i}"], v[f"poolname_{pool.id}_{i}"] = member.id, member.name
+                if typed.get(member.id) is not None:
+                    v[f"poolpts_{pool.id}_{i}"] = typed[member.id]
+        return v
 
     def _units(self, role_id: str) -> dict[str, str]:
         """Slot name → the unit of the number typed there."""
@@ -299,9 +318,14 @@ class Generator:
         """Cells a person filled in the old workbook that the new one has no place for."""
         slots = self.template(e.role).slots
         formulas = {f"actual_{m}" for m in _formula_actuals(self.plan, e.role)}
-        return [old.where(name) for name, value in old.values.items()
-                if value is not None and name.startswith(TYPED_PREFIXES)
+        lost = [old.where(name) for name, value in old.values.items()
+                if value is not None and name.startswith(TYPED_PREFIXES) and not name.startswith("poolpts_")
                 and name not in slots and name not in formulas]
+        for pool in self.plan.pools:  # a share for someone no longer on the team (or no sheet any more)
+            members = {m.id for m in self.teams[pool.id]} if pool in self.plan.pools_led(e.role, self.month) else set()
+            lost += [old.where(f"poolpts_{pool.id}_{i}") for i, (who, pts) in enumerate(old_pool_shares(old, pool.id))
+                     if pts is not None and who not in members]
+        return lost
 
     def notes_lost(self, e: Employee, old: WorkbookData) -> list[str]:
         """Notes a person wrote outside the form (text beside it, 批注) that regenerating would drop."""
@@ -365,6 +389,15 @@ class Generator:
         return report
 
 
+def old_pool_shares(data: WorkbookData, pool_id: str) -> list[tuple[str, object]]:
+    """(工号, share as typed) of each row of a pool in a workbook's 积分分配 sheet."""
+    out, i = [], 0
+    while f"poolpts_{pool_id}_{i}" in data.names:
+        out.append((str(data.values.get(f"poolwho_{pool_id}_{i}") or ""), data.values.get(f"poolpts_{pool_id}_{i}")))
+        i += 1
+    return out
+
+
 def _as_typed_number(value, unit: str | None):
     """A number typed as text (``4.8万``, ``3,199``) becomes the number, so the sheet computes with it
     too; a text that is no number stays exactly as typed, for the score to report."""
@@ -426,8 +459,11 @@ def select(roster: list[Employee], employee: str | None = None, role: str | None
 
 
 def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode: str = "native",
-             force: bool = False, password: str | None = None, progress=None) -> GenerateReport:
-    gen = Generator(ws, plan, month, mode, password)
+             force: bool = False, password: str | None = None, progress=None,
+             everyone: list[Employee] | None = None) -> GenerateReport:
+    """The workbooks of ``roster`` (``everyone``: the whole roster, when only some are generated: the
+    teams a lead's 积分分配 sheet lists)."""
+    gen = Generator(ws, plan, month, mode, password, roster=everyone or roster)
     report = GenerateReport()
     try:
         for e in roster:
@@ -476,6 +512,8 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     if is_figures_file(file, cols):
         return import_figures(ws, plan, roster, file, month, mode, skip_bad)
     if is_pool_file(file, cols):
+        from .pools import import_pool_shares
+
         return import_pool_shares(ws, plan, roster, file, month)
     rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics, month=month)
     if problems and not skip_bad:
@@ -489,34 +527,6 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
     write_values(ws, plan, roster, month, extra, mode, report.generate, store)
     return report
-
-
-def import_pool_shares(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str) -> ImportReport:
-    """A lead's split of team pools for the month (all good or nothing): recorded; the roll-up adds the
-    shares to the month's scores (period: month) and the year's review to its composite (period: year).
-    A pool imported again replaces its split: members the new file leaves out get 0."""
-    rows, problems = read_pool_shares(file, plan, roster, load_mapping(ws)[0])
-    if problems:
-        raise KpiError(problems)
-    given = {(emp, pid) for _, emp, pid, _ in rows}
-    cleared = [(e.id, f"pool_{pid}", 0.0, None) for pid in {pid for _, _, pid, _ in rows} for e in roster
-               if e.role == plan.pool(pid).role and (e.id, pid) not in given]
-    open_store(ws.root).record_imports(month, str(Path(file).resolve()),
-                                       cleared + [(emp, f"pool_{pid}", pts, line) for line, emp, pid, pts in rows])
-    return ImportReport(rows=len(rows), employees=len({emp for _, emp, _, _ in rows}))
-
-
-def pool_shares(ws: Workspace, plan: Plan, months: list[str], period: str) -> dict[str, list[tuple]]:
-    """employee → [(pool, points)] of the pools of this period recorded in these months."""
-    out: dict[str, list[tuple[str, float]]] = {}
-    store = open_store(ws.root)
-    for month in months:
-        for emp, slots in store.imported(month).items():
-            for p in plan.pools:
-                imp = slots.get(f"pool_{p.id}")
-                if p.period == period and imp is not None and imp.value:
-                    out.setdefault(emp, []).append((p, imp.value))
-    return out
 
 
 def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
@@ -612,7 +622,7 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
             old = _try_read(existing[emp_id]) if emp_id in existing else None
             kept = recorded[emp_id].mode if emp_id in recorded else (old.meta.get("meta_mode") if old else None)
             use = kept if kept in MODES else mode
-            gen = generators.setdefault(use, Generator(ws, plan, month, use, store=store))
+            gen = generators.setdefault(use, Generator(ws, plan, month, use, store=store, roster=roster))
             gen.write(people[emp_id], extra=values, report=report)
     finally:
         for gen in generators.values():
@@ -763,7 +773,7 @@ def _money(v):
 
 def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
     folder = ws.month_dir(month)
-    owner = Generator(ws, plan, month)
+    owner = Generator(ws, plan, month, roster=roster)
     ids = {e.id for e in roster}
     files: dict[str, list[Path]] = {}
     for p in month_workbooks(folder):

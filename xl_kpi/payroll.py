@@ -106,9 +106,9 @@ class Checker:
     """Compares a workbook's formulas, rule cells and shown results with what xl_kpi generates
     and computes."""
 
-    def __init__(self, ws: Workspace, plan: Plan, month: str):
-        self.ws, self.plan, self.month = ws, plan, month
-        self.owner = Generator(ws, plan, month)  # HR's record: owned values, what was generated
+    def __init__(self, ws: Workspace, plan: Plan, month: str, roster: list | None = None):
+        self.ws, self.plan, self.month, self.roster = ws, plan, month, roster
+        self.owner = Generator(ws, plan, month, roster=roster)  # HR's record: owned values, what was generated
         self.generators: dict[str, Generator] = {"native": self.owner}
         self.recorded = self.owner.store.generated(month)
         self.expected: dict[tuple[str, str], tuple[dict, dict]] = {}
@@ -117,7 +117,7 @@ class Checker:
         """The generated formulas of a role's workbook: by cell, and per sheet part in order."""
         if (role, mode) not in self.expected:
             gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode,
-                                                             store=self.owner.store))
+                                                             store=self.owner.store, roster=self.roster))
             template = gen.template(role)
             self.expected[(role, mode)] = (template_formulas(template), template_formula_bytes(template))
         return self.expected[(role, mode)]
@@ -212,7 +212,7 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
            accept_problems: bool = False) -> Rollup:
     result = Rollup(month, plan, accept_problems=accept_problems)
     by_emp = _files(ws, month, {e.id for e in roster}, result)
-    checker = Checker(ws, plan, month)
+    checker = Checker(ws, plan, month, roster)
     scored: dict[str, Scored] = {}
     for e in roster:
         found = by_emp.pop(e.id, [])  # each workbook is let go once its employee is done
@@ -276,9 +276,11 @@ def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[s
     employees again with them (before grading)."""
     extra: dict[str, list[AdjustmentResult]] = defaultdict(list)
     if ws is not None:
-        from .monthly import pool_shares
+        from .pools import pool_shares
 
-        for emp, shares in pool_shares(ws, plan, [month], "month").items():
+        shares_of, problems = pool_shares(ws, plan, [s.employee for s in result.entries], [month], "month")
+        result.problems += problems
+        for emp, shares in shares_of.items():
             extra[emp] += [AdjustmentResult(pool.id, pool.name, None, pts, f"{pool.name}：团队分配{pts:+g}分")
                            for pool, pts in shares]
     for b in plan.cohort_bonuses:

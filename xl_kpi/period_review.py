@@ -18,7 +18,8 @@ from .core.errors import KpiError, Problem
 from .core.plan import PERIOD_NAMES, Plan
 from .core.review import DOWN, UP, MonthResult, ReviewResult, period_bonus, period_kind, period_months, review
 from .core.rules import RATER_NAMES, InputError, Rating
-from .monthly import atomic_write, pool_shares
+from .monthly import atomic_write
+from .pools import pool_shares
 from .payroll import rollup
 from .roster import Employee
 from .workbook.style import BAD_FILL, BOLD, GOOD_FILL, MONEY, TITLE, box, head, print_a4, put, signature_block
@@ -97,8 +98,8 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
         if progress:
             progress()
     ratings, problems, note = read_ratings(ws, plan, period, roster)
-    shares = pool_shares(ws, plan, months, "year") if period_kind(period) == "year" else {}  # 微博/微信 ±10 a year
-    out.problems = problems
+    shares, pool_problems = pool_shares(ws, plan, roster, months, "year") if period_kind(period) == "year" else ({}, [])
+    out.problems = problems + pool_problems  # 微博/微信 ±10 a year, split in December
     for e in roster:
         team = [(f"{pool.name}（团队分配）", pts) for pool, pts in shares.get(e.id, [])]
         r = review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note, team)

@@ -295,11 +295,13 @@ class PeriodBonus(Model):
 
 class Pool(Model):
     """团队积分池: points a team gets (新浪势力榜 ±3 a month, 微博/微信 ±10 a year) that its lead splits among
-    the members; the split is imported (工号, 池, 分值) and must add up to the pool exactly."""
+    the members; the split is typed in the 积分分配 sheet of the lead's workbook or imported (工号, 池, 分值)
+    and must add up to the pool exactly."""
 
     id: Ident
     name: str
     role: Ident  # the team: the employees of this role
+    lead: Ident | None = None  # the role whose workbooks carry the 积分分配 sheet (month pools every month, year pools in December)
     amount: float = Field(gt=0)
     period: Literal["month", "year"] = "month"  # month: into the month's score; year: into the annual composite
     sign: Literal["either", "plus", "minus"] = "either"  # the pool is ±amount, +amount or −amount
@@ -480,6 +482,11 @@ class Plan(Model):
     def pool(self, pool_id: str) -> Pool:
         return next(p for p in self.pools if p.id == pool_id)
 
+    def pools_led(self, role_id: str, month: str) -> list[Pool]:
+        """The pools this role's workbooks split this month: month pools every month, year pools in
+        December (the year's split is made at its end)."""
+        return [p for p in self.pools if p.lead == role_id and (p.period == "month" or month[5:7] == "12")]
+
     def figure(self, figure_id: str) -> OutsideFigure:
         return next(f for f in self.figures if f.id == figure_id)
 
@@ -505,6 +512,9 @@ def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
         if pool.role not in plan.roles:
             out.append((("pools", i, "role"), "unknown_id", f"积分池{pool.name}的 role “{pool.role}”不是方案中的岗位 / "
                         f"pool {pool.id} names an unknown role"))
+        if pool.lead is not None and pool.lead not in plan.roles:
+            out.append((("pools", i, "lead"), "unknown_id", f"积分池{pool.name}的 lead “{pool.lead}”不是方案中的岗位 / "
+                        f"pool {pool.id} names an unknown lead role"))
     figures = {f.id for f in plan.figures}
     for rid, role in plan.roles.items():
         for ci, cat in enumerate(role.categories):

@@ -31,7 +31,7 @@ ADJ_ROWS = 30  # rows of the 加减分 log
 UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="center")
 META_SHEET = "_xl_kpi"
-TYPED_PREFIXES = ("actual_", "week", "rating_", "input_")  # names of cells a person may type in
+TYPED_PREFIXES = ("actual_", "week", "rating_", "input_", "poolpts_")  # names of cells a person may type in
 RULE_COLUMN = "I"  # 考核表: the column holding each metric's rule text (hidden: it prints in words in J)
 COMMISSION_RULE = f"{RULE_COLUMN}3"
 # 加减分 log columns a person fills: column → (field, kind)
@@ -113,8 +113,10 @@ def _validation(ws, coord: str, lo, hi, unit: str, label: str, title: str, whole
     dv.add(coord)
 
 
-def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles: dict) -> Layout:
-    """The role's workbook for the month, with empty slots."""
+def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles: dict,
+                        teams: dict[str, int] | None = None) -> Layout:
+    """The role's workbook for the month, with empty slots; ``teams`` (pool id → members) sizes the
+    积分分配 sheet of a role that splits team pools."""
     role = plan.roles[role_id]
     month_no = int(month[5:])
     wb = Workbook()
@@ -125,6 +127,9 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     weekly = wb.create_sheet(titles["sheet_weekly"]) if role.weekly_report else None
     adjs = plan.role_adjustments(role_id)
     adj_ws = wb.create_sheet(titles["sheet_adjustments"]) if adjs else None
+    led = plan.pools_led(role_id, month)
+    if led:
+        _pool_sheet(plan, led, wb.create_sheet(titles["sheet_pools"]), lay, titles, teams or {})
     meta = wb.create_sheet(META_SHEET)
     meta.sheet_state = "veryHidden"
 
@@ -389,6 +394,56 @@ def _weekly_sheet(role, ws, lay: Layout, titles: dict, weeks: int) -> dict[str, 
     ws.row_dimensions[r].height = 90
     ws.column_dimensions["A"].width = 14
     return refs
+
+
+def _pool_sheet(plan: Plan, pools, ws, lay: Layout, titles: dict, teams: dict[str, int]) -> None:
+    """积分分配: for each team pool this role splits, one row per member (工号 and 姓名 from the roster,
+    the share typed by the lead) and a 合计 that says whether the shares add up to the pool."""
+    ws.merge_cells("A1:D1")
+    c = lay.slot("pools_title", ws, "A1")
+    c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    ws.merge_cells("A2:D2")
+    put(ws, 2, 1, titles["pools_note"]).alignment = WRAP
+    ws.row_dimensions[2].height = 36
+    row = 4
+    for pool in pools:
+        wants = pool.totals()
+        want = "或".join(f"{t:+g}" for t in wants)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+        heading = texts.phrase("pool_heading", name=pool.name, team=plan.roles[pool.role].name, want=want,
+                               period=pool.period)
+        put(ws, row, 1, heading).font = BOLD
+        _head(ws, row + 1, titles["pools_header"])
+        first = row + 2
+        n = max(teams.get(pool.id, 0), 1)
+        for i in range(n):
+            r = first + i
+            _name(lay.workbook, f"poolwho_{pool.id}_{i}", ws.title, f"A{r}")
+            lay.slot(f"poolwho_{pool.id}_{i}", ws, f"A{r}")
+            lay.slot(f"poolname_{pool.id}_{i}", ws, f"B{r}")
+            key = f"poolpts_{pool.id}_{i}"
+            _input(lay.slot(key, ws, f"C{r}", "number", typed=True))
+            ws[f"C{r}"].number_format = "+0.##;-0.##;0"
+            _name(lay.workbook, key, ws.title, f"C{r}")
+            for col in "ABD":
+                ws[f"{col}{r}"].border = BOX
+        last = first + n - 1
+        _validation(ws, f"C{first}:C{last}", -pool.amount, pool.amount, "分", texts.phrase("pool_share", name=pool.name),
+                    titles["input_title"])
+        total = last + 1
+        put(ws, total, 1, titles["pools_total"]).font = BOLD
+        span = f"C{first}:C{last}"
+        ws[f"C{total}"] = f"=SUM({span})"
+        ws[f"C{total}"].number_format = "+0.##;-0.##;0"
+        _name(lay.workbook, f"pooltotal_{pool.id}", ws.title, f"C{total}")
+        right = ",".join(f"ROUND(SUM({span}),2)={num(t)}" for t in wants)
+        ws[f"D{total}"] = (f'=IF(COUNT({span})=0,"{titles["pools_empty"]}",IF(OR({right}),"{titles["pools_ok"]}",'
+                           f'"{texts.phrase("pool_wrong", want=want)}"))')
+        for col in "ABCD":
+            ws[f"{col}{total}"].border = BOX
+        row = total + 2
+    for col, width in zip("ABCD", (14, 14, 12, 40)):
+        ws.column_dimensions[col].width = width
 
 
 def _adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titles: dict) -> dict[str, str]:
