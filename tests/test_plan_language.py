@@ -40,6 +40,19 @@ def type_in(ws, month, e, **values):
     wb.save(path)
 
 
+def test_a_computed_metric_is_measured_against_last_months_computed_value(space):
+    """投诉率每降低1%得1分: October's baseline is September's rate, 12 ÷ 400 = 3%, worked out from
+    September's 原始数据 even though no spreadsheet ever computed September's workbook (its rate cell
+    holds a formula and no value); the plan's first-month 5% is only for a first month."""
+    ws, plan, roster = space
+    e = next(x for x in roster if x.role == "ops")
+    generate(ws, plan, [e], "2026-09")
+    type_in(ws, "2026-09", e, input_complaints=12, actual_interactions=400)
+    generate(ws, plan, [e], "2026-10")
+    wb = load_workbook(ws.month_dir("2026-10") / f"{e.file_stem}.xlsx")
+    assert cell_of(wb, "baseline_complaint_rate").value == pytest.approx(12 / 400)
+
+
 def test_a_quarterly_survey_is_compared_with_last_quarters(space):
     """用户满意度 is surveyed each quarter: December's 88% against September's 85% is 3 steps of 1%,
     0.5 each: 1.5 points (against the plan's default 80% it would be 4.0)."""

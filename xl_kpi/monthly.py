@@ -22,7 +22,7 @@ from .actuals import (is_adjustment_file, is_figures_file, is_pool_file, read_ac
 from .core.errors import KpiError, Problem
 from .core.plan import CYCLE_MONTHS, MAX_WEEKS, Plan
 from .core.numbers import num, snap
-from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, score, score_adjustments
+from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, actual_of, score, score_adjustments
 from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
 from .workbook import texts
@@ -208,8 +208,10 @@ class Generator:
                 continue
             back = PREVIOUS_CYCLE[m.period]  # a quarterly survey is compared with last quarter's
             data = workbook_back(back)
-            last = data.values.get(f"actual_{m.id}") if data is not None else None
-            if isinstance(last, (int, float)) and not isinstance(last, bool):
+            # computed and weekly actuals are formulas a workbook xl_kpi wrote holds no value for yet:
+            # taken from their inputs, as the scorecard takes them
+            last = actual_of(m, employee_inputs(data, self.plan, e.role)[0], role) if data is not None else None
+            if last is not None:
                 values[f"baseline_{m.id}"] = float(last)
                 sources[m.id] = self.base_titles[PREVIOUS_TITLE[back]]
         return values, sources

@@ -146,6 +146,15 @@ class Scorecard:
 # --------------------------------------------------------------------------- the steps
 
 
+def actual_of(m: Metric, raw: EmployeeInputs, role: Role) -> float | None:
+    """A metric's actual as the scorecard takes it (typed, summed over the weeks or computed from its
+    原始数据), or None when the inputs do not give one: what next month's baseline is measured from."""
+    try:
+        return _metric_inputs(m, raw, role).actual
+    except InputError:
+        return None
+
+
 def _metric_inputs(m: Metric, raw: EmployeeInputs, role: Role | None = None) -> Inputs:
     """Check and gather one metric's inputs; raises InputError with its cell name in .loc."""
 
