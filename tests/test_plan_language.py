@@ -497,22 +497,23 @@ LED = POOLS.replace("role: ops, amount: 3}", "role: ops, amount: 3, lead: manage
     "amount: 10, period: year}", "amount: 10, period: year, lead: manager}")
 
 
-def _lead_space(tmp_path, month="2026-10"):
+def _lead_space(tmp_path, month="2026-10", mode="native"):
     from xl_kpi.monthly import import_file
 
     ws, plan, _ = workspace_with(tmp_path, LED.replace("min_months_share: 0.5", "min_months_share: 0.08"))
     roster = ws.roster(plan)
-    generate(ws, plan, roster, month)
+    generate(ws, plan, roster, month, mode)
     import_file(ws, plan, roster, data_file("actuals-2026-10.csv"), month)
     return ws, plan, roster, {e.id: e for e in roster}
 
 
-def test_the_lead_splits_a_pool_in_the_sheet_of_their_workbook(tmp_path):
+@pytest.mark.parametrize("mode", ["native", "udf"])
+def test_the_lead_splits_a_pool_in_the_sheet_of_their_workbook(tmp_path, mode):
     """The 部门经理 leads the 新浪势力榜 pool: their workbook lists the team (E002, E003 from the roster)
     in 积分分配; the split they type counts at roll-up, the team's own workbooks have no such sheet."""
     from xl_kpi.payroll import rollup
 
-    ws, plan, roster, people = _lead_space(tmp_path)
+    ws, plan, roster, people = _lead_space(tmp_path, mode=mode)
     before = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
     lead = ws.month_dir("2026-10") / f"{people['E001'].file_stem}.xlsx"
     wb = load_workbook(lead)

@@ -1,6 +1,6 @@
 """The wheel HR installs on Windows (README: pip install the wheel) carries everything the add-in
 and the month need: the templates (ribbon, VBA, workbook and mail wording), the built-in plan and
-sample data, and the xl-kpi command."""
+sample data, the example plans, and the xl-kpi command."""
 import shutil
 import subprocess
 import sys
@@ -24,5 +24,8 @@ def test_the_wheel_ships_templates_data_and_the_command(tmp_path):
     assert shipped and shipped <= names, sorted(shipped - names)
     data = {f"xl_kpi/data/{p.name}" for p in (ROOT / "xl_kpi" / "data").iterdir()}
     assert data <= names, sorted(data - names)
+    examples = {f"xl_kpi/examples/{p.relative_to(ROOT / 'examples').as_posix()}"  # xl-kpi init --example
+                for p in (ROOT / "examples").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert len(examples) > 10 and examples <= names, sorted(examples - names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "xl-kpi = xl_kpi.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -34,11 +34,19 @@ def _workspace(args) -> Workspace:
 
 
 def cmd_init(args) -> int:
-    ws, kept = init_workspace(Path(args.dir))
+    ws, kept = init_workspace(Path(args.dir), args.example)
     for name in kept:
         console.print(f"保留已有文件 / kept existing {ws.root / name}")
     console.print(f"工作区已就绪 / workspace ready: {ws.root.resolve()}")
     console.print("  plan.yaml   考核方案 (可编辑 / edit it)\n  roster.xlsx 花名册\n  workbooks/  每月考核表")
+    if args.example:
+        from .workspace import example_steps, examples
+
+        ex = examples()[args.example]
+        console.print(f"  data/       示例数据 / sample data ({'、'.join(ex.months)})\n\n示例 / example: {ex.title}\n"
+                      f"{ex.summary}\n\n接着运行 / then run, in {ws.root}:", soft_wrap=True)
+        for step in example_steps(args.example, ws.root):
+            console.print(f"  {step}", markup=False)
     return EXIT_OK
 
 
@@ -366,7 +374,8 @@ def cmd_addin(args) -> int:
 # --------------------------------------------------------------------------- parser
 
 EXAMPLES = {
-    "init": "示例 / example:\n  xl-kpi init ~/kpi   # 新建工作区, 含内置方案与示例花名册",
+    "init": "示例 / example:\n  xl-kpi init ~/kpi   # 新建工作区, 含内置方案与示例花名册\n"
+            "  xl-kpi init ~/bianji --example bianji   # 从编辑考核方案的示例开始",
     "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2\n"
              "  xl-kpi check --month 2026-10   # 并列出10月工作簿的公式方式, 混用时警告",
     "demo": "示例 / example:\n  xl-kpi demo /tmp/kpi-demo   # 用示例数据走一遍本月考核",
@@ -408,8 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    from .workspace import examples
+
     p = add("init", cmd_init, "新建工作区 / create a workspace (plan.yaml, roster.xlsx, workbooks/)")
+    p.epilog += "\n\n方案示例 / example plans (--example NAME):\n" + "\n".join(
+        f"  {name:<10} {ex.title}" for name, ex in examples().items())
     p.add_argument("dir", metavar="DIR", help="工作区目录 / workspace folder")
+    p.add_argument("--example", metavar="NAME", help="从方案示例开始: 方案、花名册与几个月的示例数据 / start from an "
+                   "example plan with its roster and months of sample data")
     p = add("check", cmd_check, "校验方案与花名册 / validate the plan and the roster")
     p.add_argument("--month", type=_month, help="并列出该月工作簿的公式方式(默认最近一个月) / also list that month's "
                    "formula modes (default: the latest month)")

@@ -15,7 +15,7 @@ from . import expr
 from .errors import Problem
 from .numbers import clamp, fsum_snapped, money, num, round_float, snap
 from .plan import PERIOD_NAMES, Grade, Metric, Plan, Role
-from .rules import Event, InputError, Inputs, Rating, Veto, fmt, shown
+from .rules import RATER_NAMES, Event, InputError, Inputs, Rating, Veto, fmt, shown
 from .typed import TypedNumberError, is_count, typed_number
 
 
@@ -172,7 +172,8 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs, role: Role | None = None) -> 
                               for i, w in enumerate(weeks))
     elif isinstance(m.rule, Rating):
         given = raw.ratings.get(m.id, {})
-        ratings = {r: number(given.get(r), f"{m.name}评分（{r}）", f"{m.id} rating ({r})", f"rating_{m.id}_{r}", unit="")
+        ratings = {r: number(given.get(r), f"{m.name}（{RATER_NAMES[r]}）", f"{m.id} rating ({r})", f"rating_{m.id}_{r}",
+                             unit="")
                    for r in m.rule.weights}
         try:
             actual = m.rule.combine(ratings)
