@@ -83,7 +83,7 @@ def test_check_and_score_name_the_months_formula_modes(tmp_path, capsys):
 
 
 def test_every_command_has_help_with_an_example():
-    for cmd in ("init", "check", "demo", "generate", "import", "score", "rollup", "review", "send", "addin"):
+    for cmd in ("init", "check", "demo", "generate", "import", "score", "rollup", "review", "report", "send", "addin"):
         done = run(cmd, "--help")
         assert done.returncode == 0 and "示例 / example" in done.stdout
 

@@ -1,6 +1,12 @@
-"""Regenerate the sample roster and month shipped in xl_kpi/data (deterministic).
+"""Regenerate the sample roster and months shipped in xl_kpi/data (deterministic).
 
-    python tools/make_sample.py
+    python tools/make_sample.py            # the roster and October (2026-10)
+    python tools/make_sample.py --history  # August and September from October's figures
+
+The demo runs three months, 2026-08 to 2026-10. The earlier two are derived from October so its
+scores stay as they are: September ends every step metric exactly at the plan's first-month
+baseline (曝光 50000, 口碑 200, 投诉率 5%), August a little below it, so each month's baseline is
+the month before's actual and October measures against the same numbers as before.
 """
 import csv
 import random
@@ -89,5 +95,84 @@ def main():
         w.writerows(adj)
 
 
+HISTORY = {"2026-09": 0.96, "2026-08": 0.92}  # how each earlier month went against October
+HISTORY_ADJ = {
+    "2026-08": [["E011", "2026-08-07", "错别字", 3, "", "推文三处错别字"],
+                ["E005", "2026-08-31", "明星员工", 1, "", "8月明星员工"],
+                ["E003", "2026-08-21", "运营推广执行出错", 1, "", "活动链接失效"]],
+    "2026-09": [["E010", "2026-09-30", "最佳网红", 1, "", "《中秋团圆》专题传播广"],
+                ["E010", "2026-09-30", "TOP榜单", 2, "", "9月公众号TOP2"],
+                ["E011", "2026-09-16", "图片出错", 1, "", ""],
+                ["E007", "2026-09-30", "明星员工", 1, "", "9月明星员工"]],
+}
+
+
+def history():
+    plan = builtin_plan()
+    rnd = random.Random(20260901)
+    with open(DATA / f"actuals-{SAMPLE_MONTH}.csv", encoding="utf-8") as f:
+        october = list(csv.reader(f))[1:]
+    people = {emp_id: plan.roles[role] for emp_id, _, role in PEOPLE}
+    for month, level in HISTORY.items():
+        rows = []
+        weeks = {}
+        for emp, key, value, week, kind in october:
+            role = people[emp]
+            item = next((i for i in role.weekly_report if i.name == key), None)
+            if item is not None:  # the month's own report weeks (August has five Mondays)
+                weeks.setdefault((emp, item.id), []).append(float(value))
+                continue
+            metric = next((m for m in role.metrics if key in (m.id, m.name)), None)
+            rows.append([emp, key, _earlier(metric, key, float(value), level, rnd), week, kind])
+        _complaints(rows, level)
+        for (emp, item_id), values in weeks.items():
+            item = next(i for i in people[emp].weekly_report if i.id == item_id)
+            mean = sum(values) / len(values)
+            rows += [[emp, item.name, round(mean * level * rnd.uniform(0.85, 1.1)), w, "实际"]
+                     for w in range(1, people[emp].weeks(month) + 1)]
+        for emp, role in people.items():  # the survey is quarterly: September closes the third quarter
+            if month == "2026-09" and any(m.id == "satisfaction" for m in role.metrics):
+                rows.append([emp, "satisfaction", round(0.8 + 0.1 * rnd.random(), 4), "", "实际"])
+        rows = [r for r in rows if r[2] is not None]
+        with open(DATA / f"actuals-{month}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["工号", "指标", "数值", "周", "类型"])
+            w.writerows(rows)
+        with open(DATA / f"adjustments-{month}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["工号", "日期", "项目", "数量", "分值", "说明"])
+            w.writerows(HISTORY_ADJ[month])
+
+
+def _complaints(rows: list, level: float) -> None:
+    """投诉率 = 投诉次数 / 互动次数: September exactly 5% (the plan's first baseline), August a bit higher."""
+    for r in rows:
+        if r[2] == "complaints":
+            interactions = next(float(x[2]) for x in rows if x[0] == r[0] and x[1] == "interactions")
+            r[2] = round(interactions * (0.05 if level == HISTORY["2026-09"] else 0.052))
+
+
+def _earlier(metric, key: str, value: float, level: float, rnd: random.Random):
+    """An earlier month's figure: step metrics end September at the plan's baseline; the rest scale."""
+    if metric is not None and metric.id == "satisfaction":
+        return None  # added for September only
+    if metric is not None and metric.rule.type == "step" and metric.baseline is not None and not metric.compute:
+        return round(metric.baseline * (1 if level == HISTORY["2026-09"] else 0.97))
+    if key == "投诉次数":
+        return "complaints"  # set once the month's 互动次数 is known (see _complaints)
+    if key == "interactions":
+        return round(value * level * rnd.uniform(0.95, 1.05) / 20) * 20  # a multiple of 20: 5% is whole
+    if metric is not None and metric.source == "rating" or key == "团队管理评定" or "评分" in key or "评定" in key:
+        return max(0, min(100, round(value + rnd.randint(-6, 3))))
+    if metric is not None and metric.direction == "lower":
+        return round(value / level * rnd.uniform(0.95, 1.05))
+    factor = level * rnd.uniform(0.92, 1.06)
+    if metric is not None and metric.percent:
+        return round(min(value * factor, 1), 4)
+    return round(value * factor)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    history() if "--history" in sys.argv else main()

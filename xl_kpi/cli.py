@@ -74,38 +74,47 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
-def cmd_demo(args) -> int:
-    """Generate the sample month, import its data and adjustments, score it."""
-    from .monthly import generate, import_file, score_month
+DEMO_MONTHS = ("2026-08", "2026-09", SAMPLE_MONTH)  # the sample history; baselines flow month to month
 
-    ws, _ = init_workspace(Path(args.dir))
-    plan, month = ws.plan(), SAMPLE_MONTH
-    roster = ws.roster(plan)
-    report = generate(ws, plan, roster, month, "native")
-    console.print(f"1. 生成 / generated {len(report.written)} 个工作簿 → {ws.month_dir(month)}")
-    imported = import_file(ws, plan, roster, data_file(f"actuals-{month}.csv"), month)
-    import_file(ws, plan, roster, data_file(f"adjustments-{month}.csv"), month)  # HR's 加减分, recorded
-    console.print(f"2. 导入 / imported {imported.rows} 行示例数据与加减分 / sample rows and adjustments")
-    results = score_month(ws, plan, roster, month)
-    problems = [p for s in results for p in s.problems]
-    if problems:
-        raise KpiError(problems)
-    console.print(f"3. 评分 / scored {len(results)} 人, 无问题 / no problems")
+
+def cmd_demo(args) -> int:
+    """Three sample months: generate, import the data and adjustments, score, roll up; the last month's
+    mail (a dry run) and the performance report over the three."""
+    from .monthly import generate, import_file, score_month
     from .payroll import rollup, summary_path, write_summary
 
-    result = rollup(ws, plan, roster, month)
-    path = write_summary(result, summary_path(ws, month))
-    console.print("4. 汇总 / rolled up (名次奖励已计入 / rank bonuses applied):")
+    ws, _ = init_workspace(Path(args.dir))
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    for step, month in enumerate(DEMO_MONTHS, start=1):
+        report = generate(ws, plan, roster, month, "native")
+        imported = import_file(ws, plan, roster, data_file(f"actuals-{month}.csv"), month)
+        import_file(ws, plan, roster, data_file(f"adjustments-{month}.csv"), month)  # HR's 加减分, recorded
+        problems = [p for s in score_month(ws, plan, roster, month) for p in s.problems]
+        if problems:
+            raise KpiError(problems)
+        result = rollup(ws, plan, roster, month)
+        write_summary(result, summary_path(ws, month))
+        total = sum(s.card.pay.total for s in result.entries)
+        console.print(f"{step}. {month}: 生成 / generated {len(report.written)}, 导入 / imported {imported.rows} 行与加减分, "
+                      f"评分 / scored, 汇总 / rolled up — 应发合计 / total pay {total:,.2f}")
+    month = SAMPLE_MONTH
+    console.print(f"{len(DEMO_MONTHS) + 1}. {month} 汇总 / roll-up (名次奖励已计入 / rank bonuses applied):")
     console.print(score_table(f"{plan.department} {month} 绩效与工资 (示例数据 / sample data)", result.entries, plan))
-    total = sum(s.card.pay.total for s in result.entries)
     console.print(f"应发合计 / total pay: {total:,.2f}")
-    console.print(f"工资汇总 / payroll summary: {path.resolve()}")
+    console.print(f"工资汇总 / payroll summary: {summary_path(ws, month).resolve()}")
+    from .report import gather, report_path, write_report
+
+    path = write_report(gather(ws, plan, roster, month), report_path(ws, month), plan)  # six months, as the mail's
+    console.print(f"{len(DEMO_MONTHS) + 2}. 绩效报告 / performance report (6 个月, 有数据 / with data "
+                  f"{DEMO_MONTHS[0]}–{month}): {path.resolve()}")
     from . import mail
 
     mailing = mail.build(ws, month, mail.load_config(ws))
     outbox = ws.root / "outbox"
     paths = mail.write_eml(mailing, outbox)
-    console.print(f"5. 邮件演练 / mail dry run: {len(paths)} 封写入 / messages written to {outbox.resolve()} (未发送 / not sent)")
+    console.print(f"{len(DEMO_MONTHS) + 3}. 邮件演练 / mail dry run: {len(paths)} 封写入 / messages written to "
+                  f"{outbox.resolve()} (未发送 / not sent)")
     console.print(f"工作区 / workspace: {ws.root.resolve()}")
     return EXIT_OK
 
@@ -285,6 +294,27 @@ def cmd_rollup(args) -> int:
     return EXIT_PROBLEMS if held else EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from .report import gather, report_json, report_path, write_report
+
+    ws, plan, roster = _loaded(args)
+    report = _with_progress(args.months, "汇总各月 / rolling up the months",
+                            lambda advance: gather(ws, plan, roster, args.month, args.months, args.role, args.team, advance))
+    if args.json:
+        import json
+
+        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    path = write_report(report, report_path(ws, args.month, args.team or args.role or ""), plan)
+    shown = [m for m, there in zip(report.months, report.present) if there]
+    missing = [m for m, there in zip(report.months, report.present) if not there]
+    console.print(f"绩效报告 / report: {path}")
+    console.print(f"  {len(shown)} 个月有数据 / month(s) with workbooks: {', '.join(shown)}"
+                  + (f"; 缺少 / missing (gaps): {', '.join(missing)}" if missing else ""))
+    console.print(f"  {len(report.people)} 人, 本月待核问题 {len(report.problems)} 个 / people, open problems this month")
+    return EXIT_OK
+
+
 def cmd_review(args) -> int:
     from .core.review import period_months
     from .period_review import review_path, run_review, write_review
@@ -378,7 +408,7 @@ EXAMPLES = {
             "  xl-kpi init ~/bianji --example bianji   # 从编辑考核方案的示例开始",
     "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2\n"
              "  xl-kpi check --month 2026-10   # 并列出10月工作簿的公式方式, 混用时警告",
-    "demo": "示例 / example:\n  xl-kpi demo /tmp/kpi-demo   # 用示例数据走一遍本月考核",
+    "demo": "示例 / example:\n  xl-kpi demo /tmp/kpi-demo   # 用示例数据走一遍8–10月的考核, 最后出绩效报告",
     "generate": "示例 / example:\n  xl-kpi generate --month 2026-10                   # 全员, 原生公式: Excel/WPS/LibreOffice/手机均可计算\n"
                 "  xl-kpi generate --month 2026-10 --formulas udf    # 加载项函数 =KPI_SCORE(), 只用于装有加载项的Excel\n"
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
@@ -400,6 +430,10 @@ EXAMPLES = {
              "  xl-kpi addin install --workspace D:\\绩效\\kpi   # 关闭 Excel 后安装到 Excel 启动文件夹并写入配置\n"
              "  xl-kpi addin doctor                # 逐项检查安装\n"
              "  xl-kpi addin uninstall             # 删除加载项与配置",
+    "report": "示例 / example:\n  xl-kpi report --month 2026-10              # 写 workbooks/2026-10/绩效报告-2026-10.xlsx, 含前5个月\n"
+              "  xl-kpi report --month 2026-10 --months 3   # 8–10月\n"
+              "  xl-kpi report --month 2026-10 --team E001  # 只含张明(E001)的团队\n"
+              "  xl-kpi report --month 2026-10 --json > report.json",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
 }
 
@@ -462,6 +496,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-problems", action="store_true",
                    help="有问题的人照发, 问题印在汇总表上 / pay those with problems too, the problems printed beside them")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    p = add("report", cmd_report, "绩效报告: 趋势、对照与图表 / the performance report: trends, comparisons, charts")
+    p.add_argument("--month", required=True, type=_month, help="报告月份 YYYY-MM / the report's month")
+    p.add_argument("--months", type=int, default=6, help="包括本月在内的月数, 默认6 / months covered, this one included "
+                   "(default 6)")
+    p.add_argument("--role", help="只含此岗位 / only this role id")
+    p.add_argument("--team", metavar="MANAGER_ID", help="只含此直接上级的团队 / only the team of this manager (工号)")
+    p.add_argument("--json", action="store_true", help="以JSON输出报告数据 / print the report's data as JSON")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, type=_period, help="2026-Q4 | 2026-H2 | 2026")
     p.add_argument("--json", action="store_true", help="以JSON输出, 含绩效奖金 / print JSON, with the bonuses")
@@ -484,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-WRITERS = {"generate", "import", "rollup", "review", "send", "demo"}  # commands that write a month
+WRITERS = {"generate", "import", "rollup", "review", "report", "send", "demo"}  # commands that write a month
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -229,23 +229,26 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
                                            s.raw.weekly if s.raw else None)
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc), employee=e.id))
+    reports = _Reports(ws, kpi_plan, roster, month)
     for manager, team in _teams(cards).items():
         try:
             to = [_address("", manager)]
-            name = f"团队汇总-{month}.xlsx"
-            mctx = dict(ctx, team=team, attachment=name)
+            name, report_name = f"团队汇总-{month}.xlsx", f"绩效报告-{month}-团队.xlsx"
+            mctx = dict(ctx, team=team, attachment=name, report=report_name)
             msg = _message(config, to, texts.render("mail/manager.subject.j2", tpl, **mctx),
                            texts.render("mail/manager.txt.j2", tpl, **mctx), texts.render("mail/manager.html.j2", tpl, **mctx),
-                           [(name, team_summary(kpi_plan, team, month))])
+                           [(name, team_summary(kpi_plan, team, month)), (report_name, reports.team(manager))])
             out.messages.append(Outgoing(f"manager:{manager}:{month}", "manager", [manager], msg))
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc)))
     total = sum(c.pay.total for _, c in cards)
-    name = summary_path(ws, month).name
-    hctx = dict(ctx, count=len(cards), total=total, attachment=name, skipped=[p.employee for p in out.skipped if p.employee])
+    name, report_name = summary_path(ws, month).name, f"绩效报告-{month}.xlsx"
+    hctx = dict(ctx, count=len(cards), total=total, attachment=name, report=report_name,
+                skipped=[p.employee for p in out.skipped if p.employee])
     to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
     msg = _message(config, to, texts.render("mail/hr.subject.j2", tpl, **hctx), texts.render("mail/hr.txt.j2", tpl, **hctx),
-                   texts.render("mail/hr.html.j2", tpl, **hctx), [(name, summary_path(ws, month).read_bytes())])
+                   texts.render("mail/hr.html.j2", tpl, **hctx),
+                   [(name, summary_path(ws, month).read_bytes()), (report_name, reports.everyone())])
     out.messages.append(Outgoing(f"hr:{month}", "hr", list(config.hr), msg))
     return out
 
@@ -254,6 +257,29 @@ def _stale(ws: Workspace, month: str) -> bool:
     """Whether any workbook of the month was saved after its payroll summary."""
     done = summary_path(ws, month).stat().st_mtime
     return any(p.stat().st_mtime > done for p in month_workbooks(ws.month_dir(month)))
+
+
+class _Reports:
+    """The month's 绩效报告 for HR and each manager's team part, the months rolled up once for all."""
+
+    def __init__(self, ws: Workspace, plan, roster: list[Employee], month: str):
+        self.ws, self.plan, self.roster, self.month = ws, plan, roster, month
+        self._records = None
+
+    def _built(self, people: list[Employee]) -> bytes:
+        from .report import month_records, report_bytes, report_of
+
+        if self._records is None:
+            self._records = month_records(self.ws, self.plan, self.roster, self.month)
+        return report_bytes(report_of(self.ws, self.plan, self.roster, *self._records, people))
+
+    def everyone(self) -> bytes:
+        return self._built(self.roster)
+
+    def team(self, manager_email: str) -> bytes:
+        from .report import covered
+
+        return self._built(covered(self.plan, self.roster, team=manager_email))
 
 
 def _teams(cards):

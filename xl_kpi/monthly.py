@@ -808,6 +808,7 @@ def scored_json(s: Scored, plan: Plan) -> dict:
     return {
         "employee_id": s.employee.id, "name": s.employee.name, "role": s.employee.role,
         "metrics": metrics,
+        "categories": dict(card.categories) if card else {},
         "adjustments": [{"item": a.item, "name": a.name, "count": a.count, "points": a.points}
                         for a in (card.adjustments if card else [])],
         "score": card.score if card else None, "grade": card.grade if card else None,
