@@ -83,6 +83,10 @@ def send(ws, resend=False):
     return mail.send(mailing, config, log, resend, sleep=lambda s: None), mailing
 
 
+def attachments(msg) -> dict[str, bytes]:
+    return {part.get_filename(): part.get_content() for part in msg.iter_attachments()}
+
+
 def attachment(msg):
     (part,) = list(msg.iter_attachments())
     return part.get_filename(), part.get_content()
@@ -119,9 +123,18 @@ def test_every_message_arrives_with_the_right_content(ws, smtp):
     assert sorted(to[0] for to, _ in managers) == ["boss@example.com", "zhang.ming@example.com"]
     hr = [(to, m) for to, m in handler.messages if "工资汇总" in m["Subject"]]
     assert len(hr) == 1 and sorted(hr[0][0]) == ["hr@example.com", "payroll@example.com"]
-    assert attachment(hr[0][1])[0] == f"工资汇总-{MONTH}.xlsx"
+    assert sorted(attachments(hr[0][1])) == [f"工资汇总-{MONTH}.xlsx", f"绩效报告-{MONTH}.xlsx"]
+    everyone = load_workbook(io.BytesIO(attachments(hr[0][1])[f"绩效报告-{MONTH}.xlsx"]))["个人"]
+    assert {r[0] for r in everyone.iter_rows(min_row=5, values_only=True)} == {e.id for e in roster.values()}
+    # each manager gets the report of their own team: 张明's eleven, and the boss's one (张明)
+    for (to,), msg in managers:
+        team = load_workbook(io.BytesIO(attachments(msg)[f"绩效报告-{MONTH}-团队.xlsx"]))["个人"]
+        ids = {r[0] for r in team.iter_rows(min_row=5, values_only=True)}
+        assert ids == {e.id for e in roster.values() if e.manager_email == to}
+        assert "绩效报告" in msg.get_body(("plain",)).get_content()
     # the payroll goes to HR only
-    assert all("工资汇总" not in attachment(m)[0] for to, m in handler.messages if to[0] not in ("hr@example.com",))
+    assert all(not name.startswith("工资汇总") for to, m in handler.messages if to[0] not in ("hr@example.com",)
+               for name in attachments(m))
 
 
 def test_a_failing_server_and_a_second_run_send_exactly_the_missing(ws, smtp):
@@ -328,7 +341,7 @@ def test_the_payroll_attached_is_never_older_than_the_workbooks(ws):
     mailing = mail.build(ws, MONTH, mail.load_config(ws))
     assert any("重新汇总" in n for n in mailing.notes)
     hr = next(o for o in mailing.messages if o.kind == "hr").message
-    rows = load_workbook(io.BytesIO(attachment(hr)[1]))["工资汇总"]
+    rows = load_workbook(io.BytesIO(attachments(hr)[f"工资汇总-{MONTH}.xlsx"]))["工资汇总"]
     e002 = next(r for r in rows.iter_rows(values_only=True) if r[0] == "E002")
     card = next(o for o in mailing.messages if o.key == f"employee:E002:{MONTH}").message
     assert f"{e002[4]:.2f}" in card.get_body(("plain",)).get_content()  # the mail and the payroll say the same

@@ -52,11 +52,12 @@ def rendered(tmp_path_factory):
     files["payroll"] = shutil.copy(ws.month_dir(MONTH) / f"工资汇总-{MONTH}.xlsx", src / "payroll.xlsx")
     for eml in sorted((root / "outbox").glob("*.eml")):
         msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
-        for part in msg.iter_attachments():
+        for i, part in enumerate(msg.iter_attachments()):
             kind = eml.stem.split("-")[1]
-            target = src / f"mail-{eml.stem[:3]}-{kind}.xlsx"
+            target = src / f"mail-{eml.stem[:3]}-{kind}-{i}.xlsx"
             target.write_bytes(part.get_content())
-            files[f"mail/{kind}/{eml.stem[:3]}"] = target
+            report = part.get_filename().startswith("绩效报告")  # HR's and each manager's 绩效报告
+            files[f"report/{kind}/{eml.stem[:3]}" if report else f"mail/{kind}/{eml.stem[:3]}"] = target
     out = convert(list(files.values()), tmp_path_factory.mktemp("pdf"), to="pdf")
     pdfs = {key: pdf for key, pdf in zip(files, out)}
     return ws, plan, roster, pdfs
@@ -64,7 +65,7 @@ def rendered(tmp_path_factory):
 
 def test_every_page_reads_as_written_by_a_person(rendered):
     _, _, _, pdfs = rendered
-    assert {k.split("/")[0] for k in pdfs} == {"native", "udf", "payroll", "mail"}
+    assert {k.split("/")[0] for k in pdfs} == {"native", "udf", "payroll", "mail", "report"}
     for key, pdf in pdfs.items():
         text = pdftotext(pdf, "-layout")
         assert "###" not in text, f"{key}: a number too wide for its column"
@@ -108,6 +109,21 @@ def test_the_payroll_is_a_document_one_signs(rendered):
     grades = [r[4] for r in ranked]
     order = [g.name for g in sorted(plan.grades, key=lambda g: -g.min)]
     assert grades == sorted(grades, key=order.index)  # grade first: a 不合格 never above an 优秀
+
+
+def test_the_report_prints_with_its_titles_charts_and_period(rendered):
+    _, _, _, pdfs = rendered
+    reports = {k: v for k, v in pdfs.items() if k.startswith("report/")}
+    assert {k.split("/")[1] for k in reports} == {"hr", "manager"}
+    hr = next(v for k, v in reports.items() if k.startswith("report/hr/"))
+    flat = re.sub(r"\s", "", pdftotext(hr, "-layout"))
+    for title in ("电商部绩效报告（2026年10月）", "电商部绩效趋势（2026年5月至2026年10月）", "电商部2026年10月对照分析",
+                  "电商部个人绩效历史", "电商部2026年10月周报汇总", "微信咨询：本月4个报告周"):
+        assert title in flat, title
+    assert flat.count("电商部绩效报告2026年5月至2026年10月") == pages(hr)  # the period atop every page
+    assert "缺少工作簿的月份：2026年5月、2026年6月、2026年7月" in flat
+    for kind, pdf in reports.items():
+        assert "###" not in pdftotext(pdf, "-layout"), kind
 
 
 def test_mailed_copies_and_team_summaries(rendered):

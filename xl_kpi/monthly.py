@@ -37,6 +37,7 @@ from .workspace import WORKBOOKS, Workspace, inside
 
 MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; udf needs the add-in
 SUMMARY_PREFIX = "工资汇总"
+REPORT_PREFIX = "绩效报告"  # the month's 绩效报告 and its team parts sit beside the workbooks
 
 
 DEPARTMENT = "*"  # the "employee" of the imports that hold outside figures for everyone
@@ -77,9 +78,9 @@ def employee_of(stem: str, ids) -> str:
 
 
 def month_workbooks(folder: Path) -> list[Path]:
-    """The employee workbooks of a month folder (not backups, summaries or Excel's lock files)."""
+    """The employee workbooks of a month folder (not backups, summaries, reports or Excel's lock files)."""
     return sorted(p for p in folder.glob("*.xlsx")
-                  if not p.name.startswith(("~$", SUMMARY_PREFIX, ".")) and ".bak-" not in p.name)
+                  if not p.name.startswith(("~$", SUMMARY_PREFIX, REPORT_PREFIX, ".")) and ".bak-" not in p.name)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -22,18 +22,17 @@ from .core.errors import KpiError, Problem
 from .core.plan import Plan
 from .core.report import PAY_PARTS, PersonRow, Report, WeekItem, WeeklyRole, build, change_text, sparkline
 from .core.report import Person as ReportPerson
-from .monthly import _try_read, atomic_write, month_workbooks, workbook_path
+from .monthly import REPORT_PREFIX, _try_read, atomic_write, month_workbooks, workbook_path
 from .roster import Employee
 from .workbook.style import BOLD, BOX, MONEY, TITLE, head, print_a4, put
 from .workbook.texts import date_zh, month_zh, months_back, phrase
 from .workspace import Workspace
 
-REPORT = "绩效报告"
 SHEETS = ("总览", "趋势", "对照", "个人", "周报")
 
 
 def report_path(ws: Workspace, month: str, suffix: str = "") -> Path:
-    return ws.month_dir(month) / f"{REPORT}-{month}{f'-{suffix}' if suffix else ''}.xlsx"
+    return ws.month_dir(month) / f"{REPORT_PREFIX}-{month}{f'-{suffix}' if suffix else ''}.xlsx"
 
 
 # --------------------------------------------------------------------------- gathering
