@@ -214,7 +214,7 @@ class Pager:
         from openpyxl.worksheet.pagebreak import Break
 
         if self.used + height > self.budget and self.used > 3:
-            self.ws.row_breaks.append(Break(id=row - 1))
+            self.ws.row_breaks.append(Break(id=row - 2))  # the blank row above the block goes with it
             self.used = 3
         self.used += height
 
