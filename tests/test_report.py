@@ -199,3 +199,17 @@ def test_the_demo_months_flow_baselines(demo):
     base = cell_of(sept, "baseline_exposure")
     assert base.offset(column=5).value == "上月实际（2026-08）"  # 基准来源 (column K)
     assert cell_of(aug, "baseline_exposure").offset(column=5).value == "方案默认"  # the first month: the plan's
+
+
+def test_a_role_report_and_its_json_say_what_the_workbook_says(demo, capsys, report):
+    _, wb = report
+    out = json.loads(run(capsys, "report", "--month", "2026-10", "--months", "4", "--json", "--dir", demo))
+    sheet = {r[0]: r for r in wb["个人"].iter_rows(min_row=5, values_only=True)}
+    assert out["months"] == MONTHS and out["present"] == [False, True, True, True]
+    for p in out["people"]:
+        assert p["scores"] == list(sheet[p["id"]][3:7]) and p["trend"] == sheet[p["id"]][7]
+    wechat = json.loads(run(capsys, "report", "--month", "2026-10", "--role", "wechat", "--json", "--dir", demo))
+    assert {p["role"] for p in wechat["people"]} == {"微信咨询"} and len(wechat["people"]) == 6
+    assert [t["role"] for t in wechat["trends"]] == ["wechat"] and [w["role"] for w in wechat["weekly"]] == ["wechat"]
+    assert main(["report", "--month", "2026-10", "--months", "0", "--dir", str(demo)]) == 2
+    assert "--months 至少为1" in capsys.readouterr().err
