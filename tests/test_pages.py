@@ -56,8 +56,9 @@ def rendered(tmp_path_factory):
             kind = eml.stem.split("-")[1]
             target = src / f"mail-{eml.stem[:3]}-{kind}-{i}.xlsx"
             target.write_bytes(part.get_content())
-            report = part.get_filename().startswith("绩效报告")  # HR's and each manager's 绩效报告
-            files[f"report/{kind}/{eml.stem[:3]}" if report else f"mail/{kind}/{eml.stem[:3]}"] = target
+            name = part.get_filename()  # HR's and each manager's 绩效报告, the 改进计划 forms, the rest
+            group = "report" if name.startswith("绩效报告") else "form" if name.startswith("改进计划") else "mail"
+            files[f"{group}/{kind}/{eml.stem[:3]}" + (f"/{i}" if group == "form" else "")] = target
     out = convert(list(files.values()), tmp_path_factory.mktemp("pdf"), to="pdf")
     pdfs = {key: pdf for key, pdf in zip(files, out)}
     return ws, plan, roster, pdfs
@@ -65,7 +66,7 @@ def rendered(tmp_path_factory):
 
 def test_every_page_reads_as_written_by_a_person(rendered):
     _, _, _, pdfs = rendered
-    assert {k.split("/")[0] for k in pdfs} == {"native", "udf", "payroll", "mail", "report"}
+    assert {k.split("/")[0] for k in pdfs} == {"native", "udf", "payroll", "mail", "report", "form"}
     for key, pdf in pdfs.items():
         text = pdftotext(pdf, "-layout")
         assert "###" not in text, f"{key}: a number too wide for its column"

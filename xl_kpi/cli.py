@@ -71,6 +71,13 @@ def cmd_check(args) -> int:
     months = [args.month] if args.month else sorted(p.name for p in ws.root.joinpath("workbooks").glob("????-??"))[-1:]
     for month in months:
         _print_modes(month, month_modes(ws, month))
+    from .store import open_store
+
+    broken = open_store(ws.root).audit_problems()
+    if broken:
+        raise KpiError([Problem("audit_broken", f"审计记录被改动或删除 / the audit trail was tampered with: {why}",
+                                file=str(ws.root / "xl_kpi.db")) for why in broken])
+    console.print("审计记录完整 / audit trail intact")
     return EXIT_OK
 
 
@@ -270,7 +277,15 @@ def cmd_rollup(args) -> int:
                           "nothing written[/red]")
         _print_problems(problems)
         return EXIT_PROBLEMS
-    path = write_summary(result, summary_path(ws, args.month))
+    from .store import open_store
+
+    closed = open_store(ws.root).closed(args.month)
+    path = summary_path(ws, args.month)
+    if closed is None:
+        write_summary(result, path)
+    else:  # the closed payroll stands; whatever changed since shows as problems below
+        err_console.print(f"{args.month}已于{closed.at[:10]}结账, 工资汇总未改写 / {args.month} is closed: the payroll "
+                          f"summary is kept as closed")
     held = [s.employee.id for s in result.entries if result.held(s)]
     if args.json:
         print(json.dumps(rollup_json(result), ensure_ascii=False, indent=2))
@@ -514,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
     p.add_argument("--resend", action="store_true", help="忽略发送记录, 全部重发 / send again what the log says went out")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    from . import cli_close
+
+    cli_close.register(sub, _month)
     p = add("addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
     p.add_argument("action", choices=("build", "install", "uninstall", "doctor"),
                    help="build: 生成文件; install: 安装到 Excel; uninstall: 卸载; doctor: 检查安装")
@@ -526,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-WRITERS = {"generate", "import", "rollup", "review", "report", "send", "demo"}  # commands that write a month
+WRITERS = {"generate", "import", "rollup", "review", "report", "send", "demo", "close", "appeal", "plan-followup"}  # commands that write a month
 
 
 def main(argv: list[str] | None = None) -> int:

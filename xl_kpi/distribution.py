@@ -132,3 +132,34 @@ def team_summary(plan: Plan, team: list[tuple[Employee, Scorecard]], month: str)
     for col, width in zip("ABCDEF", (10, 10, 16, 10, 10, 10)):
         ws.column_dimensions[col].width = width
     return _save(wb)
+
+
+def improvement_form(plan: Plan, e: Employee, card: Scorecard, month: str) -> bytes:
+    """改进计划: the form a manager fills with an employee whose result calls for one (goals, measures,
+    dates), returned to HR, who records it with ``xl-kpi plan-followup add``."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "改进计划"
+    put(ws, 1, 1, phrase("improvement_title", department=plan.department, month_zh=month_zh(month)))
+    ws["A1"].font = TITLE
+    ws.merge_cells("A1:E1")
+    for row, (label, value) in enumerate((("工号", e.id), ("姓名", e.name), ("岗位", plan.roles[e.role].name),
+                                          ("本月总分", card.score), ("等级", card.grade)), start=2):
+        put(ws, row, 1, label).font = BOLD
+        put(ws, row, 2, value).alignment = Alignment(horizontal="left")
+    ws["B5"].number_format = "0.00"
+    put(ws, 8, 1, phrase("improvement_note"))
+    ws.merge_cells("A8:E8")
+    ws["A8"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[8].height = 45
+    head(ws, 9, ["序号", "改进目标", "具体措施", "完成日期", "跟踪人"])
+    for row in range(10, 15):
+        put(ws, row, 1, row - 9).alignment = Alignment(horizontal="center", vertical="center")
+        ws.row_dimensions[row].height = 40
+    box(ws, 9, 1, 14, 5)
+    signature_block(ws, 16, phrase("improvement_signatures"), phrase("signature_date"), spacing=2)
+    for col, width in zip("ABCDE", (10, 30, 34, 14, 12)):
+        ws.column_dimensions[col].width = width
+    print_a4(ws, landscape=False, footer=phrase("footer"))
+    return _save(wb)
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 import os
 import re
 import secrets
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .core.errors import KpiError, Problem, problems_from_validation
 from .core.scorecard import Scorecard
-from .distribution import scorecard_copy, team_summary
+from .distribution import improvement_form, scorecard_copy, team_summary
 from .monthly import month_workbooks
 from .payroll import rollup, summary_path, write_summary
 from .roster import EMAIL, Employee
@@ -138,7 +139,8 @@ class Mailing:
         by = {}
         for m in self.messages:
             by.setdefault(m.kind, []).append(m)
-        names = {"employee": "员工成绩单", "password": "附件密码", "manager": "上级团队汇总", "hr": "人力资源部工资汇总"}
+        names = {"employee": "员工成绩单", "password": "附件密码", "manager": "上级团队汇总", "hr": "人力资源部工资汇总",
+                 "appeal": "申诉结果"}
         lines = [f"{names[k]}: {len(v)} 封 → " + ", ".join(", ".join(m.to) for m in v[:5]) + (" …" if len(v) > 5 else "")
                  for k, v in by.items()]
         lines.append(f"共 {len(self.messages)} 封 / {len(self.messages)} mail(s) in all"
@@ -207,7 +209,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     result = rollup(ws, kpi_plan, roster, month)
     store = open_store(ws.root)
     out = Mailing()
-    if _stale(ws, month):  # a workbook changed after the roll-up: HR gets the payroll as it is now
+    if _stale(ws, month) and store.closed(month) is None:  # a workbook changed after the roll-up: HR gets it as it is now
         write_summary(result, summary_path(ws, month))
         out.notes.append("有工作簿晚于工资汇总, 已按现有工作簿重新汇总 / a workbook is newer than the payroll "
                          "summary: it was rolled up again")
@@ -234,13 +236,17 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
         try:
             to = [_address("", manager)]
             name, report_name = f"团队汇总-{month}.xlsx", f"绩效报告-{month}-团队.xlsx"
-            mctx = dict(ctx, team=team, attachment=name, report=report_name)
+            # 改进计划: a form for each member whose result calls for one
+            weak = [(e, c) for e, c in team if kpi_plan.needs_improvement(c.score, c.grade)]
+            forms = [(f"改进计划-{month}-{e.id}-{e.name}.xlsx", improvement_form(kpi_plan, e, c, month)) for e, c in weak]
+            mctx = dict(ctx, team=team, attachment=name, report=report_name, improvement=[e for e, _ in weak])
             msg = _message(config, to, texts.render("mail/manager.subject.j2", tpl, **mctx),
                            texts.render("mail/manager.txt.j2", tpl, **mctx), texts.render("mail/manager.html.j2", tpl, **mctx),
-                           [(name, team_summary(kpi_plan, team, month)), (report_name, reports.team(manager))])
+                           [(name, team_summary(kpi_plan, team, month)), (report_name, reports.team(manager))] + forms)
             out.messages.append(Outgoing(f"manager:{manager}:{month}", "manager", [manager], msg))
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc)))
+    out.messages += _appeal_mails(config, ws, kpi_plan, result, month, ctx, tpl)
     total = sum(c.pay.total for _, c in cards)
     name, report_name = summary_path(ws, month).name, f"绩效报告-{month}.xlsx"
     hctx = dict(ctx, count=len(cards), total=total, attachment=name, report=report_name,
@@ -257,6 +263,35 @@ def _stale(ws: Workspace, month: str) -> bool:
     """Whether any workbook of the month was saved after its payroll summary."""
     done = summary_path(ws, month).stat().st_mtime
     return any(p.stat().st_mtime > done for p in month_workbooks(ws.month_dir(month)))
+
+
+def _appeal_mails(config, ws: Workspace, plan, result, month: str, ctx: dict, tpl: str) -> list[Outgoing]:
+    """Each decided appeal of the month to its employee: the decision, and when accepted the result as it
+    stands now (a values-only copy) with the 补发/扣回 of a closed month."""
+    store = open_store(ws.root)
+    people = {s.employee.id: s for s in result.entries}
+    corrections = {number: Decimal(amount) for number, corrected, _, amount in store.corrections(months_after(month))
+                   if corrected == month}
+    out = []
+    for a in store.appeals(month):
+        s = people.get(a["employee"])
+        if a["status"] == "open" or s is None or not s.employee.email:
+            continue
+        e, card = s.employee, s.card
+        actx = dict(ctx, employee=e, appeal=a, card=card, correction=corrections.get(a["id"]),
+                    payroll_month_zh=texts.month_zh(months_after(month)))
+        files = []
+        if a["status"] == "accepted" and card is not None and card.score is not None:
+            files.append((f"{e.id}-{e.name}-{month}-考核结果（申诉更正）.xlsx", scorecard_copy(plan, e, card, month)))
+        msg = _message(config, [_address(e.name, e.email)], texts.render("mail/appeal.subject.j2", tpl, **actx),
+                       texts.render("mail/appeal.txt.j2", tpl, **actx), texts.render("mail/appeal.html.j2", tpl, **actx),
+                       files)
+        out.append(Outgoing(f"appeal:{a['id']}:{month}", "appeal", [e.email], msg))
+    return out
+
+
+def months_after(month: str) -> str:
+    return texts.months_back(month, -1)
 
 
 class _Reports:
@@ -331,6 +366,9 @@ class SendLog:
 
     def record(self, out: Outgoing, status: str, error: str = "") -> None:
         self.store.record_send(self.month, out.key, out.kind, out.to, str(out.message["Subject"]), status, error)
+        employee = out.key.split(":")[1] if out.kind in ("employee", "password") else ""
+        self.store.audit("send", [(self.month, employee, f"邮件：{out.message['Subject']}", "", status if not error else
+                                   f"{status}：{error}", "")])
         if status == "sent":
             self.sent.add(out.key)
 

@@ -30,6 +30,7 @@ from .workbook.derive import Template
 from .workbook.layout import ADJ_ROWS, TYPED_PREFIXES, build_role_template
 from .store import Store, open_store
 from .store.db import Generated
+from .trail import record_import, record_written, snapshot
 from .workbook.formulas import template_formula_bytes
 from .workbook.notes import OUTPUT_NAMES, stray_notes, template_cells
 from .workbook.reader import WorkbookData, employee_inputs, locate, log_rows, read_workbook
@@ -128,6 +129,7 @@ class Generator:
         self._adjustments: dict[str, list] | None = None
         self._known: dict[str, set] = {}  # role → the cells its template fills
         self._defaults: dict[str, tuple[dict, dict]] = {}
+        self._records: tuple[list, list] | None = None  # the month's appeals and the open improvement plans
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
 
     def _ctx(self, e: Employee | None, role_id: str | None) -> dict:
@@ -142,7 +144,17 @@ class Generator:
                     deadline=f"{y}年{m}月{self.plan.month_deadline_day}日",
                     adjustments=self.plan.role_adjustments(role_id) if role_id else [],
                     cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id),
-                    pools="、".join(p.name for p in self.plan.pools_led(role_id, self.month)) if role_id else "")
+                    pools="、".join(p.name for p in self.plan.pools_led(role_id, self.month)) if role_id else "",
+                    notes=self._notes(e.id) if e is not None and e.id else [])
+
+    def _notes(self, employee: str) -> list[str]:
+        """The 说明 sheet's lines about the employee's accepted appeals and open improvement plans."""
+        from .appeals import amendment_lines, followup_lines
+
+        if self._records is None:
+            self._records = (self.store.appeals(self.month), self.store.followups(open_only=True))
+        appeals, followups = self._records
+        return amendment_lines(appeals, employee) + followup_lines(followups, employee)
 
     def template(self, role_id: str) -> Template:
         if role_id not in self.templates:
@@ -466,6 +478,9 @@ def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode
              everyone: list[Employee] | None = None) -> GenerateReport:
     """The workbooks of ``roster`` (``everyone``: the whole roster, when only some are generated: the
     teams a lead's 积分分配 sheet lists)."""
+    from .closing import refuse_if_closed
+
+    refuse_if_closed(ws, month, "生成工作簿")
     gen = Generator(ws, plan, month, mode, password, roster=everyone or roster)
     report = GenerateReport()
     try:
@@ -475,6 +490,8 @@ def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode
                 progress()
     finally:
         gen.flush(roster)
+        ids = {e.id for e in roster}
+        record_written(gen.store, "generate", month, {employee_of(p.stem, ids): p for p in report.written})
     return report
 
 
@@ -509,6 +526,19 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
                 skip_bad: bool = False) -> ImportReport:
     """Fill actuals (and targets, baselines, ratings, weeks) from a data export, or HR's 加减分 from a
     加减分 log file (a 项目 column); all rows good or nothing."""
+    from .closing import refuse_if_closed
+
+    refuse_if_closed(ws, month, "导入数据")
+    store = open_store(ws.root)
+    before = snapshot(store, month)
+    report = _import_file(ws, plan, roster, file, month, mode, skip_bad)
+    ids = {e.id for e in roster}
+    record_import(store, month, before, file, {employee_of(p.stem, ids): p for p in month_workbooks(ws.month_dir(month))})
+    return report
+
+
+def _import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str,
+                 skip_bad: bool) -> ImportReport:
     cols, metrics = load_mapping(ws)
     if is_adjustment_file(file, cols):
         return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
@@ -796,6 +826,12 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
             out.append(score_file(paths[0], plan, e, month, owner))
         if progress:
             progress()
+    from .closing import changed_since_close
+
+    people = {s.employee.id: s for s in out}
+    for p in changed_since_close(ws, month, set(people)):  # a closed month's workbook changed since the close
+        if p.employee:
+            people[p.employee].problems.append(p)
     return out
 
 

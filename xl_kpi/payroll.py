@@ -7,6 +7,7 @@ the inputs; whatever looks wrong is listed by employee, sheet and cell.
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,8 @@ class Rollup:
     bonuses: dict[str, list[Ranked]] = field(default_factory=dict)  # cohort bonus id → ranking
     quotas: list[QuotaCheck] = field(default_factory=list)
     accept_problems: bool = False  # pay those with problems too (the problems are printed beside them)
+    # 补发/扣回 settled with this payroll: (appeal, month corrected, employee, amount) of accepted appeals
+    corrections: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     def held(self, s: Scored) -> bool:
         """A problem holds the pay line until it is fixed, unless HR accepts the problems."""
@@ -240,9 +243,20 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
             progress()
     _apply_cohort_bonuses(plan, month, result, scored, ws)
     _check_award_limits(ws, plan, month, result)
+    _after_close(ws, month, result)
+    result.corrections = open_store(ws.root).corrections(month)
     final = [(s.employee.id, s.card.grade, s.card.score) for s in result.entries if s.card and s.card.score is not None]
     result.quotas = check_quotas(plan.grades, final)
     return result
+
+
+def _after_close(ws: Workspace, month: str, result: Rollup) -> None:
+    """A closed month's workbook that changed since the close: a problem on its employee's line."""
+    from .closing import changed_since_close
+
+    people = {s.employee.id: s for s in result.entries}
+    for p in changed_since_close(ws, month, set(people)):
+        (people[p.employee].problems if p.employee else result.problems).append(p)
 
 
 def _check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) -> None:
@@ -322,6 +336,9 @@ def rollup_json(result: Rollup) -> list[dict]:
         record = scored_json(s, result.plan)
         record.update(pay_json(s.card if s.card and s.card.score is not None else None))
         record["status"] = "held" if result.held(s) else ("accepted" if s.problems else "paid")
+        mine = [Decimal(a) for _, _, e, a in result.corrections if e == s.employee.id]
+        if mine:  # 补发/扣回 of an earlier month's accepted appeal, settled with this payroll
+            record["correction"] = str(sum(mine))
         out.append(record)
     return out
 
@@ -329,7 +346,8 @@ def rollup_json(result: Rollup) -> list[dict]:
 # --------------------------------------------------------------------------- the summary workbook
 
 
-def write_summary(result: Rollup, path: Path) -> Path:
+def write_summary(result: Rollup, path: Path, locked: bool = False) -> Path:
+    """The payroll summary; ``locked`` (a closed month): every sheet protected."""
     wb = Workbook()
     words = {"department": result.plan.department, "month_zh": month_zh(result.month)}
     _pay_sheet(wb.active, result, words)
@@ -337,8 +355,11 @@ def write_summary(result: Rollup, path: Path) -> Path:
     _rank_sheet(wb.create_sheet("排名"), result, words)
     if result.all_problems:  # printed only when there is something to fix
         _problem_sheet(wb.create_sheet("问题"), result, words)
+    if result.corrections:
+        _correction_sheet(wb.create_sheet("补发扣回"), result, words)
     for sheet in wb.worksheets:
         print_a4(sheet, footer=phrase("footer"))
+        sheet.protection.sheet = locked
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -554,6 +575,25 @@ def _problem_sheet(ws, result: Rollup, words: dict) -> None:
     ws.print_title_rows = "1:2"
 
 
+def _correction_sheet(ws, result: Rollup, words: dict) -> None:
+    """补发/扣回: the pay differences of last months' accepted appeals, paid or taken back with this payroll."""
+    put(ws, 1, 1, phrase("corrections_title", **words)).font = TITLE
+    head(ws, 2, ["申诉编号", "更正月份", "工号", "姓名", "类别", "金额"])
+    names = {s.employee.id: s.employee.name for s in result.entries}
+    row = 2
+    for row, (appeal, month, employee, amount) in enumerate(result.corrections, start=3):
+        for col, value in enumerate((appeal, month_zh(month), employee, names.get(employee, ""),
+                                     "补发" if Decimal(amount) >= 0 else "扣回", float(amount)), start=1):
+            put(ws, row, col, value)
+        ws.cell(row, 6).number_format = MONEY
+    put(ws, row + 1, 5, "合计").font = BOLD
+    ws.cell(row + 1, 6, f"=SUM(F3:F{row})").number_format = MONEY
+    box(ws, 2, 1, row + 1, 6)
+    signature_block(ws, row + 3, phrase("signatures"), phrase("signature_date"), spacing=2)
+    for col, width in zip("ABCDEF", (10, 12, 9, 9, 8, 15)):
+        ws.column_dimensions[col].width = width
+
+
 # --------------------------------------------------------------------------- for the ribbon
 
 
@@ -566,9 +606,10 @@ class RollupResult:
 def rollup_month(ws: Workspace, month: str) -> RollupResult:
     plan = ws.plan()
     result = rollup(ws, plan, ws.roster(plan), month)
-    path = write_summary(result, summary_path(ws, month))
     problems = result.all_problems
     held = sum(result.held(s) for s in result.entries)
-    return RollupResult(path, f"已生成工资汇总 / payroll summary written: {path}\n"
-                              f"{len(result.entries)} 人, {len(problems)} 个问题, {held} 人待核 / employees, "
-                              f"problem(s), held")
+    counts = f"{len(result.entries)} 人, {len(problems)} 个问题, {held} 人待核 / employees, problem(s), held"
+    if open_store(ws.root).closed(month) is not None:  # the closed payroll stands; changes show as problems
+        return RollupResult(None, f"{month}已结账, 工资汇总未改写 / {month} is closed: the summary is kept\n{counts}")
+    path = write_summary(result, summary_path(ws, month))
+    return RollupResult(path, f"已生成工资汇总 / payroll summary written: {path}\n{counts}")

@@ -425,6 +425,15 @@ class Plan(Model):
     pools: list[Pool] = []  # 团队积分池 split by a team's lead
     review: Review = Review()
     appeal: Appeal = Appeal()
+    # 改进计划: a total below this calls for an improvement plan (none: the lowest grade does)
+    improvement_below: float | None = None
+
+    def needs_improvement(self, score: float | None, grade: str | None) -> bool:
+        if score is None:
+            return False
+        if self.improvement_below is not None:
+            return score < self.improvement_below
+        return grade == min(self.grades, key=lambda g: g.min).name
 
     @model_validator(mode="before")
     @classmethod

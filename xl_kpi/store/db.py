@@ -4,12 +4,15 @@ checked against, and it lives outside the employee's reach."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import KpiError, Problem
+from .audit import FIELDS, GENESIS, Entry, broken, entry_hash, os_user
+from .audit import text as audit_text
 from .schema import MIGRATIONS
 
 DB_NAME = "xl_kpi.db"
@@ -33,6 +36,20 @@ class Imported:
     value: float
     source: str
     line: int | None
+
+
+@dataclass(frozen=True)
+class CloseRecord:
+    id: int
+    month: str
+    state: str
+    plan_hash: str
+    workbooks: dict
+    payroll: list
+    accepted: list
+    user: str
+    at: str
+    note: str
 
 
 class Store:
@@ -140,6 +157,128 @@ class Store:
         with self.conn:
             self.conn.execute("INSERT OR IGNORE INTO passwords VALUES (?, ?, ?, ?)", (month, employee, draw(), _now()))
         return self.password(month, employee, draw)
+
+    # ---------------------------------------------------------------- month close and appeals
+
+    def record_close(self, month: str, state: str, plan_hash: str, workbooks: dict, payroll: list, accepted: list,
+                     user: str, note: str = "") -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO closes (month, state, plan_hash, workbooks, payroll, accepted, user, at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (month, state, plan_hash, json.dumps(workbooks, ensure_ascii=False, sort_keys=True),
+                 json.dumps(payroll, ensure_ascii=False), json.dumps(accepted, ensure_ascii=False), user, _now(), note))
+        return cur.lastrowid
+
+    def closes(self, month: str) -> list[CloseRecord]:
+        rows = self.conn.execute("SELECT id, month, state, plan_hash, workbooks, payroll, accepted, user, at, note "
+                                 "FROM closes WHERE month = ? ORDER BY id", (month,))
+        return [CloseRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), json.loads(r[6]), *r[7:])
+                for r in rows]
+
+    def closed(self, month: str) -> CloseRecord | None:
+        """The month's close record in force: its latest, unless that is a reopening."""
+        records = self.closes(month)
+        return records[-1] if records and records[-1].state != "reopened" else None
+
+    def add_appeal(self, month: str, employee: str, kind: str, target: str, reason: str, claimed: float | None,
+                   filed_on: str, user: str) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO appeals (month, employee, kind, target, reason, claimed, filed_on, filed_by, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open')", (month, employee, kind, target, reason, claimed, filed_on, user))
+        return cur.lastrowid
+
+    def appeals(self, month: str | None = None, number: int | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM appeals", []
+        if month is not None:
+            sql, args = sql + " WHERE month = ?", [month]
+        if number is not None:
+            sql, args = sql + (" AND" if args else " WHERE") + " id = ?", args + [number]
+        cur = self.conn.execute(sql + " ORDER BY id", args)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def decide_appeal(self, number: int, status: str, decision: str, user: str, value_before=None, value_after=None,
+                      pay_before: str | None = None, pay_after: str | None = None) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE appeals SET status = ?, decision = ?, decided_by = ?, decided_at = ?, "
+                              "value_before = ?, value_after = ?, pay_before = ?, pay_after = ? WHERE id = ?",
+                              (status, decision, user, _now(), value_before, value_after, pay_before, pay_after, number))
+
+    def record_correction(self, appeal: int, month: str, employee: str, amount: str, payroll_month: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO corrections (appeal, month, employee, amount, payroll_month, at) "
+                              "VALUES (?, ?, ?, ?, ?, ?)", (appeal, month, employee, amount, payroll_month, _now()))
+
+    def corrections(self, payroll_month: str) -> list[tuple[int, str, str, str]]:
+        """(appeal, month corrected, employee, amount) settled by this month's payroll."""
+        return list(self.conn.execute("SELECT appeal, month, employee, amount FROM corrections WHERE payroll_month = ? "
+                                      "ORDER BY id", (payroll_month,)))
+
+    # ---------------------------------------------------------------- improvement plans (改进计划)
+
+    def add_followup(self, month: str, employee: str, goals: str, measures: str, due: str, user: str) -> int:
+        with self.conn:
+            cur = self.conn.execute("INSERT INTO followups (month, employee, goals, measures, due, status, created_by, "
+                                    "created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+                                    (month, employee, goals, measures, due, user, _now()))
+        return cur.lastrowid
+
+    def followups(self, employee: str | None = None, open_only: bool = False) -> list[dict]:
+        sql, args = "SELECT * FROM followups WHERE 1 = 1", []
+        if employee is not None:
+            sql, args = sql + " AND employee = ?", [employee]
+        if open_only:
+            sql += " AND status = 'open'"
+        cur = self.conn.execute(sql + " ORDER BY id", args)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def close_followup(self, number: int, note: str) -> bool:
+        with self.conn:
+            cur = self.conn.execute("UPDATE followups SET status = 'closed', note = ?, closed_at = ? WHERE id = ? "
+                                    "AND status = 'open'", (note, _now(), number))
+        return cur.rowcount == 1
+
+    # ---------------------------------------------------------------- the audit trail
+
+    def audit(self, command: str, rows: list[tuple], user: str | None = None) -> None:
+        """Append (month, employee, field, before, after, file_hash) rows, chained, in one transaction."""
+        if not rows:
+            return
+        user = user or os_user()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")  # one writer extends the chain at a time
+            last = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            prev = last[0] if last else GENESIS
+            for month, employee, field_, before, after, file_hash in rows:
+                values = dict(at=_now(), user=user, command=command, month=month, employee=employee, field=field_,
+                              before=audit_text(before), after=audit_text(after), file_hash=file_hash)
+                digest = entry_hash(prev, values)
+                cur = self.conn.execute("INSERT INTO audit (at, user, command, month, employee, field, before, after, "
+                                        "file_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                        (*[values[f] for f in FIELDS], prev, digest))
+                prev = digest
+            self.conn.execute("INSERT INTO settings VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET "
+                              "value = excluded.value", (f"{cur.lastrowid}:{prev}",))
+
+    def audit_entries(self, month: str | None = None, employee: str | None = None) -> list[Entry]:
+        sql, args = "SELECT * FROM audit WHERE 1 = 1", []
+        if month is not None:
+            sql, args = sql + " AND month = ?", [month]
+        if employee is not None:
+            sql, args = sql + " AND employee = ?", args + [employee]
+        return [Entry(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def audit_problems(self) -> list[str]:
+        """Why the audit trail cannot be trusted (empty when it is whole)."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = 'audit_head'").fetchone()
+        head = None
+        if row:
+            number, _, digest = row[0].partition(":")
+            head = (int(number), digest)
+        return broken(self.audit_entries(), head)
 
     # ---------------------------------------------------------------- settings
 

@@ -76,4 +76,76 @@ MIGRATIONS = [
     );
     CREATE INDEX adjustments_by_employee ON adjustments (month, employee, id);
     """,
+    # 4: month close (结账) records, appeals (申诉) and their amendments, improvement plans, the audit trail
+    """
+    CREATE TABLE closes (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        state TEXT NOT NULL,         -- closed, amended (an accepted appeal changed it) or reopened
+        plan_hash TEXT NOT NULL,
+        workbooks TEXT NOT NULL,     -- JSON {file name: sha256}
+        payroll TEXT NOT NULL,       -- JSON: what rollup --json printed
+        accepted TEXT NOT NULL,      -- JSON: the problems accepted at the close
+        user TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE INDEX closes_by_month ON closes (month, id);
+    CREATE TABLE appeals (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        kind TEXT NOT NULL,          -- metric or item
+        target TEXT NOT NULL,        -- the metric's or the 加减分 item's id
+        reason TEXT NOT NULL,
+        claimed REAL,
+        filed_on TEXT NOT NULL,      -- the day it was received (YYYY-MM-DD)
+        filed_by TEXT NOT NULL,
+        status TEXT NOT NULL,        -- open, accepted or rejected
+        value_before REAL,
+        value_after REAL,
+        pay_before TEXT,
+        pay_after TEXT,
+        decision TEXT NOT NULL DEFAULT '',
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        appeal INTEGER NOT NULL REFERENCES appeals (id),
+        month TEXT NOT NULL,         -- the closed month corrected
+        employee TEXT NOT NULL,
+        amount TEXT NOT NULL,        -- pay after − pay before: 补发 when positive, 扣回 when negative
+        payroll_month TEXT NOT NULL, -- the payroll that settles it (the month after)
+        at TEXT NOT NULL
+    );
+    CREATE TABLE followups (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,         -- the month whose result called for it
+        employee TEXT NOT NULL,
+        goals TEXT NOT NULL,
+        measures TEXT NOT NULL,
+        due TEXT NOT NULL,
+        status TEXT NOT NULL,        -- open or closed
+        note TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        closed_at TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        command TEXT NOT NULL,
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        field TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        file_hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_month ON audit (month, employee, id);
+    """,
 ]

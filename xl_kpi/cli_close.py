@@ -1,0 +1,263 @@
+"""The month-end commands after the payroll: close (结账) and reopen, appeals (申诉), improvement plans
+(改进计划) and the audit trail."""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import sys
+from pathlib import Path
+
+from rich.table import Table
+
+from .core.errors import KpiError, Problem
+from .workspace import Workspace
+
+EXAMPLES = {
+    "close": "示例 / example:\n  xl-kpi close --month 2026-10                     # 结账: 记录各工作簿、工资与方案, 锁定该月\n"
+             "  xl-kpi close --month 2026-10 --accept-problems   # 有待核问题也结账, 问题记入结账记录\n"
+             "  xl-kpi close --show --month 2026-10              # 查看结账记录(含重开与更正)\n"
+             "  xl-kpi close --reopen --month 2026-10 --reason 补录漏报数据",
+    "appeal": "示例 / example:\n  xl-kpi appeal add --month 2026-10 --employee E002 --metric reads --reason 后台数据漏算 --claimed 105000\n"
+              "  xl-kpi appeal add --month 2026-10 --employee E010 --item typo --reason 非本人稿件 --filed 2026-11-03\n"
+              "  xl-kpi appeal list --month 2026-10\n"
+              "  xl-kpi appeal decide 1 --accept --value 105000\n"
+              "  xl-kpi appeal decide 2 --reject --reason 经核实为本人稿件",
+    "plan-followup": "示例 / example:\n  xl-kpi plan-followup add --month 2026-10 --employee E009 --goals 回复条数达到3000 "
+                     "--measures 每日早晚各巡检一次社群 --due 2026-12-31\n"
+                     "  xl-kpi plan-followup list --open\n  xl-kpi plan-followup close 1 --note 11月已达标",
+    "audit": "示例 / example:\n  xl-kpi audit --month 2026-10\n  xl-kpi audit --employee E002 --csv > 审计-E002.csv",
+}
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD, 如 2026-11-03 / a date is YYYY-MM-DD: {text}") from None
+
+
+def register(sub, month_type) -> None:
+    def add(name: str, func, help_: str):
+        p = sub.add_parser(name, help=help_, description=help_, epilog=EXAMPLES[name],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+        return p
+
+    p = add("close", cmd_close, "结账: 锁定已发工资的月份 / close a paid month (or --reopen it, --show its record)")
+    p.add_argument("--month", required=True, type=month_type, help="月份 YYYY-MM")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--show", action="store_true", help="显示结账记录 / print the month's close records")
+    what.add_argument("--reopen", action="store_true", help="重开已结账的月份(须 --reason) / reopen a closed month")
+    p.add_argument("--accept-problems", action="store_true", help="有待核问题也结账 / close with the open problems")
+    p.add_argument("--reason", default="", help="重开的原因 / why it is reopened")
+
+    p = add("appeal", cmd_appeal, "申诉: 登记、列出、决定 / appeals: file, list, decide")
+    p.add_argument("action", choices=("add", "list", "decide"))
+    p.add_argument("number", nargs="?", type=int, help="decide: 申诉编号 / the appeal's number")
+    p.add_argument("--month", type=month_type, help="月份 YYYY-MM")
+    p.add_argument("--employee", help="工号 / employee id")
+    p.add_argument("--metric", help="申诉的指标(编号或名称) / the metric disputed")
+    p.add_argument("--item", help="申诉的加减分项目(编号或名称) / the 加减分 item disputed")
+    p.add_argument("--reason", default="", help="申诉理由, 或驳回理由 / the reason (or why it is rejected)")
+    p.add_argument("--claimed", help="员工主张的值 / the value the employee claims")
+    p.add_argument("--filed", type=_day, help="收到申诉的日期(默认今天) / the day it was received (default today)")
+    verdict = p.add_mutually_exclusive_group()
+    verdict.add_argument("--accept", action="store_true", help="受理 / accept")
+    verdict.add_argument("--reject", action="store_true", help="驳回 / reject")
+    p.add_argument("--value", help="受理时更正后的值(默认为申诉值) / the corrected value (default: the claimed one)")
+
+    p = add("plan-followup", cmd_followup, "改进计划: 登记、列出、完成 / improvement plans: add, list, close")
+    p.add_argument("action", choices=("add", "list", "close"))
+    p.add_argument("number", nargs="?", type=int, help="close: 编号 / the plan's number")
+    p.add_argument("--month", type=month_type, help="考核月份 YYYY-MM / the month whose result called for it")
+    p.add_argument("--employee", help="工号 / employee id")
+    p.add_argument("--goals", default="", help="改进目标 / goals")
+    p.add_argument("--measures", default="", help="改进措施 / measures")
+    p.add_argument("--due", type=_day, help="完成日期 YYYY-MM-DD / due date")
+    p.add_argument("--open", action="store_true", help="list: 只列未完成的 / only open ones")
+    p.add_argument("--note", default="", help="close: 完成情况 / how it went")
+
+    p = add("audit", cmd_audit, "审计记录: 谁在何时改了什么 / the audit trail")
+    p.add_argument("--month", type=month_type, help="只列此月 / only this month")
+    p.add_argument("--employee", help="只列此工号 / only this employee")
+    p.add_argument("--csv", action="store_true", help="以CSV输出 / print CSV")
+
+
+def _loaded(args):
+    ws = Workspace(Path(args.dir))
+    plan = ws.plan()
+    return ws, plan, ws.roster(plan)
+
+
+def _need(args, *names: str) -> None:
+    missing = [f"--{n.replace('_', '-')}" for n in names if not getattr(args, n)]
+    if missing:
+        raise KpiError([Problem("argument_missing", f"缺少参数 / missing: {' '.join(missing)}")])
+
+
+def _console():
+    from .cli import console
+
+    return console
+
+
+# --------------------------------------------------------------------------- close
+
+
+def cmd_close(args) -> int:
+    from .closing import close_month, reopen_month
+    from .store import open_store
+
+    console = _console()
+    ws = Workspace(Path(args.dir))
+    if args.show:
+        records = open_store(ws.root).closes(args.month)
+        if not records:
+            console.print(f"{args.month}没有结账记录 / {args.month} has no close record")
+            return 0
+        table = Table(title=f"{args.month} 结账记录 / close records")
+        for col in ("#", "状态 / state", "操作人 / user", "时间 / at", "工作簿 / workbooks", "应发合计 / total pay",
+                    "接受的问题 / accepted", "说明 / note"):
+            table.add_column(col)
+        states = {"closed": "结账", "amended": "更正", "reopened": "重开"}
+        for r in records:
+            total = sum(float(x["total_pay"]) for x in r.payroll if x.get("status") != "held" and x.get("total_pay"))
+            table.add_row(str(r.id), states.get(r.state, r.state), r.user, r.at, str(len(r.workbooks)), f"{total:,.2f}",
+                          str(len(r.accepted)), r.note)
+        console.print(table)
+        console.print(f"方案 / plan sha256: {records[-1].plan_hash[:16]}…")
+        return 0
+    if args.reopen:
+        record = reopen_month(ws, args.month, args.reason)
+        console.print(f"{args.month}已重开 / reopened by {record.user} at {record.at}: {record.note}")
+        return 0
+    plan = ws.plan()
+    result = close_month(ws, plan, ws.roster(plan), args.month, args.accept_problems)
+    r = result.record
+    console.print(f"{args.month}已结账 / closed by {r.user} at {r.at}: {len(r.workbooks)} 个工作簿, 工资汇总已设为只读 / "
+                  f"workbook(s) recorded, the payroll summary is read-only")
+    if result.problems:
+        console.print(f"[yellow]接受的问题 / accepted problems: {len(result.problems)}[/yellow]")
+        for p in result.problems:
+            console.print(f"  {p}", markup=False, soft_wrap=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- appeals
+
+
+def cmd_appeal(args) -> int:
+    from .appeals import decide, file_appeal
+    from .store import open_store
+
+    console = _console()
+    if args.action == "list":
+        ws = Workspace(Path(args.dir))
+        rows = open_store(ws.root).appeals(args.month)
+        table = Table(title=f"申诉 / appeals{' ' + args.month if args.month else ''}")
+        for col in ("#", "月份", "工号", "对象", "理由", "申诉值", "收到", "状态", "决定", "工资 前→后"):
+            table.add_column(col)
+        states = {"open": "待决定", "accepted": "受理", "rejected": "驳回"}
+        for a in rows:
+            pay = f"{a['pay_before']}→{a['pay_after']}" if a["pay_before"] else ""
+            table.add_row(str(a["id"]), a["month"], a["employee"], a["target"], a["reason"],
+                          "" if a["claimed"] is None else f"{a['claimed']:g}", a["filed_on"], states[a["status"]],
+                          a["decision"], pay)
+        console.print(table)
+        return 0
+    ws, plan, roster = _loaded(args)
+    if args.action == "add":
+        _need(args, "month", "employee")
+        number = file_appeal(ws, plan, roster, args.month, args.employee, args.reason, args.metric, args.item,
+                             args.claimed, args.filed)
+        console.print(f"已登记第{number}号申诉 / appeal #{number} filed")
+        return 0
+    if args.number is None or not (args.accept or args.reject):
+        raise KpiError([Problem("argument_missing", "用法 / usage: xl-kpi appeal decide N --accept [--value V] | "
+                                "--reject --reason 理由")])
+    d = decide(ws, plan, roster, args.number, args.accept, args.value, args.reason)
+    if d.status == "rejected":
+        console.print(f"第{d.number}号申诉已驳回 / appeal #{d.number} rejected")
+    else:
+        console.print(f"第{d.number}号申诉已受理 / accepted: {d.before} → {d.after}; 应发 / pay {d.pay_before} → {d.pay_after}")
+        if d.correction is not None:
+            kind = "补发" if d.correction >= 0 else "扣回"
+            console.print(f"{d.month}已结账: {kind} {abs(d.correction):,.2f} 元随{d.payroll_month}工资 / a correction of "
+                          f"{d.correction} with the {d.payroll_month} payroll; 结账记录已增加更正状态 / the close record "
+                          f"keeps both states")
+    console.print(f"运行 xl-kpi send --month {d.month} 把决定发给员工 / send the decision with xl-kpi send")
+    return 0
+
+
+# --------------------------------------------------------------------------- improvement plans
+
+
+def cmd_followup(args) -> int:
+    from .store import open_store
+    from .store.audit import os_user
+
+    console = _console()
+    ws = Workspace(Path(args.dir))
+    store = open_store(ws.root)
+    if args.action == "list":
+        table = Table(title="改进计划 / improvement plans")
+        for col in ("#", "月份", "工号", "目标", "措施", "完成日期", "状态", "完成情况"):
+            table.add_column(col)
+        for f in store.followups(args.employee, args.open):
+            table.add_row(str(f["id"]), f["month"], f["employee"], f["goals"], f["measures"], f["due"],
+                          "进行中" if f["status"] == "open" else "已完成", f["note"])
+        console.print(table)
+        return 0
+    if args.action == "close":
+        if args.number is None or not store.close_followup(args.number, args.note):
+            raise KpiError([Problem("followup_unknown", f"没有进行中的第{args.number}号改进计划 / no open plan #{args.number}")])
+        store.audit("plan-followup close", [("", "", f"改进计划第{args.number}号", "进行中", args.note or "已完成", "")])
+        console.print(f"第{args.number}号改进计划已完成 / closed")
+        return 0
+    _need(args, "month", "employee", "goals", "measures", "due")
+    plan = ws.plan()
+    if args.employee not in {e.id for e in ws.roster(plan)}:
+        raise KpiError([Problem("followup_invalid", f"花名册中没有工号“{args.employee}” / no employee {args.employee}")])
+    number = store.add_followup(args.month, args.employee, args.goals.strip(), args.measures.strip(),
+                                args.due.isoformat(), os_user())
+    store.audit("plan-followup add", [(args.month, args.employee, f"改进计划第{number}号", "", args.goals.strip(), "")])
+    console.print(f"已登记第{number}号改进计划 / plan #{number} recorded; 下月工作簿的「说明」会列出 / next month's "
+                  f"workbook lists it")
+    return 0
+
+
+# --------------------------------------------------------------------------- audit
+
+
+AUDIT_HEADER = ["#", "时间", "操作人", "命令", "月份", "工号", "字段", "原值", "新值", "文件哈希"]
+
+
+def cmd_audit(args) -> int:
+    from .store import open_store
+
+    store = open_store(Path(args.dir))
+    entries = store.audit_entries(args.month, args.employee)
+    rows = [[str(e.id), e.at, e.user, e.command, e.month, e.employee, e.field, e.before, e.after, e.file_hash[:12]]
+            for e in entries]
+    if args.csv:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(AUDIT_HEADER)
+        writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+    else:
+        table = Table(title="审计记录 / audit trail")
+        for col in AUDIT_HEADER:
+            table.add_column(col)
+        for r in rows:
+            table.add_row(*r)
+        _console().print(table)
+    broken = store.audit_problems()
+    for why in broken:
+        from .cli import err_console
+
+        err_console.print(f"[red]审计记录不完整 / the trail is broken: {why}[/red]")
+    return 2 if broken else 0

@@ -1,0 +1,118 @@
+"""Month close (结账): once the payroll went out, the month's state is recorded (every workbook's hash,
+the payroll as ``rollup --json`` prints it, the plan's hash, who and when) and the month is locked:
+generate and import refuse it until it is reopened, the payroll summary is read-only, and a workbook
+that changed since is a problem of the roll-up. Changes after a close come only as recorded
+amendments (an accepted appeal), so a paid number never changes silently."""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .core.errors import KpiError, Problem
+from .core.plan import Plan
+from .monthly import employee_of, month_workbooks, plan_hash
+from .roster import Employee
+from .store import open_store
+from .store.audit import file_digest, os_user
+from .store.db import CloseRecord
+from .workspace import Workspace
+
+
+def workbook_hashes(ws: Workspace, month: str) -> dict[str, str]:
+    """File name → sha256 of each employee workbook of the month."""
+    folder = ws.month_dir(month)
+    return {p.name: file_digest(p) for p in month_workbooks(folder)} if folder.is_dir() else {}
+
+
+def refuse_if_closed(ws: Workspace, month: str, what: str) -> None:
+    """A KpiError saying the month is closed and how to reopen it (generate, import, the ribbon's 生成)."""
+    record = open_store(ws.root).closed(month)
+    if record is not None:
+        raise KpiError([Problem("month_closed", f"{month}已于{record.at[:10]}由{record.user}结账，不能再{what}；如确需更改，"
+                                f"先运行 xl-kpi close --reopen --month {month} --reason 原因（会记入审计记录），或通过申诉更正 / "
+                                f"{month} was closed on {record.at[:10]} by {record.user}: reopen it first "
+                                f"(xl-kpi close --reopen --month {month} --reason …)", file=str(ws.month_dir(month)))])
+
+
+def changed_since_close(ws: Workspace, month: str, ids=()) -> list[Problem]:
+    """Each workbook of a closed month that differs from its hash at the close (or is gone, or is new),
+    on its employee when ``ids`` (the roster's) name one."""
+    record = open_store(ws.root).closed(month)
+    if record is None:
+        return []
+    now = workbook_hashes(ws, month)
+    folder = ws.month_dir(month)
+    out = []
+    for name in sorted(set(record.workbooks) | set(now)):
+        before, after = record.workbooks.get(name), now.get(name)
+        if before == after:
+            continue
+        why = ("结账后被删除 / removed after the close" if after is None else
+               "结账后新增 / added after the close" if before is None else "结账后被改动 / changed after the close")
+        emp = employee_of(Path(name).stem, ids)
+        out.append(Problem("changed_after_close", f"{name}{why.split(' / ')[0]}（{record.at[:10]}结账）；结账的数字以结账"
+                           f"记录为准 / {name}: {why.split(' / ')[1]}", file=str(folder / name),
+                           employee=emp if emp in ids else None))
+    return out
+
+
+@dataclass
+class CloseResult:
+    record: CloseRecord
+    problems: list[Problem]
+
+
+def close_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
+                accept_problems: bool = False) -> CloseResult:
+    """Record the month's state and lock it; refused while the roll-up has open problems, unless they are
+    accepted (they are kept in the record)."""
+    from .payroll import rollup, rollup_json, summary_path, write_summary
+
+    store = open_store(ws.root)
+    if store.closed(month) is not None:
+        raise KpiError([Problem("already_closed", f"{month}已经结账（xl-kpi close --show --month {month} 查看） / "
+                                f"{month} is already closed")])
+    if not workbook_hashes(ws, month):
+        raise KpiError([Problem("no_workbooks", f"{month}没有工作簿，无可结账 / no workbooks for {month}",
+                                file=str(ws.month_dir(month)))])
+    result = rollup(ws, plan, roster, month, accept_problems=accept_problems)
+    problems = result.all_problems
+    if problems and not accept_problems:
+        raise KpiError([Problem("close_problems", f"{month}还有{len(problems)}个待核问题，不能结账；修正后再结账，或加 "
+                                f"--accept-problems 照此结账（问题记入结账记录） / {len(problems)} open problem(s): fix them "
+                                f"or close with --accept-problems")] + problems)
+    path = write_summary(result, summary_path(ws, month), locked=True)
+    set_read_only(path, True)
+    record_id = store.record_close(month, "closed", plan_hash(plan), workbook_hashes(ws, month), rollup_json(result),
+                                   [p.as_dict() for p in problems], os_user())
+    total = sum(float(r["total_pay"]) for r in rollup_json(result) if r["status"] != "held" and r["total_pay"])
+    store.audit("close", [(month, "", "结账", "", f"{total:.2f}", file_digest(path))])
+    return CloseResult(next(r for r in store.closes(month) if r.id == record_id), problems)
+
+
+def reopen_month(ws: Workspace, month: str, reason: str) -> CloseRecord:
+    """Unlock a closed month (the close stays on record, with who reopened it, when and why)."""
+    from .payroll import summary_path
+
+    store = open_store(ws.root)
+    record = store.closed(month)
+    if record is None:
+        raise KpiError([Problem("not_closed", f"{month}没有结账，无需重开 / {month} is not closed")])
+    if not reason.strip():
+        raise KpiError([Problem("reason_missing", "重开须写明原因（--reason） / say why (--reason)")])
+    set_read_only(summary_path(ws, month), False)
+    store.record_close(month, "reopened", record.plan_hash, record.workbooks, record.payroll, record.accepted,
+                       os_user(), reason.strip())
+    store.audit("close --reopen", [(month, "", "重开", "结账", reason.strip(), "")])
+    return store.closes(month)[-1]
+
+
+def set_read_only(path: Path, read_only: bool) -> None:
+    """The file's read-only flag (Windows' attribute, the write bits elsewhere)."""
+    if not Path(path).exists():
+        return
+    mode = os.stat(path).st_mode
+    writable = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    os.chmod(path, (mode & ~writable) if read_only else (mode | stat.S_IWUSR))

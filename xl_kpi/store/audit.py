@@ -1,0 +1,80 @@
+"""The audit trail: one append-only table of every change a command made (who, when, which month,
+employee and field, the value before and after, the file's hash after). Each entry carries the hash of
+the one before it and its own, so an entry altered or removed breaks the chain, and the chain's head
+kept in the settings catches the last entries cut off."""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from dataclasses import dataclass
+
+FIELDS = ("at", "user", "command", "month", "employee", "field", "before", "after", "file_hash")
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: str
+    user: str
+    command: str
+    month: str
+    employee: str
+    field: str
+    before: str
+    after: str
+    file_hash: str
+    prev_hash: str
+    hash: str
+
+
+def os_user() -> str:
+    """Who ran the command, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a service account without one)
+        return "unknown"
+
+
+def entry_hash(prev: str, values: dict) -> str:
+    body = json.dumps([prev] + [values[f] for f in FIELDS], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def text(value) -> str:
+    """A value as the trail keeps it: numbers as written, nothing as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def file_digest(path) -> str:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return ""
+
+
+def broken(entries: list[Entry], head: tuple[int, str] | None) -> list[str]:
+    """Why the trail cannot be trusted: an entry whose hash does not match its content (altered), whose
+    link to the one before is broken (one removed or reordered), or a head the last entry does not match
+    (entries cut off the end). Empty when the trail is whole."""
+    out = []
+    prev = GENESIS
+    for e in entries:
+        values = {f: getattr(e, f) for f in FIELDS}
+        if e.prev_hash != prev:
+            out.append(f"第{e.id}条之前的记录被删除或改动（链接不符） / the entry before #{e.id} was removed or changed")
+        if entry_hash(e.prev_hash, values) != e.hash:
+            out.append(f"第{e.id}条记录的内容被改动 / entry #{e.id} was altered")
+        prev = e.hash
+    if head is not None:
+        last = (entries[-1].id, entries[-1].hash) if entries else (0, GENESIS)
+        if tuple(head) != last:
+            out.append(f"审计记录的最后{'几' if entries else ''}条被删除（应以第{head[0]}条结尾） / entries after #{last[0]} "
+                       f"were removed (the trail ended at #{head[0]})")
+    return out

@@ -1,0 +1,44 @@
+"""What each command changed, appended to the audit trail (store/audit.py keeps it append-only):
+the values HR's record holds before and after an import, the workbooks a command wrote, each mail."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .store import Store
+from .store.audit import file_digest
+
+Snapshot = tuple[dict[tuple[str, str], float], dict[str, list[tuple]]]
+
+
+def snapshot(store: Store, month: str) -> Snapshot:
+    """HR's record of a month: (employee, slot) → value imported, and each employee's 加减分 rows."""
+    values = {(e, slot): imp.value for e, slots in store.imported(month).items() for slot, imp in slots.items()}
+    adjustments = {e: [(item, count, chosen) for item, count, chosen, *_ in rows]
+                   for e, rows in store.adjustments(month).items()}
+    return values, adjustments
+
+
+def record_import(store: Store, month: str, before: Snapshot, file: Path, workbooks: dict[str, Path]) -> None:
+    """One entry per value the import changed in HR's record (a 加减分 row set as a whole), with the hash of
+    the employee's workbook after it."""
+    after = snapshot(store, month)
+    rows = []
+    for key in sorted(set(after[0]) | set(before[0])):
+        old, new = before[0].get(key), after[0].get(key)
+        if old != new:
+            rows.append((month, key[0], key[1], old, new, file_digest(workbooks[key[0]]) if key[0] in workbooks else ""))
+    for emp in sorted(set(after[1]) | set(before[1])):
+        old, new = before[1].get(emp, []), after[1].get(emp, [])
+        if old != new:
+            rows.append((month, emp, "加减分", _rows(old), _rows(new), file_digest(workbooks[emp]) if emp in workbooks else ""))
+    store.audit(f"import {Path(file).name}", rows)
+
+
+def _rows(rows: list[tuple]) -> str:
+    return "；".join(f"{item}×{'' if count is None else f'{count:g}'}{'' if chosen is None else f'（{chosen:g}分）'}"
+                    for item, count, chosen in rows)
+
+
+def record_written(store: Store, command: str, month: str, written: dict[str, Path]) -> None:
+    """A workbook (re)written for each employee: its hash after."""
+    store.audit(command, [(month, emp, "工作簿", "", path.name, file_digest(path)) for emp, path in written.items()])
