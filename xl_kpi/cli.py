@@ -282,7 +282,11 @@ def cmd_rollup(args) -> int:
     closed = open_store(ws.root).closed(args.month)
     path = summary_path(ws, args.month)
     if closed is None:
+        from .store.audit import file_digest
+
         write_summary(result, path)
+        paid = sum(s.card.pay.total for s in result.entries if result.paid(s))
+        open_store(ws.root).audit("rollup", [(args.month, "", "工资汇总", "", f"{paid:.2f}", file_digest(path))])
     else:  # the closed payroll stands; whatever changed since shows as problems below
         err_console.print(f"{args.month}已于{closed.at[:10]}结账, 工资汇总未改写 / {args.month} is closed: the payroll "
                           f"summary is kept as closed")
