@@ -136,7 +136,7 @@ def engine_results(ws: Workspace) -> dict[str, dict[tuple[str, str], object]]:
     plan = ws.plan()
     out = {}
     for s in score_month(ws, plan, ws.roster(plan), MONTH):
-        card, where = s.card, s.data.where
+        card, where = s.card, read_workbook(s.path).where
         shown = {f"score_{mid}": m.points for mid, m in card.metrics.items() if m.points is not None}
         shown.update(total_score=card.score, grade=card.grade, total_pay=float(card.pay.total))
         out[s.employee.id] = {where(name): value for name, value in shown.items()}

@@ -151,7 +151,7 @@ def _progress(total: int, label: str):
     bar = Progress(console=err_console, transient=True, disable=total < 20 or not err_console.is_terminal)
     bar.start()
     task = bar.add_task(label, total=total)
-    return (lambda: bar.advance(task)), bar.stop
+    return (lambda n=1: bar.advance(task, n)), bar.stop
 
 
 def _with_progress(total: int, label: str, work, *args):
@@ -205,7 +205,7 @@ def cmd_generate(args) -> int:
     people = select(roster, args.employee, args.role)
     report = _with_progress(len(people), "生成 / generating",
                             lambda advance: generate(ws, plan, people, args.month, args.formulas, args.force,
-                                                     args.protect_password, advance, everyone=roster))
+                                                     args.protect_password, advance, everyone=roster, jobs=args.jobs))
     console.print(f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s) in "
                   f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:
@@ -217,7 +217,7 @@ def cmd_import(args) -> int:
     from .monthly import import_file
 
     ws, plan, roster = _loaded(args)
-    report = import_file(ws, plan, roster, Path(args.file), args.month, args.formulas, args.skip_bad)
+    report = import_file(ws, plan, roster, Path(args.file), args.month, args.formulas, args.skip_bad, args.jobs)
     console.print(f"已导入 {report.rows} 行, {report.employees} 人 / imported {report.rows} row(s) for "
                   f"{report.employees} employee(s)")
     if report.skipped:
@@ -245,7 +245,8 @@ def cmd_score(args) -> int:
     from .monthly import formula_modes, score_month, scored_json
 
     ws, plan, roster = _loaded(args)
-    results = _with_progress(len(roster), "评分 / scoring", score_month, ws, plan, roster, args.month)
+    results = _with_progress(len(roster), "评分 / scoring",
+                             lambda advance: score_month(ws, plan, roster, args.month, advance, args.jobs))
     problems = [p for s in results for p in s.problems]
     _print_modes(args.month, formula_modes(results))
     if args.json:
@@ -269,7 +270,7 @@ def cmd_rollup(args) -> int:
     from .payroll import rollup, rollup_json, summary_path, write_summary
 
     ws, plan, roster = _loaded(args)
-    work = functools.partial(rollup, accept_problems=args.accept_problems)
+    work = functools.partial(rollup, accept_problems=args.accept_problems, jobs=args.jobs)
     result = _with_progress(len(roster), "汇总 / rolling up", work, ws, plan, roster, args.month)
     problems = result.all_problems
     if args.strict and problems:
@@ -457,6 +458,14 @@ EXAMPLES = {
 }
 
 
+def _jobs(p) -> None:
+    from .parallel import default_jobs
+
+    p.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                   help="并行的工作进程数, 默认为CPU核数; --jobs 1 在本进程中逐个处理, 结果相同 / worker processes "
+                        "(default: the number of cores); the output is the same for any N")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xl-kpi", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -493,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="重新开始, 旧文件留作备份 / start over; the old file is kept as a backup")
     p.add_argument("--protect-password", help="工作表保护密码(默认无) / sheet protection password (default none)")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     p = add("import", cmd_import, "导入运营数据到考核表 / fill the workbooks from a data export")
     p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]; 或加减分: "
                    "工号, 日期, 项目, 数量(或次数、名次), 分值, 说明(或备注)")
@@ -502,10 +512,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="尚未生成的工作簿的公式方式(默认native); 已有工作簿保持原方式 / formulas of workbooks not yet "
                         "generated (default native); existing ones keep theirs")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     p = add("score", cmd_score, "读取当月考核表并评分 / score the month's workbooks")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     p = add("rollup", cmd_rollup, "汇总当月考核表为工资汇总; 有问题的人列为待核、不计入合计, 退出码2 / roll the month "
                                   "up into the payroll summary; people with problems are held outside the totals "
                                   "(exit status 2)")
@@ -515,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-problems", action="store_true",
                    help="有问题的人照发, 问题印在汇总表上 / pay those with problems too, the problems printed beside them")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     p = add("report", cmd_report, "绩效报告: 趋势、对照与图表 / the performance report: trends, comparisons, charts")
     p.add_argument("--month", required=True, type=_month, help="报告月份 YYYY-MM / the report's month")
     p.add_argument("--months", type=int, default=6, help="包括本月在内的月数, 默认6 / months covered, this one included "

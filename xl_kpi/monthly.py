@@ -6,6 +6,7 @@ writes it into the fresh workbook; writes are atomic; ``force`` keeps a backup.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -351,7 +352,9 @@ class Generator:
 
     # ---------------------------------------------------------------- files
 
-    def write(self, e: Employee, force: bool = False, extra: dict | None = None, report: GenerateReport | None = None):
+    def write(self, e: Employee, force: bool = False, extra: dict | None = None, report: GenerateReport | None = None,
+              read: WorkbookData | None = None):
+        """``read``: the workbook as already read by the caller (an import reads each file once)."""
         report = report if report is not None else GenerateReport()
         path = workbook_path(self.ws, self.month, e)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -362,7 +365,7 @@ class Generator:
                 shutil.copy2(path, backup)
                 report.backups.append(backup)
             else:
-                old = _try_read(path)
+                old = read if read is not None else _try_read(path)
                 if old is None:
                     report.problems.append(Problem(
                         "workbook_unreadable", "工作簿无法读取, 未改动; 修复或用 --force 重新生成(会保留备份) / "
@@ -450,8 +453,8 @@ def formula_modes(results: list["Scored"]) -> dict[str, list[str]]:
     """Formula mode → the employees whose workbook of the month uses it."""
     out: dict[str, list[str]] = {}
     for s in results:
-        if s.data is not None:
-            out.setdefault(str(s.data.meta.get("meta_mode") or "?"), []).append(s.employee.id)
+        if s.mode is not None:
+            out.setdefault(s.mode, []).append(s.employee.id)
     return out
 
 
@@ -475,24 +478,56 @@ def select(roster: list[Employee], employee: str | None = None, role: str | None
 
 def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode: str = "native",
              force: bool = False, password: str | None = None, progress=None,
-             everyone: list[Employee] | None = None) -> GenerateReport:
+             everyone: list[Employee] | None = None, jobs: int = 1) -> GenerateReport:
     """The workbooks of ``roster`` (``everyone``: the whole roster, when only some are generated: the
-    teams a lead's 积分分配 sheet lists)."""
+    teams a lead's 积分分配 sheet lists), on ``jobs`` worker processes."""
+    from . import parallel
     from .closing import refuse_if_closed
 
     refuse_if_closed(ws, month, "生成工作簿")
-    gen = Generator(ws, plan, month, mode, password, roster=everyone or roster)
+    store = open_store(ws.root)
+    password = password or store.protect_password()  # drawn once, here, for every worker
+    work = functools.partial(_generate_part, (ws, plan, month, mode, password, everyone or roster, force))
     report = GenerateReport()
+    written: list[Generated] = []
     try:
-        for e in roster:
-            gen.write(e, force, report=report)
-            if progress:
-                progress()
+        for part_report, part_written in parallel.run(work, parallel.chunks(roster, jobs), jobs, progress,
+                                                      parallel.employees):
+            _merge(report, part_report)
+            written += part_written
     finally:
-        gen.flush(roster)
+        _record(store, plan, month, roster, written)
         ids = {e.id for e in roster}
-        record_written(gen.store, "generate", month, {employee_of(p.stem, ids): p for p in report.written})
+        record_written(store, "generate", month, {employee_of(p.stem, ids): p for p in report.written})
     return report
+
+
+def _generate_part(args, part: list[Employee]) -> tuple[GenerateReport, list[Generated]]:
+    """One worker's share of generate: its own templates, its employees' files; what it wrote comes back
+    for the parent to record (one writer of HR's record, in roster order)."""
+    ws, plan, month, mode, password, everyone, force = args
+    gen = Generator(ws, plan, month, mode, password, roster=everyone)
+    report = GenerateReport()
+    for e in part:
+        try:
+            gen.write(e, force, report=report)
+        except Exception as exc:  # reported with its employee; the others go on
+            report.problems.append(Problem("generate_failed", f"生成失败 / could not generate: {exc}", employee=e.id,
+                                           file=str(workbook_path(ws, month, e))))
+    return report, gen.written
+
+
+def _merge(into: GenerateReport, part: GenerateReport) -> None:
+    into.written += part.written
+    into.kept_inputs += part.kept_inputs
+    into.backups += part.backups
+    into.problems += part.problems
+
+
+def _record(store: Store, plan: Plan, month: str, roster: list[Employee], written: list[Generated]) -> None:
+    if written:
+        store.record_month(month, plan_hash(plan), roster_hash(roster))
+        store.record_generated(month, written)
 
 
 # --------------------------------------------------------------------------- import
@@ -523,7 +558,7 @@ class ImportReport:
 
 
 def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str = "native",
-                skip_bad: bool = False) -> ImportReport:
+                skip_bad: bool = False, jobs: int = 1) -> ImportReport:
     """Fill actuals (and targets, baselines, ratings, weeks) from a data export, or HR's 加减分 from a
     加减分 log file (a 项目 column); all rows good or nothing."""
     from .closing import refuse_if_closed
@@ -531,19 +566,19 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     refuse_if_closed(ws, month, "导入数据")
     store = open_store(ws.root)
     before = snapshot(store, month)
-    report = _import_file(ws, plan, roster, file, month, mode, skip_bad)
+    report = _import_file(ws, plan, roster, file, month, mode, skip_bad, jobs)
     ids = {e.id for e in roster}
     record_import(store, month, before, file, {employee_of(p.stem, ids): p for p in month_workbooks(ws.month_dir(month))})
     return report
 
 
 def _import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str,
-                 skip_bad: bool) -> ImportReport:
+                 skip_bad: bool, jobs: int = 1) -> ImportReport:
     cols, metrics = load_mapping(ws)
     if is_adjustment_file(file, cols):
-        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad)
+        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad, jobs)
     if is_figures_file(file, cols):
-        return import_figures(ws, plan, roster, file, month, mode, skip_bad)
+        return import_figures(ws, plan, roster, file, month, mode, skip_bad, jobs)
     if is_pool_file(file, cols):
         from .pools import import_pool_shares
 
@@ -558,12 +593,12 @@ def _import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, 
     store = open_store(ws.root)
     # HR's record first: a workbook is only a copy of it
     store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
-    write_values(ws, plan, roster, month, extra, mode, report.generate, store)
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs)
     return report
 
 
 def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
-                   mode: str = "native", skip_bad: bool = False) -> ImportReport:
+                   mode: str = "native", skip_bad: bool = False, jobs: int = 1) -> ImportReport:
     """外部数据 (行业, 竞品) for the whole department: recorded, then every workbook whose targets or
     baselines come from them is brought up to date."""
     rows, problems = read_figures(file, plan, load_mapping(ws)[0])
@@ -579,12 +614,12 @@ def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path
                 if fid in values:
                     extra.setdefault(e.id, {})[slot] = values[fid]
     report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
-    write_values(ws, plan, roster, month, extra, mode, report.generate, store)
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs)
     return report
 
 
 def import_adjustments(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
-                       mode: str = "native", skip_bad: bool = False) -> ImportReport:
+                       mode: str = "native", skip_bad: bool = False, jobs: int = 1) -> ImportReport:
     """HR's 加减分 rows: checked, recorded (they replace the named employees' rows of the month), and shown
     in each workbook's log, above the rows of items the form's filler may enter."""
     rows, problems = read_adjustment_rows(file, plan, roster, rename=load_mapping(ws)[0])
@@ -610,7 +645,7 @@ def import_adjustments(ws: Workspace, plan: Plan, roster: list[Employee], file: 
         old = _try_read(existing[emp]) if emp in existing else None
         extra[emp] = log_values(plan, [a for _, a in entries] + _form_rows(plan, people[emp].role, old))
     report = ImportReport(rows=sum(len(v) for v in by_emp.values()), employees=len(by_emp), skipped=problems)
-    write_values(ws, plan, roster, month, extra, mode, report.generate, store)
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs)
     return report
 
 
@@ -641,26 +676,44 @@ def _slot(r) -> str:
 
 
 def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict],
-                 mode: str = "native", report: GenerateReport | None = None, store: Store | None = None) -> GenerateReport:
+                 mode: str = "native", report: GenerateReport | None = None, store: Store | None = None,
+                 jobs: int = 1) -> GenerateReport:
     """Write slot values into employees' workbooks (generating those that do not exist yet in
-    ``mode``); an existing workbook keeps its formula mode and everything typed in it."""
+    ``mode``), each workbook read and written once; an existing workbook keeps its formula mode and
+    everything typed in it."""
+    from . import parallel
+
     report = report if report is not None else GenerateReport()
+    store = store or open_store(ws.root)
+    modes = {e: g.mode for e, g in store.generated(month).items()}
+    work = functools.partial(_write_part, (ws, plan, roster, month, mode, modes, store.protect_password()))
+    written: list[Generated] = []
+    try:
+        for part_report, part_written in parallel.run(work, parallel.chunks(list(extra.items()), jobs), jobs,
+                                                      label=lambda part: f"{part[0][0]}–{part[-1][0]}"):
+            _merge(report, part_report)
+            written += part_written
+    finally:
+        _record(store, plan, month, roster, written)
+    return report
+
+
+def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, list[Generated]]:
+    ws, plan, roster, month, mode, modes, password = args
     people = {e.id: e for e in roster}
     existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}
     generators: dict[str, Generator] = {}
-    store = store or open_store(ws.root)
-    recorded = store.generated(month)
-    try:
-        for emp_id, values in extra.items():
-            old = _try_read(existing[emp_id]) if emp_id in existing else None
-            kept = recorded[emp_id].mode if emp_id in recorded else (old.meta.get("meta_mode") if old else None)
-            use = kept if kept in MODES else mode
-            gen = generators.setdefault(use, Generator(ws, plan, month, use, store=store, roster=roster))
-            gen.write(people[emp_id], extra=values, report=report)
-    finally:
-        for gen in generators.values():
-            gen.flush(roster)
-    return report
+    report = GenerateReport()
+    for emp_id, values in part:
+        old = _try_read(existing[emp_id]) if emp_id in existing else None
+        kept = modes.get(emp_id) or (old.meta.get("meta_mode") if old else None)
+        use = kept if kept in MODES else mode
+        gen = generators.setdefault(use, Generator(ws, plan, month, use, password, roster=roster))
+        try:
+            gen.write(people[emp_id], extra=values, report=report, read=old)
+        except Exception as exc:  # reported with its employee; the others go on
+            report.problems.append(Problem("write_failed", f"写入失败 / could not write: {exc}", employee=emp_id))
+    return report, [g for gen in generators.values() for g in gen.written]
 
 
 # --------------------------------------------------------------------------- score
@@ -675,6 +728,7 @@ class Scored:
     problems: list[Problem]
     raw: EmployeeInputs | None = None  # the inputs, to score again with cohort bonuses
     bases: tuple = (None, None)  # 责任底薪 and 绩效工资基数 as the workbook holds them
+    mode: str | None = None  # the workbook's formula mode (native, udf), as its hidden sheet says
 
 
 def slot_values(x: EmployeeInputs) -> dict[str, object]:
@@ -724,7 +778,7 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
                for p in located]
     if problems:
         card.score = card.grade = card.coefficient = card.pay = None
-    return Scored(e, data.path, card, data, located, x, bases)
+    return Scored(e, data.path, card, data, located, x, bases, str(data.meta.get("meta_mode") or "?"))
 
 
 LABELS = {"base_salary": "责任底薪", "performance_pay_base": "绩效工资基数"}
@@ -804,16 +858,33 @@ def _money(v):
     return Decimal(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None) -> list[Scored]:
-    folder = ws.month_dir(month)
-    owner = Generator(ws, plan, month, roster=roster)
+def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None,
+                jobs: int = 1) -> list[Scored]:
+    """Every employee's scorecard from their workbook of the month, on ``jobs`` worker processes."""
+    from . import parallel
+
     ids = {e.id for e in roster}
     files: dict[str, list[Path]] = {}
-    for p in month_workbooks(folder):
+    for p in month_workbooks(ws.month_dir(month)):
         files.setdefault(employee_of(p.stem, ids), []).append(p)
+    parts = parallel.chunks([(e, files.get(e.id, [])) for e in roster], jobs)
+    out = [s for part in parallel.run(functools.partial(_score_part, (ws, plan, month, roster)), parts, jobs,
+                                      progress, parallel.employees) for s in part]
+    from .closing import changed_since_close
+
+    people = {s.employee.id: s for s in out}
+    for p in changed_since_close(ws, month, ids):  # a closed month's workbook changed since the close
+        if p.employee:
+            people[p.employee].problems.append(p)
+    return out
+
+
+def _score_part(args, part: list[tuple[Employee, list[Path]]]) -> list[Scored]:
+    ws, plan, month, roster = args
+    folder = ws.month_dir(month)
+    owner = Generator(ws, plan, month, roster=roster)
     out = []
-    for e in roster:
-        paths = files.get(e.id, [])
+    for e, paths in part:
         if not paths:
             out.append(Scored(e, None, None, None, [Problem(
                 "workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}; 请先运行 xl-kpi generate",
@@ -823,15 +894,9 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
                 "duplicate_workbook", f"{e.name}有{len(paths)}个工作簿: {', '.join(p.name for p in paths)} / "
                 f"{len(paths)} workbooks for {e.id}", file=str(folder), employee=e.id)]))
         else:
-            out.append(score_file(paths[0], plan, e, month, owner))
-        if progress:
-            progress()
-    from .closing import changed_since_close
-
-    people = {s.employee.id: s for s in out}
-    for p in changed_since_close(ws, month, set(people)):  # a closed month's workbook changed since the close
-        if p.employee:
-            people[p.employee].problems.append(p)
+            s = score_file(paths[0], plan, e, month, owner)
+            s.data = None  # the workbook's cells stay in the worker; the card, inputs and problems come back
+            out.append(s)
     return out
 
 

@@ -6,6 +6,7 @@ the inputs; whatever looks wrong is listed by employee, sheet and cell.
 """
 from __future__ import annotations
 
+import functools
 import io
 from decimal import Decimal
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ from .roster import Employee
 from .store import open_store
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, template_formula_bytes, template_formulas,
                                 untouched, workbook_formulas)
+from .workbook.derive import stable_bytes
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
 from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, box, head, print_a4, put, signature_block
@@ -76,33 +78,53 @@ def _read(path: Path) -> WorkbookData | Problem:
         return Problem("workbook_unreadable", f"工作簿无法读取 / cannot read the workbook: {exc}", file=str(path))
 
 
-def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> dict[str, list[WorkbookData]]:
-    """The month's workbooks by employee; strays, other months and unreadable files become problems."""
-    by_emp: dict[str, list[WorkbookData]] = defaultdict(list)
+def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> dict[str, list]:
+    """The month's workbooks by employee (a path, read later by a worker; or, for a file xl_kpi did not
+    record, the workbook read here to tell whose it is); strays and unreadable files become problems."""
+    by_emp: dict[str, list] = defaultdict(list)
     recorded = {g.file: g.employee for g in open_store(ws.root).generated(month).values()}
     for path in month_workbooks(ws.month_dir(month)):
+        emp = recorded.get(path.name)  # whose workbook it is: HR's record of the file written, before anything it says
+        if emp is not None:
+            if emp in roster_ids:
+                by_emp[emp].append(path)
+            else:
+                rollup.problems.append(_stray(emp, path))
+            continue
         data = _read(path)
         stem_id = employee_of(path.stem, roster_ids)
         if isinstance(data, Problem):
-            rollup.problems.append(Problem(data.type, data.message, file=data.file, employee=stem_id))
-            by_emp[stem_id].append(None)  # an employee with an unreadable file is not "missing"
+            data = Problem(data.type, data.message, file=data.file, employee=stem_id)
+            if stem_id in roster_ids:
+                by_emp[stem_id].append(data)  # an employee with an unreadable file is not "missing": the worker says so
+            else:
+                rollup.problems.append(data)
             continue
-        # whose workbook it is: HR's record of the file written, before anything the workbook says
-        emp = recorded.get(path.name) or str(data.meta.get("meta_employee") or data.values.get("employee_id") or stem_id)
+        emp = str(data.meta.get("meta_employee") or data.values.get("employee_id") or stem_id)
         if emp not in roster_ids:
-            rollup.problems.append(Problem("not_on_roster", f"工作簿属于不在花名册上的“{emp}” / workbook for "
-                                           f"“{emp}”, who is not on the roster", file=str(path), employee=emp))
+            rollup.problems.append(_stray(emp, path))
             continue
-        wb_month = str(data.meta.get("meta_month") or data.values.get("month") or "")
-        if wb_month != month:
-            where = data.where("month")
-            rollup.problems.append(Problem("wrong_month", f"这是{wb_month or '未知月份'}的工作簿, 不是{month} / "
-                                           f"a workbook of {wb_month or 'an unknown month'}, not {month}",
-                                           file=str(path), employee=emp, sheet=where and where[0],
-                                           cell=where and where[1]))
+        wrong = _wrong_month(data, month, emp)
+        if wrong:
+            rollup.problems.append(wrong)
             continue
         by_emp[emp].append(data)
     return by_emp
+
+
+def _stray(emp: str, path: Path) -> Problem:
+    return Problem("not_on_roster", f"工作簿属于不在花名册上的“{emp}” / workbook for “{emp}”, who is not on the roster",
+                   file=str(path), employee=emp)
+
+
+def _wrong_month(data: WorkbookData, month: str, emp: str) -> Problem | None:
+    wb_month = str(data.meta.get("meta_month") or data.values.get("month") or "")
+    if wb_month == month:
+        return None
+    where = data.where("month")
+    return Problem("wrong_month", f"这是{wb_month or '未知月份'}的工作簿, 不是{month} / a workbook of "
+                   f"{wb_month or 'an unknown month'}, not {month}", file=str(data.path), employee=emp,
+                   sheet=where and where[0], cell=where and where[1])
 
 
 class Checker:
@@ -212,35 +234,19 @@ def display(x) -> str:
 
 
 def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progress=None,
-           accept_problems: bool = False) -> Rollup:
+           accept_problems: bool = False, jobs: int = 1) -> Rollup:
+    """Every workbook of the month read, checked and scored (on ``jobs`` worker processes), then the
+    department-wide steps: rank bonuses, team pools, award limits, grades, quotas."""
+    from . import parallel
+
     result = Rollup(month, plan, accept_problems=accept_problems)
     by_emp = _files(ws, month, {e.id for e in roster}, result)
-    checker = Checker(ws, plan, month, roster)
-    scored: dict[str, Scored] = {}
-    for e in roster:
-        found = by_emp.pop(e.id, [])  # each workbook is let go once its employee is done
-        readable = [d for d in found if d is not None]
-        if not found:
-            result.entries.append(Scored(e, None, None, None, [Problem(
-                "workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}",
-                file=str(ws.month_dir(month) / f"{e.file_stem}.xlsx"), employee=e.id)]))
-        elif len(found) > 1:
-            files = ", ".join(str(d.path.name) for d in readable)
-            result.entries.append(Scored(e, None, None, None, [Problem(
-                "duplicate_workbook", f"{e.name}有{len(found)}个工作簿: {files} / {len(found)} workbooks for {e.id}",
-                file=str(ws.month_dir(month)), employee=e.id)]))
-        elif not readable:  # the file-level problem moves to the employee, so the pay line is marked too
-            own = [p for p in result.problems if p.type == "workbook_unreadable" and p.employee == e.id]
-            result.problems = [p for p in result.problems if p not in own]
-            result.entries.append(Scored(e, None, None, None, own))
-        else:
-            s = score_data(readable[0], plan, e, month, owner=checker.owner)
-            s.problems += checker.check(s)
-            s.data = None  # 10,000 read workbooks would not fit in memory; the inputs are kept
-            scored[e.id] = s
-            result.entries.append(s)
-        if progress:
-            progress()
+    parts = parallel.chunks([(e, by_emp.pop(e.id, [])) for e in roster], jobs)
+    for entries, problems in parallel.run(functools.partial(_rollup_part, (ws, plan, month, roster)), parts, jobs,
+                                          progress, parallel.employees):
+        result.entries += entries
+        result.problems += problems
+    scored = {s.employee.id: s for s in result.entries if s.card is not None}
     _apply_cohort_bonuses(plan, month, result, scored, ws)
     _check_award_limits(ws, plan, month, result)
     _after_close(ws, month, result)
@@ -248,6 +254,51 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
     final = [(s.employee.id, s.card.grade, s.card.score) for s in result.entries if s.card and s.card.score is not None]
     result.quotas = check_quotas(plan.grades, final)
     return result
+
+
+def _rollup_part(args, part: list[tuple[Employee, list]]) -> tuple[list[Scored], list[Problem]]:
+    """One worker's share of the roll-up: its employees' workbooks read, checked and scored (a workbook's
+    cells stay here; the card, the inputs and the problems go back)."""
+    ws, plan, month, roster = args
+    checker = Checker(ws, plan, month, roster)
+    entries: list[Scored] = []
+    problems: list[Problem] = []
+    for e, found in part:
+        loaded = []
+        for f in found:
+            data = _read(f) if isinstance(f, Path) else f
+            if isinstance(data, Problem):
+                problems.append(Problem(data.type, data.message, file=data.file, employee=e.id))
+                loaded.append(None)
+                continue
+            wrong = _wrong_month(data, month, e.id) if data is not None else None
+            if wrong:
+                problems.append(wrong)
+                continue
+            loaded.append(data)
+        entries.append(_one(ws, plan, month, e, loaded, checker, problems))
+    return entries, problems
+
+
+def _one(ws: Workspace, plan: Plan, month: str, e: Employee, found: list, checker: "Checker",
+         problems: list[Problem]) -> Scored:
+    readable = [d for d in found if d is not None]
+    if not found:
+        return Scored(e, None, None, None, [Problem("workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}",
+                                                    file=str(ws.month_dir(month) / f"{e.file_stem}.xlsx"), employee=e.id)])
+    if len(found) > 1:
+        files = ", ".join(str(d.path.name) for d in readable)
+        return Scored(e, None, None, None, [Problem(
+            "duplicate_workbook", f"{e.name}有{len(found)}个工作簿: {files} / {len(found)} workbooks for {e.id}",
+            file=str(ws.month_dir(month)), employee=e.id)])
+    if not readable:  # the file-level problem moves to the employee, so the pay line is marked too
+        own = [p for p in problems if p.type == "workbook_unreadable" and p.employee == e.id]
+        problems[:] = [p for p in problems if p not in own]
+        return Scored(e, None, None, None, own)
+    s = score_data(readable[0], plan, e, month, owner=checker.owner)
+    s.problems += checker.check(s)
+    s.data = None  # 10,000 read workbooks would not fit in memory; the inputs are kept
+    return s
 
 
 def _after_close(ws: Workspace, month: str, result: Rollup) -> None:
@@ -363,7 +414,7 @@ def write_summary(result: Rollup, path: Path, locked: bool = False) -> Path:
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, buf.getvalue())
+    atomic_write(path, stable_bytes(buf.getvalue()))  # the same month, the same bytes
     return path
 
 

@@ -122,3 +122,18 @@ class Template:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 z.writestr(info, data, compresslevel=1)
         return buf.getvalue()
+
+
+def stable_bytes(data: bytes) -> bytes:
+    """An openpyxl-saved file with the moment of saving taken out (the docProps stamps and every zip
+    entry's date), so the same content always gives the same bytes, whoever computed it and when."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                body = _STAMP_RE.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>", body)
+            info = zipfile.ZipInfo(item.filename, ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, body)
+    return out.getvalue()

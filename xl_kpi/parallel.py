@@ -1,0 +1,68 @@
+"""Employees spread over worker processes (stdlib ``concurrent.futures``): a step's per-employee work
+runs in chunks of the roster, and the results come back in roster order, so the output is the same
+whatever the number of workers. A failure is reported with its employee; a worker that dies is
+reported with the employees it held, never a hung pool."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Sequence
+
+from .core.errors import KpiError, Problem
+
+CHUNKS_PER_JOB = 4  # small enough to balance the workers, large enough that each builds its templates once
+
+
+def default_jobs() -> int:
+    """One worker per core the process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # Windows, macOS
+        return max(1, os.cpu_count() or 1)
+
+
+def chunks(items: Sequence, jobs: int) -> list[list]:
+    """The items in consecutive runs, about CHUNKS_PER_JOB a worker."""
+    if not items:
+        return []
+    n = max(1, min(len(items), jobs * CHUNKS_PER_JOB))
+    size = -(-len(items) // n)
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None, label=str) -> list:
+    """``work(part)`` for every part, on ``jobs`` processes (in this one when jobs is 1), results in the
+    parts' order. ``progress(n)`` is told how many items each finished part held; ``label(part)`` names a
+    part's employees when its worker dies."""
+    if jobs <= 1 or len(parts) <= 1:
+        out = []
+        for part in parts:
+            out.append(work(part))
+            if progress:
+                progress(len(part))
+        return out
+    results: list = [None] * len(parts)
+    lost: list[int] = []  # parts whose worker died (one dead worker breaks the whole pool)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(parts))) as pool:
+        futures = {pool.submit(work, part): i for i, part in enumerate(parts)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                lost.append(i)
+                continue
+            if progress:
+                progress(len(parts[i]))
+    if lost:
+        held = "、".join(label(parts[i]) for i in sorted(lost))
+        raise KpiError([Problem("worker_died", f"工作进程意外退出（内存不足？），未完成：{held}；可用 --jobs 1 重试 / a worker "
+                                f"process died (out of memory?) and these were not done: {held}; try --jobs 1")])
+    return results
+
+
+def employees(part) -> str:
+    """工号 of a part's first and last employee, for a message."""
+    ids = [getattr(x, "id", None) or getattr(x[0], "id", str(x)) for x in (part[0], part[-1])]
+    return ids[0] if ids[0] == ids[1] else f"{ids[0]}–{ids[1]}"
