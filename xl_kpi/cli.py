@@ -154,13 +154,24 @@ def _progress(total: int, label: str):
     return (lambda n=1: bar.advance(task, n)), bar.stop
 
 
+SUMMARY_FROM = 200  # steps over this many workbooks end with a line saying how long they took
+
+
 def _with_progress(total: int, label: str, work, *args):
-    """Run ``work(*args, advance)`` with a progress bar of ``total`` steps."""
+    """Run ``work(*args, advance)`` with a progress bar of ``total`` steps (time left included), then say
+    how long it took and the rate."""
+    import time
+
     advance, stop = _progress(total, label)
+    t0 = time.perf_counter()
     try:
         return work(*args, advance)
     finally:
         stop()
+        seconds = time.perf_counter() - t0
+        if total >= SUMMARY_FROM:
+            err_console.print(f"{label}: {total} 个, 用时 {seconds:.1f} 秒, 每秒 {total / seconds:,.0f} 个 / {total} in "
+                              f"{seconds:.1f} s, {total / seconds:,.0f} a second")
 
 
 def _loaded(args):
