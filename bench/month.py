@@ -98,8 +98,10 @@ def baseline(name: str, root: Path, k: int) -> float:
     out = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
     if name == "generate":  # a workbook built with openpyxl and saved, per employee
+        from xl_kpi.monthly import Generator
+
         for e in roster:
-            t = titles(None, plan=plan, employee=e, month_zh="2026年10月", previous_month="2026-09")
+            t = titles(None, **Generator(ws, plan, MONTH)._ctx(e, e.role))
             build_role_template(plan, e.role, MONTH, "native", t).workbook.save(out / f"{e.id}.xlsx")
     elif name == "import":  # load, set the month's figures, save
         for p in paths:

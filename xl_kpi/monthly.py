@@ -113,7 +113,7 @@ class Generator:
     """Builds each role's template once, then derives every employee's workbook from it."""
 
     def __init__(self, ws: Workspace, plan: Plan, month: str, mode: str = "native", password: str | None = None,
-                 store: Store | None = None, roster: list[Employee] | None = None):
+                 store: Store | None = None, roster: list[Employee] | None = None, people: set[str] | None = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.ws, self.plan, self.month, self.mode = ws, plan, month, mode
@@ -127,6 +127,7 @@ class Generator:
         self.fingerprints: dict[str, str] = {}
         self.written: list[Generated] = []  # recorded in the store by flush(), one transaction a run
         self._imports: dict[str, dict] | None = None
+        self.people = people | {DEPARTMENT} if people is not None else None  # a worker's employees: only theirs read
         self._adjustments: dict[str, list] | None = None
         self._known: dict[str, set] = {}  # role → the cells its template fills
         self._defaults: dict[str, tuple[dict, dict]] = {}
@@ -241,7 +242,7 @@ class Generator:
     def imports(self, employee: str) -> dict:
         """What HR imported for the employee this month: slot → Imported."""
         if self._imports is None:
-            self._imports = self.store.imported(self.month)
+            self._imports = self.store.imported(self.month, employees=self.people)
         return self._imports.get(employee, {})
 
     def owned(self, e: Employee) -> dict[str, Owned]:
@@ -506,7 +507,7 @@ def _generate_part(args, part: list[Employee]) -> tuple[GenerateReport, list[Gen
     """One worker's share of generate: its own templates, its employees' files; what it wrote comes back
     for the parent to record (one writer of HR's record, in roster order)."""
     ws, plan, month, mode, password, everyone, force = args
-    gen = Generator(ws, plan, month, mode, password, roster=everyone)
+    gen = Generator(ws, plan, month, mode, password, roster=everyone, people={e.id for e in part})
     report = GenerateReport()
     for e in part:
         try:
@@ -708,7 +709,8 @@ def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, lis
         old = _try_read(existing[emp_id]) if emp_id in existing else None
         kept = modes.get(emp_id) or (old.meta.get("meta_mode") if old else None)
         use = kept if kept in MODES else mode
-        gen = generators.setdefault(use, Generator(ws, plan, month, use, password, roster=roster))
+        gen = generators.setdefault(use, Generator(ws, plan, month, use, password, roster=roster,
+                                                   people={emp for emp, _ in part}))
         try:
             gen.write(people[emp_id], extra=values, report=report, read=old)
         except Exception as exc:  # reported with its employee; the others go on
@@ -882,7 +884,7 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
 def _score_part(args, part: list[tuple[Employee, list[Path]]]) -> list[Scored]:
     ws, plan, month, roster = args
     folder = ws.month_dir(month)
-    owner = Generator(ws, plan, month, roster=roster)
+    owner = Generator(ws, plan, month, roster=roster, people={e.id for e, _ in part})
     out = []
     for e, paths in part:
         if not paths:

@@ -131,9 +131,9 @@ class Checker:
     """Compares a workbook's formulas, rule cells and shown results with what xl_kpi generates
     and computes."""
 
-    def __init__(self, ws: Workspace, plan: Plan, month: str, roster: list | None = None):
+    def __init__(self, ws: Workspace, plan: Plan, month: str, roster: list | None = None, people: set | None = None):
         self.ws, self.plan, self.month, self.roster = ws, plan, month, roster
-        self.owner = Generator(ws, plan, month, roster=roster)  # HR's record: owned values, what was generated
+        self.owner = Generator(ws, plan, month, roster=roster, people=people)  # HR's record: owned values, what was generated
         self.generators: dict[str, Generator] = {"native": self.owner}
         self.recorded = self.owner.store.generated(month)
         self.expected: dict[tuple[str, str], tuple[dict, dict]] = {}
@@ -260,7 +260,7 @@ def _rollup_part(args, part: list[tuple[Employee, list]]) -> tuple[list[Scored],
     """One worker's share of the roll-up: its employees' workbooks read, checked and scored (a workbook's
     cells stay here; the card, the inputs and the problems go back)."""
     ws, plan, month, roster = args
-    checker = Checker(ws, plan, month, roster)
+    checker = Checker(ws, plan, month, roster, {e.id for e, _ in part})
     entries: list[Scored] = []
     problems: list[Problem] = []
     for e, found in part:

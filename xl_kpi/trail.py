@@ -22,15 +22,22 @@ def record_import(store: Store, month: str, before: Snapshot, file: Path, workbo
     """One entry per value the import changed in HR's record (a 加减分 row set as a whole), with the hash of
     the employee's workbook after it."""
     after = snapshot(store, month)
+    digests: dict[str, str] = {}
+
+    def digest(emp: str) -> str:  # each workbook hashed once, however many of its values changed
+        if emp not in digests:
+            digests[emp] = file_digest(workbooks[emp]) if emp in workbooks else ""
+        return digests[emp]
+
     rows = []
     for key in sorted(set(after[0]) | set(before[0])):
         old, new = before[0].get(key), after[0].get(key)
         if old != new:
-            rows.append((month, key[0], key[1], old, new, file_digest(workbooks[key[0]]) if key[0] in workbooks else ""))
+            rows.append((month, key[0], key[1], old, new, digest(key[0])))
     for emp in sorted(set(after[1]) | set(before[1])):
         old, new = before[1].get(emp, []), after[1].get(emp, [])
         if old != new:
-            rows.append((month, emp, "加减分", _rows(old), _rows(new), file_digest(workbooks[emp]) if emp in workbooks else ""))
+            rows.append((month, emp, "加减分", _rows(old), _rows(new), digest(emp)))
     store.audit(f"import {Path(file).name}", rows)
 
 

@@ -95,15 +95,21 @@ class Store:
                                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   [(month, e, slot, v, source, line, now) for e, slot, v, line in rows])
 
-    def imported(self, month: str, employee: str | None = None) -> dict[str, dict[str, Imported]]:
-        """employee → slot → the latest value HR imported for it."""
+    def imported(self, month: str, employee: str | None = None,
+                 employees: set[str] | None = None) -> dict[str, dict[str, Imported]]:
+        """employee → slot → the latest value HR imported for it (for one employee, or a worker's share)."""
         sql = "SELECT employee, slot, value, source, line FROM imports WHERE month = ?"
-        args: tuple = (month,)
+        batches: list[tuple] = [(month,)]
         if employee is not None:
-            sql, args = sql + " AND employee = ?", (month, employee)
+            sql, batches = sql + " AND employee = ?", [(month, employee)]
+        elif employees is not None:  # a worker's employees, in batches below SQLite's parameter limit
+            ids = sorted(employees)
+            batches = [(month, *ids[i:i + 500]) for i in range(0, len(ids), 500)]
         out: dict[str, dict[str, Imported]] = {}
-        for e, slot, value, source, line in self.conn.execute(sql + " ORDER BY id", args):
-            out.setdefault(e, {})[slot] = Imported(value, source, line)
+        for args in batches:
+            where = f" AND employee IN ({', '.join('?' * (len(args) - 1))})" if employees is not None and employee is None else ""
+            for e, slot, value, source, line in self.conn.execute(sql + where + " ORDER BY id", args):
+                out.setdefault(e, {})[slot] = Imported(value, source, line)
         return out
 
     def replace_adjustments(self, month: str, source: str, rows: dict[str, list[tuple[int | None, object]]]) -> None:
