@@ -109,6 +109,9 @@ class GenerateReport:
     problems: list[Problem] = field(default_factory=list)
 
 
+_TEMPLATES: dict[tuple, Template] = {}  # role templates built in this process, by all they are built from
+
+
 class Generator:
     """Builds each role's template once, then derives every employee's workbook from it."""
 
@@ -160,13 +163,22 @@ class Generator:
 
     def template(self, role_id: str) -> Template:
         if role_id not in self.templates:
-            layout = build_role_template(self.plan, role_id, self.month, self.mode, self.base_titles,
-                                         {pid: len(team) for pid, team in self.teams.items()})
-            if self.password:
-                for sheet in layout.workbook.worksheets:
-                    if sheet.protection.sheet:
-                        sheet.protection.password = self.password
-            self.templates[role_id] = Template(layout)
+            teams = {pid: len(team) for pid, team in self.teams.items()}
+            # everything the template is built from: a worker's parts (and a second run with the same plan,
+            # titles and teams) share one build instead of one each
+            key = (plan_hash(self.plan), role_id, self.month, self.mode, self.password,
+                   json.dumps(self.base_titles, ensure_ascii=False, sort_keys=True, default=str),
+                   tuple(sorted(teams.items())))
+            if key not in _TEMPLATES:
+                layout = build_role_template(self.plan, role_id, self.month, self.mode, self.base_titles, teams)
+                if self.password:
+                    for sheet in layout.workbook.worksheets:
+                        if sheet.protection.sheet:
+                            sheet.protection.password = self.password
+                if len(_TEMPLATES) >= 64:
+                    _TEMPLATES.clear()
+                _TEMPLATES[key] = Template(layout)
+            self.templates[role_id] = _TEMPLATES[key]
         return self.templates[role_id]
 
     def fingerprint(self, role_id: str) -> str:
