@@ -164,6 +164,8 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
     table = read_table(path, HEADERS, ("employee", "metric", "value"), rename)
     people = {e.id: e for e in roster}
     lookups: dict[str, dict] = {}
+    weeks_of: dict[str, int] = {}
+    checks: dict[tuple, Metric] = {}  # the metric a value is checked as, built once
     seen: dict[tuple, tuple[int, float]] = {}  # the cell a row fills → (its line, its value)
     good, problems = [], []
     for row in table.rows:
@@ -177,7 +179,10 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         if emp is None:
             bad(f"工号“{emp_id}”不在花名册 / employee “{emp_id}” is not on the roster", "unknown_employee")
             continue
-        lookup = lookups.setdefault(emp.role, _metric_lookup(plan, emp.role, metric_alias or {}))
+        if emp.role not in lookups:  # once a role, not once a row
+            lookups[emp.role] = _metric_lookup(plan, emp.role, metric_alias or {})
+            weeks_of[emp.role] = plan.roles[emp.role].weeks(month)
+        lookup = lookups[emp.role]
         found = lookup.get(name_key(metric_key))
         if found is None:
             bad(f"“{metric_key}”不是{plan.roles[emp.role].name}的指标 / “{metric_key}” is not a metric of role {emp.role}",
@@ -199,7 +204,7 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
             continue
         week_text = cell_text(v.get("week"))
         week = None
-        weeks = plan.roles[emp.role].weeks(month)  # the month's report weeks: 4 or 5
+        weeks = weeks_of[emp.role]  # the month's report weeks: 4 or 5
         if week_text:
             if week_text not in [str(w) for w in range(1, weeks + 1)]:
                 bad(f"周“{week_text}”应为1–{weeks} / week must be 1–{weeks}")
@@ -224,11 +229,14 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         if kind == "actual" and metric.source == "rating":
             bad(f"“{metric_key}”是评分指标, 类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
             continue
-        if what == "input":
-            check = Metric(id=item.id, name=item.name, unit=item.unit, rule="ratio(max=1)", target=1, min=item.min,
-                           max=item.max)
-        else:
-            check = metric or _weekly_as_metric(plan, emp.role, mid)
+        check = checks.get((emp.role, what, mid))
+        if check is None:
+            if what == "input":
+                check = Metric(id=item.id, name=item.name, unit=item.unit, rule="ratio(max=1)", target=1, min=item.min,
+                               max=item.max)
+            else:
+                check = metric or _weekly_as_metric(plan, emp.role, mid)
+            checks[(emp.role, what, mid)] = check
         try:
             value = parse_value(v.get("value"), check if kind not in RATER_NAMES else check.model_copy(update={"unit": ""}))
         except ValueError as exc:

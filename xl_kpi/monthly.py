@@ -361,7 +361,7 @@ class Generator:
         if e.role not in self._known:
             self._known[e.role] = template_cells(self.template(e.role))
         outputs = {old.where(n) for n in old.names if n.startswith(OUTPUT_NAMES)}
-        return stray_notes(old.path, self._known[e.role], outputs)
+        return stray_notes(old.path, self._known[e.role], outputs, old.grids)
 
     # ---------------------------------------------------------------- files
 
@@ -378,7 +378,7 @@ class Generator:
                 shutil.copy2(path, backup)
                 report.backups.append(backup)
             else:
-                old = read if read is not None else _try_read(path)
+                old = read if read is not None else _try_read(path, keep_grids=True)
                 if old is None:
                     report.problems.append(Problem(
                         "workbook_unreadable", "工作簿无法读取, 未改动; 修复或用 --force 重新生成(会保留备份) / "
@@ -455,9 +455,9 @@ def _formula_actuals(plan: Plan, role_id: str) -> set[str]:
     return {m.id for m in plan.roles[role_id].metrics if m.source in ("weekly_sum", "rating") or m.compute}
 
 
-def _try_read(path: Path) -> WorkbookData | None:
+def _try_read(path: Path, keep_grids: bool = False) -> WorkbookData | None:
     try:
-        return read_workbook(path)
+        return read_workbook(path, keep_grids)
     except Exception:  # any unreadable or foreign file is reported by the caller, never overwritten
         return None
 
@@ -718,7 +718,7 @@ def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, lis
     generators: dict[str, Generator] = {}
     report = GenerateReport()
     for emp_id, values in part:
-        old = _try_read(existing[emp_id]) if emp_id in existing else None
+        old = _try_read(existing[emp_id], keep_grids=True) if emp_id in existing else None
         kept = modes.get(emp_id) or (old.meta.get("meta_mode") if old else None)
         use = kept if kept in MODES else mode
         gen = generators.setdefault(use, Generator(ws, plan, month, use, password, roster=roster,

@@ -44,14 +44,19 @@ def _letters(col: int) -> str:
     return s
 
 
-def stray_notes(path: Path, known: set[tuple[str, str]], outputs: set[tuple[str, str]]) -> list[str]:
-    """What a person wrote that regenerating would drop, as ``Sheet!A1 “text”`` and ``批注 Sheet!A1``."""
+def stray_notes(path: Path, known: set[tuple[str, str]], outputs: set[tuple[str, str]],
+                grids: dict | None = None) -> list[str]:
+    """What a person wrote that regenerating would drop, as ``Sheet!A1 “text”`` and ``批注 Sheet!A1``
+    (``grids``: the sheets' cells as already read)."""
     found = []
-    wb = CalamineWorkbook.from_path(str(path))
-    for sheet in wb.sheet_names:
+    if grids is None:
+        wb = CalamineWorkbook.from_path(str(path))
+        grids = {sheet: wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False) for sheet in wb.sheet_names
+                 if sheet != META_SHEET}
+    for sheet, rows in grids.items():
         if sheet == META_SHEET:
             continue
-        for r, row in enumerate(wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)):
+        for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 where = (sheet, f"{_letters(c)}{r + 1}")
                 if value not in ("", None) and where not in known and where not in outputs:

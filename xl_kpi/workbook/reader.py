@@ -82,6 +82,7 @@ class WorkbookData:
     meta: dict[str, object] = field(default_factory=dict)
     rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
     formula_cells: frozenset = frozenset()  # (sheet, cell) of the cells people type in that hold a formula
+    grids: dict | None = None  # every sheet's cells, when the reader was asked to keep them (regenerating)
 
     def where(self, name: str) -> tuple[str, str] | None:
         ref = self.names.get(name)
@@ -127,8 +128,9 @@ def check_expansion(z: zipfile.ZipFile, path: Path) -> None:
                          f"{size // 1024 // 1024} MB, beyond {MAX_EXPANDED // 1024 // 1024} MB: not read")
 
 
-def read_workbook(path: Path) -> WorkbookData:
-    """Every named value of a monthly workbook. Raises on a file that is not a readable xlsx."""
+def read_workbook(path: Path, keep_grids: bool = False) -> WorkbookData:
+    """Every named value of a monthly workbook (``keep_grids``: and every sheet's cells, for the check of
+    notes written outside the form, so a workbook is parsed once). Raises on a file that is not a readable xlsx."""
     path = Path(path)
     with zipfile.ZipFile(path) as z:
         check_expansion(z, path)
@@ -155,7 +157,12 @@ def read_workbook(path: Path) -> WorkbookData:
         for row in wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells)
+    if keep_grids:
+        for sheet in wb.sheet_names:
+            if sheet != META_SHEET and sheet not in grids:
+                grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells,
+                        grids if keep_grids else None)
 
 
 _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*?>\s*<(?:\w+:)?f[\s>/]')
