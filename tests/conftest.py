@@ -16,6 +16,27 @@ def plan():
     return builtin_plan()
 
 
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory):
+    """``xl-kpi demo``'s workspace (three sample months, the report, the mail dry run), built once a
+    session; a module that changes it works on its own copy (``demo_copy``)."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def demo_copy(demo_root, tmp_path_factory, name: str):
+    import shutil
+
+    root = tmp_path_factory.mktemp(name) / "ws"
+    shutil.copytree(demo_root, root)
+    return root
+
+
 def pytest_collection_modifyitems(config, items):
     # In CI LibreOffice is installed by .ci/run, so a missing soffice must fail there, not skip.
     import os

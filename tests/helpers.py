@@ -67,3 +67,14 @@ def examples(strategy, n: int) -> list:
 
     collect()
     return found
+
+
+def run_cli(capsys, *argv, code: int = 0, stderr: bool = False) -> str:
+    """Run an xl-kpi command in this process; its output (with its messages when ``stderr``), after
+    checking its exit status."""
+    from xl_kpi.cli import main
+
+    got = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    assert got == code, out.out + out.err
+    return out.out + out.err if stderr else out.out

@@ -9,18 +9,16 @@ import io
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 
-from xl_kpi.cli import main
 from xl_kpi.workspace import data_file
 
-from helpers import cell_of
+from conftest import demo_copy
+from helpers import cell_of, run_cli
 from test_mail import Recorder, free_port
 
 MONTH = "2026-10"
@@ -28,25 +26,16 @@ MONTH = "2026-10"
 
 def run(capsys, *argv, code=0) -> str:
     """What the command printed (its output and its messages)."""
-    got = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    assert got == code, out.out + out.err
-    return out.out + out.err
+    return run_cli(capsys, *argv, code=code, stderr=True)
 
 
 def run_json(capsys, *argv, code=0):
-    got = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    assert got == code, out.out + out.err
-    return json.loads(out.out)
+    return json.loads(run_cli(capsys, *argv, code=code))
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("close") / "ws"
-    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(root)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return root
+def demo(demo_root, tmp_path_factory):
+    return demo_copy(demo_root, tmp_path_factory, "close")
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ from openpyxl import load_workbook
 from xl_kpi.cli import main
 from xl_kpi.workspace import examples
 
-from helpers import cell_of
+from helpers import cell_of, run_cli
 
 
 def run(capsys, *argv, code=0) -> str:
-    got = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    assert got == code, out.out + out.err
-    return out.out
+    return run_cli(capsys, *argv, code=code)
 
 
 def run_example(tmp_path, capsys, name):

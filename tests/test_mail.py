@@ -18,6 +18,8 @@ from xl_kpi.core.errors import KpiError
 from xl_kpi.store import open_store
 from xl_kpi.workspace import Workspace
 
+from conftest import demo_copy
+
 MONTH = "2026-10"
 
 
@@ -58,11 +60,8 @@ def smtp():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mail") / "ws"
-    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(root)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return root
+def demo(demo_root, tmp_path_factory):
+    return demo_copy(demo_root, tmp_path_factory, "mail")
 
 
 @pytest.fixture

@@ -14,23 +14,20 @@ from openpyxl import load_workbook
 from xl_kpi.cli import main
 from xl_kpi.workspace import Workspace, builtin_plan, data_file
 
+from conftest import demo_copy
+from helpers import run_cli
+
 MONTHS = ["2026-07", "2026-08", "2026-09", "2026-10"]  # July has no workbooks: a gap
 LABELS = ["7月", "8月", "9月", "10月"]
 
 
 def run(capsys, *argv, code=0) -> str:
-    got = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    assert got == code, out.out + out.err
-    return out.out
+    return run_cli(capsys, *argv, code=code)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report") / "ws"
-    done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "demo", str(root)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return root
+def demo(demo_root, tmp_path_factory):
+    return demo_copy(demo_root, tmp_path_factory, "report")
 
 
 @pytest.fixture(scope="module")

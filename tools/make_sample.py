@@ -85,14 +85,17 @@ def main():
         ["E005", "2026-10-31", "明星员工", 1, "", "10月明星员工"],
         ["E003", "2026-10-18", "运营推广执行出错", 1, "", "推广排期错误"],
     ]
-    with open(DATA / f"actuals-{SAMPLE_MONTH}.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["工号", "指标", "数值", "周", "类型"])
-        w.writerows(rows)
-    with open(DATA / f"adjustments-{SAMPLE_MONTH}.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["工号", "日期", "项目", "数量", "分值", "说明"])
-        w.writerows(adj)
+    write_month(SAMPLE_MONTH, rows, adj)
+
+
+def write_month(month: str, rows: list, adj: list) -> None:
+    """A month's data export and 加减分 log, as xl_kpi/data ships them."""
+    for name, header, body in ((f"actuals-{month}.csv", ["工号", "指标", "数值", "周", "类型"], rows),
+                               (f"adjustments-{month}.csv", ["工号", "日期", "项目", "数量", "分值", "说明"], adj)):
+        with open(DATA / name, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(body)
 
 
 HISTORY = {"2026-09": 0.96, "2026-08": 0.92}  # how each earlier month went against October
@@ -133,15 +136,7 @@ def history():
         for emp, role in people.items():  # the survey is quarterly: September closes the third quarter
             if month == "2026-09" and any(m.id == "satisfaction" for m in role.metrics):
                 rows.append([emp, "satisfaction", round(0.8 + 0.1 * rnd.random(), 4), "", "实际"])
-        rows = [r for r in rows if r[2] is not None]
-        with open(DATA / f"actuals-{month}.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["工号", "指标", "数值", "周", "类型"])
-            w.writerows(rows)
-        with open(DATA / f"adjustments-{month}.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["工号", "日期", "项目", "数量", "分值", "说明"])
-            w.writerows(HISTORY_ADJ[month])
+        write_month(month, [r for r in rows if r[2] is not None], HISTORY_ADJ[month])
 
 
 def _complaints(rows: list, level: float) -> None:
