@@ -58,6 +58,12 @@ def test_two_workers_give_the_same_bytes_as_one(base, tmp_path, capsys):
         assert one[0][name] == two[0][name], name
     assert one[1] == two[1] and one[2] == two[2]
     assert '"score"' in one[1] and '"total_pay"' in one[2]
+    for command in (["review", "--period", "2026-Q4"], ["report", "--month", MONTH]):  # they roll months up too
+        said = []
+        for jobs in ("1", "2"):
+            assert main([*command, "--json", "--dir", str(tmp_path / "jobs1"), "--jobs", jobs]) == 0
+            said.append(capsys.readouterr().out)
+        assert said[0] == said[1] and len(said[0]) > 1000
 
 
 def test_chunks_keep_the_order_and_cover_everything():

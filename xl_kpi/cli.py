@@ -330,7 +330,8 @@ def cmd_report(args) -> int:
 
     ws, plan, roster = _loaded(args)
     report = _with_progress(args.months, "汇总各月 / rolling up the months",
-                            lambda advance: gather(ws, plan, roster, args.month, args.months, args.role, args.team, advance))
+                            lambda advance: gather(ws, plan, roster, args.month, args.months, args.role, args.team, advance,
+                                                   args.jobs))
     if args.json:
         import json
 
@@ -351,7 +352,8 @@ def cmd_review(args) -> int:
     from .period_review import review_path, run_review, write_review
 
     ws, plan, roster = _loaded(args)
-    pr = _with_progress(len(period_months(args.period)), "期间考核 / reviewing", run_review, ws, plan, roster, args.period)
+    pr = _with_progress(len(period_months(args.period)), "期间考核 / reviewing",
+                        lambda advance: run_review(ws, plan, roster, args.period, advance, args.jobs))
     path = write_review(pr, plan, review_path(ws, args.period))
     if args.json:
         import json
@@ -547,10 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", metavar="MANAGER_ID", help="只含此直接上级的团队 / only the team of this manager (工号)")
     p.add_argument("--json", action="store_true", help="以JSON输出报告数据 / print the report's data as JSON")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     p = add("review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, type=_period, help="2026-Q4 | 2026-H2 | 2026")
     p.add_argument("--json", action="store_true", help="以JSON输出, 含绩效奖金 / print JSON, with the bonuses")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     p = add("send", cmd_send, "把考核结果发给员工、上级与人力资源部 / mail the month's results")
     p.add_argument("--month", required=True, type=_month, help="月份 YYYY-MM")
     p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR, 不发送 / write .eml files to DIR instead")

@@ -77,7 +77,8 @@ def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee])
     return ratings, problems, ""
 
 
-def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, progress=None) -> PeriodReview:
+def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, progress=None,
+               jobs: int = 1) -> PeriodReview:
     try:
         months = period_months(period)
     except ValueError as exc:
@@ -87,7 +88,7 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
     for month in months:
         if not ws.month_dir(month).is_dir():
             continue
-        for s in rollup(ws, plan, roster, month).entries:
+        for s in rollup(ws, plan, roster, month, jobs=jobs).entries:
             card = s.card
             score = card.score if card else None
             role = plan.roles[s.employee.role]

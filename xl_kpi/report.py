@@ -108,7 +108,7 @@ def _weekly(ws: Workspace, plan: Plan, month: str, people: list[Employee]) -> li
 
 
 def month_records(ws: Workspace, plan: Plan, roster: list[Employee], month: str, n: int = 6,
-                  progress=None) -> tuple[list[str], dict[str, list[dict] | None]]:
+                  progress=None, jobs: int = 1) -> tuple[list[str], dict[str, list[dict] | None]]:
     """The n months ending with ``month`` and each one's roll-up records (None: no workbooks, a gap)."""
     from .payroll import rollup, rollup_json
 
@@ -118,7 +118,8 @@ def month_records(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
     records: dict[str, list[dict] | None] = {}
     for m in months:
         folder = ws.month_dir(m)
-        records[m] = rollup_json(rollup(ws, plan, roster, m)) if folder.is_dir() and month_workbooks(folder) else None
+        records[m] = (rollup_json(rollup(ws, plan, roster, m, jobs=jobs)) if folder.is_dir() and month_workbooks(folder)
+                      else None)
         if progress:
             progress()
     if records[month] is None:
@@ -134,10 +135,10 @@ def report_of(ws: Workspace, plan: Plan, roster: list[Employee], months: list[st
 
 
 def gather(ws: Workspace, plan: Plan, roster: list[Employee], month: str, n: int = 6, role: str | None = None,
-           team: str | None = None, progress=None) -> Report:
+           team: str | None = None, progress=None, jobs: int = 1) -> Report:
     """The report of ``month`` and the n−1 months before it, for everyone, a role or a team."""
     people = covered(plan, roster, role, team)
-    months, records = month_records(ws, plan, roster, month, n, progress)
+    months, records = month_records(ws, plan, roster, month, n, progress, jobs)
     return report_of(ws, plan, roster, months, records, people)
 
 
