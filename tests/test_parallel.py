@@ -95,8 +95,24 @@ def test_a_dying_worker_is_reported_with_its_employees_not_a_hang():
     people = [Employee(f"E{i:03d}", f"员工{i}", "部", "ops", None, None, "", "") for i in range(40)]
     parts = parallel.chunks(list(range(40)), 2)
     with pytest.raises(KpiError) as caught:
-        parallel.run(_dies_on_13, parts, 2, label=lambda part: parallel.employees([people[i] for i in part]))
+        list(parallel.run(_dies_on_13, parts, 2, label=lambda part: parallel.employees([people[i] for i in part])))
     (problem,) = caught.value.problems
     assert problem.type == "worker_died" and "--jobs 1" in problem.message
     held = next(p for p in parts if 13 in p)
     assert f"E{held[0]:03d}–E{held[-1]:03d}" in problem.message
+
+
+def test_what_finished_before_a_worker_died_still_comes_back_in_order():
+    parts = parallel.chunks(list(range(40)), 2)
+    got = []
+    with pytest.raises(KpiError) as caught:
+        for result in parallel.run(_dies_on_13, parts, 2, label=lambda part: f"<{part[0]}>"):
+            got.append(result)
+    assert got == sorted(got) and all(13 not in part for part in got)
+    message = caught.value.problems[0].message
+    assert all(f"<{part[0]}>" in message for part in parts if part not in got)  # the rest is named, nothing dropped
+
+
+def test_parts_stay_small_whatever_the_roster():
+    parts = parallel.chunks(list(range(100_000)), 2)
+    assert max(len(p) for p in parts) <= parallel.MAX_CHUNK and sum(map(len, parts)) == 100_000

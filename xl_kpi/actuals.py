@@ -6,13 +6,16 @@ optionally 周 (1–4) and 类型 (实际 / 目标 / 基准, or a rater: 自评 
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
 import unicodedata
 import zipfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from python_calamine import CalamineWorkbook
 
@@ -55,10 +58,17 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
 
-def _decode(raw: bytes, file: str) -> str:
+def _encoding(f, file: str) -> str:
+    """The text encoding of a file read through in pieces (a long export is never held whole)."""
     for enc in ("utf-8-sig", "gb18030"):  # gb18030 is a superset of GBK
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder(enc)()
         try:
-            return raw.decode(enc)
+            while chunk := f.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            f.seek(0)
+            return enc
         except UnicodeDecodeError:
             continue
     raise KpiError([Problem("encoding", "文件编码无法识别(应为UTF-8或GBK) / not UTF-8 or GBK", file=file)])
@@ -66,38 +76,50 @@ def _decode(raw: bytes, file: str) -> str:
 
 def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], rename: dict[str, str] | None = None) -> Table:
     """Rows of a CSV or xlsx file keyed by field names; ``rename`` maps a platform's headers to ours."""
+    return Table(str(path), list(table_rows(path, headers, required, rename)))
+
+
+def table_rows(path: Path, headers: dict[str, str], required: tuple[str, ...],
+               rename: dict[str, str] | None = None) -> Iterator[Row]:
+    """The rows of read_table one at a time: a CSV is read as it goes (an xlsx is parsed whole). The header
+    is checked before the first row comes."""
     path, file = Path(path), str(path)
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            with zipfile.ZipFile(path) as z:
-                check_expansion(z, path)
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            wb = CalamineWorkbook.from_path(file)
-            grid = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-        else:
-            grid = list(csv.reader(io.StringIO(_decode(path.read_bytes(), file))))
-    except FileNotFoundError:
-        raise KpiError([Problem("file_missing", "找不到文件 / file not found", file=file)]) from None
-    except KpiError:
-        raise
-    except Exception as exc:
-        raise KpiError([Problem("file_unreadable", f"文件无法读取 / cannot read the file: {exc}", file=file)]) from None
-    if not grid:
-        raise KpiError([Problem("file_empty", "文件为空 / the file is empty", file=file)])
-    rename = rename or {}
-    names = [str(h).strip() for h in grid[0]]
-    names = [rename.get(h, h) for h in names]
-    cols = {headers[h]: i for i, h in enumerate(names) if h in headers}
-    missing = [f for f in required if f not in cols]
-    if missing:
-        raise KpiError([Problem("header_missing", f"缺少列 / missing columns: {', '.join(missing)} "
-                                f"(表头 / headers: {', '.join(names)})", file=file, line=1)])
-    table = Table(file)
-    for n, row in enumerate(grid[1:], start=2):
-        if all(str(v).strip() == "" for v in row):
-            continue
-        table.rows.append(Row(n, {f: (row[i] if i < len(row) else "") for f, i in cols.items()}))
-    return table
+    with ExitStack() as stack:
+        try:
+            if path.suffix.lower() in (".xlsx", ".xlsm"):
+                with zipfile.ZipFile(path) as z:
+                    check_expansion(z, path)
+            if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+                wb = CalamineWorkbook.from_path(file)
+                grid = iter(wb.get_sheet_by_index(0).to_python(skip_empty_area=False))
+            else:
+                raw = stack.enter_context(open(path, "rb"))
+                text = stack.enter_context(io.TextIOWrapper(raw, encoding=_encoding(raw, file), newline=""))
+                grid = csv.reader(text)
+            header = next(grid, None)
+        except FileNotFoundError:
+            raise KpiError([Problem("file_missing", "找不到文件 / file not found", file=file)]) from None
+        except KpiError:
+            raise
+        except Exception as exc:
+            raise KpiError([Problem("file_unreadable", f"文件无法读取 / cannot read the file: {exc}", file=file)]) from None
+        if header is None:
+            raise KpiError([Problem("file_empty", "文件为空 / the file is empty", file=file)])
+        rename = rename or {}
+        names = [str(h).strip() for h in header]
+        names = [rename.get(h, h) for h in names]
+        cols = {headers[h]: i for i, h in enumerate(names) if h in headers}
+        missing = [f for f in required if f not in cols]
+        if missing:
+            raise KpiError([Problem("header_missing", f"缺少列 / missing columns: {', '.join(missing)} "
+                                    f"(表头 / headers: {', '.join(names)})", file=file, line=1)])
+        try:
+            for n, row in enumerate(grid, start=2):
+                if all(str(v).strip() == "" for v in row):
+                    continue
+                yield Row(n, {f: (row[i] if i < len(row) else "") for f, i in cols.items()})
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise KpiError([Problem("file_unreadable", f"文件无法读取 / cannot read the file: {exc}", file=file)]) from None
 
 
 def parse_value(v, m: Metric) -> float:
@@ -157,27 +179,26 @@ class ImportedRow:
     week: int | None = None
 
 
-def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None,
-                 metric_alias: dict[str, str] | None = None,
-                 month: str | None = None) -> tuple[list[ImportedRow], list[Problem]]:
-    """Every good row and every problem (file and line) of a long-format data file."""
-    table = read_table(path, HEADERS, ("employee", "metric", "value"), rename)
+def actual_rows(path: Path, plan: Plan, roster: list[Employee], rename: dict[str, str] | None = None,
+                metric_alias: dict[str, str] | None = None, month: str | None = None) -> Iterator[ImportedRow | Problem]:
+    """Each good row, or the problem (file and line) of a bad one, of a long-format data file, as it is
+    read. Two rows filling one cell with different values are the caller's to find (HR's record does)."""
+    file = str(path)
+    rows = table_rows(path, HEADERS, ("employee", "metric", "value"), rename)
     people = {e.id: e for e in roster}
     lookups: dict[str, dict] = {}
     weeks_of: dict[str, int] = {}
     checks: dict[tuple, Metric] = {}  # the metric a value is checked as, built once
-    seen: dict[tuple, tuple[int, float]] = {}  # the cell a row fills → (its line, its value)
-    good, problems = [], []
-    for row in table.rows:
+    for row in rows:
         v = row.values
 
-        def bad(msg: str, type_: str = "import_invalid"):
-            problems.append(Problem(type_, msg, file=table.file, line=row.line))
+        def bad(msg: str, type_: str = "import_invalid") -> Problem:
+            return Problem(type_, msg, file=file, line=row.line)
 
         emp_id, metric_key = cell_text(v.get("employee")), cell_text(v.get("metric"))
         emp = people.get(emp_id)
         if emp is None:
-            bad(f"工号“{emp_id}”不在花名册 / employee “{emp_id}” is not on the roster", "unknown_employee")
+            yield bad(f"工号“{emp_id}”不在花名册 / employee “{emp_id}” is not on the roster", "unknown_employee")
             continue
         if emp.role not in lookups:  # once a role, not once a row
             lookups[emp.role] = _metric_lookup(plan, emp.role, metric_alias or {})
@@ -185,29 +206,29 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         lookup = lookups[emp.role]
         found = lookup.get(name_key(metric_key))
         if found is None:
-            bad(f"“{metric_key}”不是{plan.roles[emp.role].name}的指标 / “{metric_key}” is not a metric of role {emp.role}",
-                "unknown_metric")
+            yield bad(f"“{metric_key}”不是{plan.roles[emp.role].name}的指标 / “{metric_key}” is not a metric of role "
+                      f"{emp.role}", "unknown_metric")
             continue
         what, mid = found
         kind = KINDS.get(cell_text(v.get("kind")))
         if kind is None:
-            bad(f"类型“{cell_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
+            yield bad(f"类型“{cell_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
             continue
         if what == "input":  # 原始数据 of a computed metric: one value a month
             if kind != "actual" or cell_text(v.get("week")):
-                bad(f"“{metric_key}”是原始数据, 只填数值(不填周与类型) / “{metric_key}” is an input: a value only")
+                yield bad(f"“{metric_key}”是原始数据, 只填数值(不填周与类型) / “{metric_key}” is an input: a value only")
                 continue
             item = next(i for i in plan.roles[emp.role].inputs if i.id == mid)
             kind = "input"
         elif what == "metric" and kind == "actual" and plan.roles[emp.role].metric(mid).compute:
-            bad(f"“{metric_key}”由计算得出, 请导入它用到的原始数据 / “{metric_key}” is computed: import its inputs")
+            yield bad(f"“{metric_key}”由计算得出, 请导入它用到的原始数据 / “{metric_key}” is computed: import its inputs")
             continue
         week_text = cell_text(v.get("week"))
         week = None
         weeks = weeks_of[emp.role]  # the month's report weeks: 4 or 5
         if week_text:
             if week_text not in [str(w) for w in range(1, weeks + 1)]:
-                bad(f"周“{week_text}”应为1–{weeks} / week must be 1–{weeks}")
+                yield bad(f"周“{week_text}”应为1–{weeks} / week must be 1–{weeks}")
                 continue
             week = int(week_text)
         metric = plan.roles[emp.role].metric(mid) if what == "metric" else None
@@ -217,17 +238,17 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
             kind = "weektarget"  # HR's target for one report week
         elif weekly and not weekly_target:
             if week is None or kind != "actual":
-                bad(f"“{metric_key}”按周填写, 需要周(1–{weeks}) / “{metric_key}” is weekly: give week 1–{weeks}")
+                yield bad(f"“{metric_key}”按周填写, 需要周(1–{weeks}) / “{metric_key}” is weekly: give week 1–{weeks}")
                 continue
             kind = "week"
         elif week is not None:
-            bad(f"“{metric_key}”不是周报项目, 不应填周 / “{metric_key}” is not weekly")
+            yield bad(f"“{metric_key}”不是周报项目, 不应填周 / “{metric_key}” is not weekly")
             continue
         if kind in RATER_NAMES and kind not in getattr(metric.rule, "weights", {}):
-            bad(f"“{metric_key}”没有{RATER_NAMES[kind]}评分 / “{metric_key}” has no {kind} rating")
+            yield bad(f"“{metric_key}”没有{RATER_NAMES[kind]}评分 / “{metric_key}” has no {kind} rating")
             continue
         if kind == "actual" and metric.source == "rating":
-            bad(f"“{metric_key}”是评分指标, 类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
+            yield bad(f"“{metric_key}”是评分指标, 类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
             continue
         check = checks.get((emp.role, what, mid))
         if check is None:
@@ -240,16 +261,15 @@ def read_actuals(path: Path, plan: Plan, roster: list[Employee], rename: dict[st
         try:
             value = parse_value(v.get("value"), check if kind not in RATER_NAMES else check.model_copy(update={"unit": ""}))
         except ValueError as exc:
-            bad(str(exc))
+            yield bad(str(exc))
             continue
-        key = (emp_id, kind, mid, week)
-        if key in seen and seen[key][1] != value:
-            bad(f"与第{seen[key][0]}行填的是同一格, 数值却不同({seen[key][1]:g}与{value:g}); 请只留一行 / the same cell as "
-                f"line {seen[key][0]} with another value", "import_duplicate")
-            continue
-        seen.setdefault(key, (row.line, value))
-        good.append(ImportedRow(row.line, emp_id, kind, mid, value, week))
-    return good, problems
+        yield ImportedRow(row.line, emp_id, kind, mid, value, week)
+
+
+def duplicate(file: str, line: int, value: float, first_line: int, first_value: float) -> Problem:
+    """A row filling the cell an earlier row of the file filled, with another value."""
+    return Problem("import_duplicate", f"与第{first_line}行填的是同一格, 数值却不同({first_value:g}与{value:g}); 请只留一行 / "
+                   f"the same cell as line {first_line} with another value", file=file, line=line)
 
 
 def _weekly_as_metric(plan: Plan, role_id: str, item_id: str) -> Metric:

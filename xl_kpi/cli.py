@@ -237,7 +237,13 @@ def cmd_import(args) -> int:
     return _exit(report.generate.problems)
 
 
+TABLE_ROWS = 200  # beyond this many people the terminal shows one line per role; the files hold everyone
+
+
 def score_table(title: str, results, plan) -> Table:
+    """One row per person, or per role when there are more than TABLE_ROWS people."""
+    if len(results) > TABLE_ROWS:
+        return _role_table(title, results, plan)
     table = Table(title=title)
     for col in ("工号", "姓名", "岗位", "得分", "等级", "系数", "应发合计", "问题"):
         table.add_column(col, justify="right" if col in ("得分", "系数", "应发合计", "问题") else "left")
@@ -250,9 +256,41 @@ def score_table(title: str, results, plan) -> Table:
     return table
 
 
-def cmd_score(args) -> int:
+def _role_table(title: str, results, plan) -> Table:
+    from decimal import Decimal
+
+    rows: dict[str, list] = {}  # role → people, scored, sum of scores, pay, problems
+    for s in results:
+        r = rows.setdefault(s.employee.role, [0, 0, 0.0, Decimal(0), 0])
+        c = s.card
+        r[0] += 1
+        r[4] += len(s.problems)
+        if c is not None and c.score is not None:
+            r[1] += 1
+            r[2] += c.score
+            r[3] += c.pay.total if c.pay else 0
+    table = Table(title=f"{title}（按岗位 / by role, {len(results)}人）")
+    for col in ("岗位", "人数", "已评分", "平均得分", "应发合计", "问题"):
+        table.add_column(col, justify="left" if col == "岗位" else "right")
+    for role, (n, scored, total, pay, problems) in rows.items():
+        table.add_row(plan.roles[role].name, str(n), str(scored), f"{total / scored:.2f}" if scored else "—",
+                      f"{pay:,.2f}", str(problems) if problems else "")
+    return table
+
+
+def _print_json_list(records) -> None:
+    """A JSON array printed a record at a time, the same text as json.dumps(list(records), indent=2)."""
     import json
 
+    first = True
+    for record in records:
+        text = json.dumps(record, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        sys.stdout.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    sys.stdout.write("[]\n" if first else "\n]\n")
+
+
+def cmd_score(args) -> int:
     from .monthly import formula_modes, score_month, scored_json
 
     ws, plan, roster = _loaded(args)
@@ -261,9 +299,9 @@ def cmd_score(args) -> int:
     problems = [p for s in results for p in s.problems]
     _print_modes(args.month, formula_modes(results))
     if args.json:
-        print(json.dumps([scored_json(s, plan) for s in results], ensure_ascii=False, indent=2))
+        _print_json_list(scored_json(s, plan) for s in results)
     else:
-        for s in results:
+        for s in results[:TABLE_ROWS]:
             if s.card and s.card.score is not None:
                 pts = ", ".join(f"{m.name} {m.points:g}" for m in s.card.metrics.values() if m.points is not None)
                 console.print(f"[dim]{s.employee.id} {s.employee.name}: {pts}[/dim]", soft_wrap=True)
@@ -276,9 +314,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_rollup(args) -> int:
-    import json
-
-    from .payroll import rollup, rollup_json, summary_path, write_summary
+    from .payroll import rollup, rollup_records, summary_path, write_summary
 
     ws, plan, roster = _loaded(args)
     work = functools.partial(rollup, accept_problems=args.accept_problems, jobs=args.jobs)
@@ -304,7 +340,7 @@ def cmd_rollup(args) -> int:
                           f"summary is kept as closed")
     held = [s.employee.id for s in result.entries if result.held(s)]
     if args.json:
-        print(json.dumps(rollup_json(result), ensure_ascii=False, indent=2))
+        _print_json_list(rollup_records(result))
         _print_problems(problems)
         return EXIT_PROBLEMS if held else EXIT_OK
     console.print(score_table(f"{plan.department} {args.month} 工资汇总 / payroll", result.entries, plan))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .actuals import (is_adjustment_file, is_figures_file, is_pool_file, read_actuals, read_adjustment_rows,
+from .actuals import (actual_rows, duplicate, is_adjustment_file, is_figures_file, is_pool_file, read_adjustment_rows,
                       read_figures)
 from .core.errors import KpiError, Problem
 from .core.plan import CYCLE_MONTHS, MAX_WEEKS, Plan
@@ -26,6 +26,7 @@ from .core.numbers import num, snap
 from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, actual_of, score, score_adjustments
 from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
+from .scored import Scored
 from .workbook import texts
 from .workbook.derive import Template
 from .workbook.layout import ADJ_ROWS, TYPED_PREFIXES, build_role_template
@@ -596,17 +597,33 @@ def _import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, 
         from .pools import import_pool_shares
 
         return import_pool_shares(ws, plan, roster, file, month)
-    rows, problems = read_actuals(file, plan, roster, rename=cols, metric_alias=metrics, month=month)
-    if problems and not skip_bad:
-        raise KpiError(problems)
-    extra: dict[str, dict] = {}
-    for r in rows:
-        extra.setdefault(r.employee, {})[_slot(r)] = r.value
-    report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
+    problems: list[Problem] = []
+    people: set[str] = set()
+    count = 0
+
+    def good():
+        nonlocal count
+        for r in actual_rows(file, plan, roster, rename=cols, metric_alias=metrics, month=month):
+            if isinstance(r, Problem):
+                problems.append(r)
+                continue
+            people.add(r.employee)
+            count += 1
+            yield r.employee, _slot(r), r.value, r.line
+
     store = open_store(ws.root)
-    # HR's record first: a workbook is only a copy of it
-    store.record_imports(month, str(Path(file).resolve()), [(r.employee, _slot(r), r.value, r.line) for r in rows])
-    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs)
+    # HR's record first (a workbook is only a copy of it): the rows stream in, the whole file or nothing
+    with store.conn:
+        after = store.last_import()
+        store.add_imports(month, str(Path(file).resolve()), good())
+        clashes = store.import_conflicts(month, after)
+        problems = sorted(problems + [duplicate(str(file), line, value, first, was) for _, _, line, value, first, was
+                                      in clashes], key=lambda p: p.line or 0)
+        if problems and not skip_bad:
+            raise KpiError(problems)  # rolled back
+        store.drop_imports(month, after, {c[2] for c in clashes})
+    report = ImportReport(rows=count - len(clashes), employees=len(people), skipped=problems)
+    write_values(ws, plan, roster, month, ImportedSince(after, people), mode, report.generate, store, jobs)
     return report
 
 
@@ -688,21 +705,31 @@ def _slot(r) -> str:
             "weektarget": f"weektarget{r.week}_{r.metric}"}.get(r.kind, f"rating_{r.metric}_{r.kind}")
 
 
-def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict],
+@dataclass(frozen=True)
+class ImportedSince:
+    """The values HR's record took in after import id ``after``, for these employees: each worker reads its
+    employees' share from the record, so the parent never holds a long file's values."""
+    after: int
+    employees: set[str]
+
+
+def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict] | ImportedSince,
                  mode: str = "native", report: GenerateReport | None = None, store: Store | None = None,
                  jobs: int = 1) -> GenerateReport:
-    """Write slot values into employees' workbooks (generating those that do not exist yet in
-    ``mode``), each workbook read and written once; an existing workbook keeps its formula mode and
-    everything typed in it."""
+    """Write slot values (employee → slot → value, or those of an import) into employees' workbooks
+    (generating those that do not exist yet in ``mode``), each workbook read and written once; an existing
+    workbook keeps its formula mode and everything typed in it."""
     from . import parallel
 
     report = report if report is not None else GenerateReport()
     store = store or open_store(ws.root)
     modes = {e: g.mode for e, g in store.generated(month).items()}
-    work = functools.partial(_write_part, (ws, plan, roster, month, mode, modes, store.protect_password()))
+    since = extra.after if isinstance(extra, ImportedSince) else None
+    items = ([(e.id, None) for e in roster if e.id in extra.employees] if since is not None else list(extra.items()))
+    work = functools.partial(_write_part, (ws, plan, roster, month, mode, modes, store.protect_password(), since))
     written: list[Generated] = []
     try:
-        for part_report, part_written in parallel.run(work, parallel.chunks(list(extra.items()), jobs), jobs,
+        for part_report, part_written in parallel.run(work, parallel.chunks(items, jobs), jobs,
                                                       label=lambda part: f"{part[0][0]}–{part[-1][0]}"):
             _merge(report, part_report)
             written += part_written
@@ -712,17 +739,22 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
 
 
 def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, list[Generated]]:
-    ws, plan, roster, month, mode, modes, password = args
+    ws, plan, roster, month, mode, modes, password, since = args
     people = {e.id: e for e in roster}
     existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}
+    if since is not None:  # this part's share of an import, from HR's record
+        fetched = open_store(ws.root).imports_after(month, since, {emp for emp, _ in part})
+        part = [(emp, fetched.get(emp, {})) for emp, _ in part]
     generators: dict[str, Generator] = {}
     report = GenerateReport()
     for emp_id, values in part:
         old = _try_read(existing[emp_id], keep_grids=True) if emp_id in existing else None
         kept = modes.get(emp_id) or (old.meta.get("meta_mode") if old else None)
         use = kept if kept in MODES else mode
-        gen = generators.setdefault(use, Generator(ws, plan, month, use, password, roster=roster,
-                                                   people={emp for emp, _ in part}))
+        gen = generators.get(use)
+        if gen is None:  # one a formula mode, its templates built once
+            gen = generators[use] = Generator(ws, plan, month, use, password, roster=roster,
+                                              people={emp for emp, _ in part})
         try:
             gen.write(people[emp_id], extra=values, report=report, read=old)
         except Exception as exc:  # reported with its employee; the others go on
@@ -731,18 +763,6 @@ def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, lis
 
 
 # --------------------------------------------------------------------------- score
-
-
-@dataclass
-class Scored:
-    employee: Employee
-    path: Path | None
-    card: Scorecard | None
-    data: WorkbookData | None
-    problems: list[Problem]
-    raw: EmployeeInputs | None = None  # the inputs, to score again with cohort bonuses
-    bases: tuple = (None, None)  # 责任底薪 and 绩效工资基数 as the workbook holds them
-    mode: str | None = None  # the workbook's formula mode (native, udf), as its hidden sheet says
 
 
 def slot_values(x: EmployeeInputs) -> dict[str, object]:
@@ -878,12 +898,13 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
     from . import parallel
 
     ids = {e.id for e in roster}
+    roster_of = {e.id: e for e in roster}
     files: dict[str, list[Path]] = {}
     for p in month_workbooks(ws.month_dir(month)):
         files.setdefault(employee_of(p.stem, ids), []).append(p)
     parts = parallel.chunks([(e, files.get(e.id, [])) for e in roster], jobs)
-    out = [s for part in parallel.run(functools.partial(_score_part, (ws, plan, month, roster)), parts, jobs,
-                                      progress, parallel.employees) for s in part]
+    out = [held(s, roster_of) for part in parallel.run(functools.partial(_score_part, (ws, plan, month, roster)), parts,
+                                                       jobs, progress, parallel.employees) for s in part]
     from .closing import changed_since_close
 
     people = {s.employee.id: s for s in out}
@@ -908,10 +929,15 @@ def _score_part(args, part: list[tuple[Employee, list[Path]]]) -> list[Scored]:
                 "duplicate_workbook", f"{e.name}有{len(paths)}个工作簿: {', '.join(p.name for p in paths)} / "
                 f"{len(paths)} workbooks for {e.id}", file=str(folder), employee=e.id)]))
         else:
-            s = score_file(paths[0], plan, e, month, owner)
-            s.data = None  # the workbook's cells stay in the worker; the card, inputs and problems come back
-            out.append(s)
+            out.append(score_file(paths[0], plan, e, month, owner).pack())  # the workbook's cells stay in the worker
     return out
+
+
+def held(s: Scored, roster: dict[str, Employee]) -> Scored:
+    """A scored month as the parent keeps it: packed, and its employee the roster's own (not a copy per
+    employee from the worker)."""
+    s.employee = roster.get(s.employee.id, s.employee)
+    return s.pack()
 
 
 def scored_json(s: Scored, plan: Plan) -> dict:

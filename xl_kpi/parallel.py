@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .core.errors import KpiError, Problem
 
 CHUNKS_PER_JOB = 4  # small enough to balance the workers, large enough that each builds its templates once
+MAX_CHUNK = 500  # a part's results cross to the parent together: bounded, so memory does not grow with the roster
 
 
 def default_jobs() -> int:
@@ -23,43 +24,47 @@ def default_jobs() -> int:
 
 
 def chunks(items: Sequence, jobs: int) -> list[list]:
-    """The items in consecutive runs, about CHUNKS_PER_JOB a worker."""
+    """The items in consecutive runs, about CHUNKS_PER_JOB a worker and at most MAX_CHUNK each."""
     if not items:
         return []
     n = max(1, min(len(items), jobs * CHUNKS_PER_JOB))
-    size = -(-len(items) // n)
+    size = min(-(-len(items) // n), MAX_CHUNK)
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None, label=str) -> list:
-    """``work(part)`` for every part, on ``jobs`` processes (in this one when jobs is 1), results in the
-    parts' order. ``progress(n)`` is told how many items each finished part held; ``label(part)`` names a
-    part's employees when its worker dies."""
+def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None, label=str) -> Iterator:
+    """``work(part)`` for every part, on ``jobs`` processes (in this one when jobs is 1), yielded in the
+    parts' order as soon as each is due, so a caller can stream them. ``progress(n)`` is told how many
+    items each finished part held. A dead worker: every part that did finish is still yielded, then a
+    KpiError names the employees (``label(part)``) of the parts that did not."""
     if jobs <= 1 or len(parts) <= 1:
-        out = []
         for part in parts:
-            out.append(work(part))
+            yield work(part)
             if progress:
                 progress(len(part))
-        return out
-    results: list = [None] * len(parts)
+        return
+    done: dict[int, object] = {}  # finished out of order, waiting for their turn
     lost: list[int] = []  # parts whose worker died (one dead worker breaks the whole pool)
+    due = 0
     with ProcessPoolExecutor(max_workers=min(jobs, len(parts))) as pool:
         futures = {pool.submit(work, part): i for i, part in enumerate(parts)}
         for future in as_completed(futures):
-            i = futures[future]
+            i = futures.pop(future)
             try:
-                results[i] = future.result()
+                done[i] = future.result()
             except BrokenProcessPool:
                 lost.append(i)
                 continue
             if progress:
                 progress(len(parts[i]))
+            while due in done and not lost:
+                yield done.pop(due)
+                due += 1
+    yield from (done[i] for i in sorted(done))
     if lost:
         held = "、".join(label(parts[i]) for i in sorted(lost))
         raise KpiError([Problem("worker_died", f"工作进程意外退出（内存不足？），未完成：{held}；可用 --jobs 1 重试 / a worker "
                                 f"process died (out of memory?) and these were not done: {held}; try --jobs 1")])
-    return results
 
 
 def employees(part) -> str:

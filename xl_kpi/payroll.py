@@ -12,6 +12,7 @@ from decimal import Decimal
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -24,8 +25,8 @@ from .core.errors import Problem
 from .core.numbers import round_half_up
 from .core.plan import Plan
 from .core.scorecard import AdjustmentResult, score
-from .monthly import (MODES, Generator, Scored, atomic_write, employee_of, month_workbooks, pay_json, score_data,
-                      scored_json)
+from .monthly import (MODES, Generator, Scored, atomic_write, employee_of, held, month_workbooks, pay_json,
+                      score_data, scored_json)
 from .roster import Employee
 from .store import open_store
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, template_formula_bytes, template_formulas,
@@ -33,7 +34,8 @@ from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, temp
 from .workbook.derive import stable_bytes
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
-from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, box, head, print_a4, put, signature_block
+from .workbook.stream import RowWriter
+from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put, signature_block
 from .workbook.texts import month_zh, phrase, zh
 from .workspace import Workspace
 
@@ -242,9 +244,10 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
     result = Rollup(month, plan, accept_problems=accept_problems)
     by_emp = _files(ws, month, {e.id for e in roster}, result)
     parts = parallel.chunks([(e, by_emp.pop(e.id, [])) for e in roster], jobs)
+    people = {e.id: e for e in roster}
     for entries, problems in parallel.run(functools.partial(_rollup_part, (ws, plan, month, roster)), parts, jobs,
                                           progress, parallel.employees):
-        result.entries += entries
+        result.entries += [held(s, people) for s in entries]
         result.problems += problems
     scored = {s.employee.id: s for s in result.entries if s.card is not None}
     _apply_cohort_bonuses(plan, month, result, scored, ws)
@@ -297,8 +300,7 @@ def _one(ws: Workspace, plan: Plan, month: str, e: Employee, found: list, checke
         return Scored(e, None, None, None, own)
     s = score_data(readable[0], plan, e, month, owner=checker.owner)
     s.problems += checker.check(s)
-    s.data = None  # 10,000 read workbooks would not fit in memory; the inputs are kept
-    return s
+    return s.pack()  # 100,000 read workbooks would not fit in memory; the inputs are kept, compressed
 
 
 def _after_close(ws: Workspace, month: str, result: Rollup) -> None:
@@ -359,9 +361,9 @@ def _apply_cohort_bonuses(plan: Plan, month: str, result: Rollup, scored: dict[s
                 extra[r.employee].append(AdjustmentResult(b.id, b.name, r.rank, r.points, explain_rank(r, b.name)))
     for s in result.entries:
         if s.employee.id in extra and s.card is not None and s.card.score is not None:
-            sheet_score = s.card.score
-            s.card = score(plan, s.employee.role, s.raw, int(month[5:]), *s.bases, extra[s.employee.id])
-            s.card.sheet_score = sheet_score
+            card = score(plan, s.employee.role, s.raw, int(month[5:]), *s.bases, extra[s.employee.id])
+            card.sheet_score = s.card.score
+            s.card = card
 
 
 def rankings(result: Rollup) -> dict[str, list[tuple[str, float, int, int]]]:
@@ -382,35 +384,43 @@ def rankings(result: Rollup) -> dict[str, list[tuple[str, float, int, int]]]:
 
 
 def rollup_json(result: Rollup) -> list[dict]:
-    out = []
+    return list(rollup_records(result))
+
+
+def rollup_records(result: Rollup) -> Iterator[dict]:
+    """The record of each employee ``rollup --json`` prints, one at a time."""
+    corrections = defaultdict(list)
+    for _, _, e, a in result.corrections:
+        corrections[e].append(Decimal(a))
     for s in result.entries:
         record = scored_json(s, result.plan)
         record.update(pay_json(s.card if s.card and s.card.score is not None else None))
         record["status"] = "held" if result.held(s) else ("accepted" if s.problems else "paid")
-        mine = [Decimal(a) for _, _, e, a in result.corrections if e == s.employee.id]
+        mine = corrections.get(s.employee.id)
         if mine:  # 补发/扣回 of an earlier month's accepted appeal, settled with this payroll
             record["correction"] = str(sum(mine))
-        out.append(record)
-    return out
+        yield record
 
 
 # --------------------------------------------------------------------------- the summary workbook
 
 
 def write_summary(result: Rollup, path: Path, locked: bool = False) -> Path:
-    """The payroll summary; ``locked`` (a closed month): every sheet protected."""
-    wb = Workbook()
+    """The payroll summary, streamed row by row (memory does not grow with the roster); ``locked`` (a
+    closed month): every sheet protected."""
+    wb = Workbook(write_only=True)
     words = {"department": result.plan.department, "month_zh": month_zh(result.month)}
-    _pay_sheet(wb.active, result, words)
-    _grade_sheet(wb.create_sheet("等级分布"), result, words)
-    _rank_sheet(wb.create_sheet("排名"), result, words)
+    sheets = [(SUMMARY, _pay_sheet), ("等级分布", _grade_sheet), ("排名", _rank_sheet)]
     if result.all_problems:  # printed only when there is something to fix
-        _problem_sheet(wb.create_sheet("问题"), result, words)
+        sheets.append(("问题", _problem_sheet))
     if result.corrections:
-        _correction_sheet(wb.create_sheet("补发扣回"), result, words)
-    for sheet in wb.worksheets:
+        sheets.append(("补发扣回", _correction_sheet))
+    for title, write in sheets:
+        sheet = RowWriter(wb.create_sheet(title))
         print_a4(sheet, footer=phrase("footer"))
         sheet.protection.sheet = locked
+        write(sheet, result, words)
+        sheet.flush()
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -440,16 +450,20 @@ class Columns:
         return get_column_letter(self.index[name])
 
 
-def _pay_sheet(ws, result: Rollup, words: dict) -> None:
+def _pay_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
     plan = result.plan
     cols = Columns(pay_header(plan))
     width = len(cols.header)
-    ws.title = SUMMARY
+    for name in cols.header:
+        ws.column_dimensions[cols[name]].width = WIDTHS[name]
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "1:2"
     put(ws, 1, 1, phrase("payroll_title", **words))
     ws["A1"].font = TITLE
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].alignment = Alignment(horizontal="center")
     head(ws, 2, cols.header)
+    ws.box(2, 1, None, width)
     by_dept: dict[str, list[Scored]] = defaultdict(list)
     for s in result.entries:
         if not result.held(s):
@@ -462,29 +476,29 @@ def _pay_sheet(ws, result: Rollup, words: dict) -> None:
         for col in money:
             ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})"
             ws[f"{col}{row}"].font = BOLD
+        _money_row(ws, row, cols)
 
     for dept, entries in by_dept.items():
         first = row
         for s in entries:
             _pay_row(ws, row, s, plan, cols)
             row += 1
+            ws.flush(row)
         sums(f"{dept} 小计", first)
         row += 1
     sums("合计", 3)
-    for r in range(3, row + 1):
-        for col in money:
-            ws[f"{col}{r}"].number_format = MONEY
-        ws[f"{cols['等级']}{r}"].alignment = Alignment(horizontal="center")
-    box(ws, 2, 1, row, width)
+    ws.end_box(row)
     after = _held_section(ws, row + 2, result, width)
     signature_block(ws, after + 1, phrase("signatures"), phrase("signature_date"))
-    for name in cols.header:
-        ws.column_dimensions[cols[name]].width = WIDTHS[name]
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "1:2"
 
 
-def _held_section(ws, row: int, result: Rollup, width: int) -> int:
+def _money_row(ws: RowWriter, row: int, cols: "Columns") -> None:
+    for name in MONEY_COLUMNS:
+        ws[f"{cols[name]}{row}"].number_format = MONEY
+    ws[f"{cols['等级']}{row}"].alignment = Alignment(horizontal="center")
+
+
+def _held_section(ws: RowWriter, row: int, result: Rollup, width: int) -> int:
     """待核: people whose problems hold their pay line; outside every total until fixed or accepted.
     Returns the first row after it."""
     held = [s for s in result.entries if result.held(s)]
@@ -492,6 +506,7 @@ def _held_section(ws, row: int, result: Rollup, width: int) -> int:
         return row
     put(ws, row, 1, phrase("held_title", count=len(held))).font = BOLD
     head(ws, row + 1, ["工号", "姓名", "部门", "岗位", "绩效得分", "等级", "问题数", "问题（详见「问题」表）"])
+    ws.box(row + 1, 1, row + 1 + len(held), width)
     for i, s in enumerate(held, start=row + 2):
         e, card = s.employee, s.card
         for col, value in enumerate((e.id, e.name, e.department, result.plan.roles[e.role].name,
@@ -499,11 +514,11 @@ def _held_section(ws, row: int, result: Rollup, width: int) -> int:
                                      zh(s.problems[0].message)), start=1):
             put(ws, i, col, value).fill = BAD_FILL
         ws.merge_cells(start_row=i, start_column=8, end_row=i, end_column=width)
-    box(ws, row + 1, 1, row + 1 + len(held), width)
+        ws.flush(i + 1)
     return row + 2 + len(held)
 
 
-def _pay_row(ws, row: int, s: Scored, plan: Plan, cols: Columns) -> None:
+def _pay_row(ws: RowWriter, row: int, s: Scored, plan: Plan, cols: Columns) -> None:
     e, card = s.employee, s.card
 
     def cell(name: str, value):
@@ -527,6 +542,7 @@ def _pay_row(ws, row: int, s: Scored, plan: Plan, cols: Columns) -> None:
         # the total is a formula, so HR can audit it; the parts are the rule engine's values
         b, p, c, a, d = (f"{cols[name]}{row}" for name in MONEY_COLUMNS[:5])
         ws[f"{cols['应发合计']}{row}"] = f"=ROUND({b}+{p}+{c}+{a}-{d},2)"
+    _money_row(ws, row, cols)
     if s.problems:
         cell("问题", phrase("problem_note", count=len(s.problems), first=zh(s.problems[0].message)[:60]))
         for col in range(1, len(cols.header) + 1):
@@ -580,11 +596,16 @@ def _grade_sheet(ws, result: Rollup, words: dict) -> None:
     ws.column_dimensions["F"].width = 50
 
 
-def _rank_sheet(ws, result: Rollup, words: dict) -> None:
+def _rank_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
     plan = result.plan
+    for col, width in zip("ABCDEFG", (16, 10, 9, 9, 9, 9, 40)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "1:2"
     put(ws, 1, 1, phrase("ranking_title", **words)).font = TITLE
     head(ws, 2, ["岗位", "名次", "工号", "姓名", "等级", "得分", "名次奖励"])
-    cards = {s.employee.id: s.card for s in result.entries if s.card}
+    ws.box(2, 1, None, 7)
+    grades = {s.employee.id: s.card.grade for s in result.entries if s.card}
     names = {s.employee.id: s.employee.name for s in result.entries}
     bonus_text: dict[str, list[str]] = defaultdict(list)
     for b in plan.cohort_bonuses:
@@ -597,33 +618,32 @@ def _rank_sheet(ws, result: Rollup, words: dict) -> None:
             put(ws, row, 2, f"{rank}" + ("（并列）" if tied > 1 else ""))
             put(ws, row, 3, emp)
             put(ws, row, 4, names[emp])
-            put(ws, row, 5, cards[emp].grade)
+            put(ws, row, 5, grades[emp])
             put(ws, row, 6, value).number_format = "0.00"
             put(ws, row, 7, "；".join(bonus_text.get(emp, [])))
             row += 1
-    box(ws, 2, 1, row - 1, 7)
-    for col, width in zip("ABCDEFG", (16, 10, 9, 9, 9, 9, 40)):
+            ws.flush(row)
+    ws.end_box(row - 1)
+
+
+def _problem_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
+    for col, width in zip("ABCDEF", (9, 9, 24, 10, 8, 70)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
     ws.print_title_rows = "1:2"
-
-
-def _problem_sheet(ws, result: Rollup, words: dict) -> None:
     put(ws, 1, 1, phrase("problems_title", **words)).font = TITLE
     head(ws, 2, ["工号", "姓名", "文件", "工作表", "单元格", "问题"])
     names = {s.employee.id: s.employee.name for s in result.entries}
-    for row, p in enumerate(result.all_problems, start=3):
+    problems = result.all_problems
+    ws.box(2, 1, len(problems) + 2, 6)
+    for row, p in enumerate(problems, start=3):
         put(ws, row, 1, p.employee)
         put(ws, row, 2, names.get(p.employee or "", ""))
         put(ws, row, 3, Path(p.file).name if p.file else "")
         put(ws, row, 4, p.sheet)
         put(ws, row, 5, p.cell)
         put(ws, row, 6, zh(p.message)).alignment = Alignment(wrap_text=True, vertical="top")
-    box(ws, 2, 1, len(result.all_problems) + 2, 6)
-    for col, width in zip("ABCDEF", (9, 9, 24, 10, 8, 70)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "1:2"
+        ws.flush(row + 1)
 
 
 def _correction_sheet(ws, result: Rollup, words: dict) -> None:
@@ -639,7 +659,7 @@ def _correction_sheet(ws, result: Rollup, words: dict) -> None:
         ws.cell(row, 6).number_format = MONEY
     put(ws, row + 1, 5, "合计").font = BOLD
     ws.cell(row + 1, 6, f"=SUM(F3:F{row})").number_format = MONEY
-    box(ws, 2, 1, row + 1, 6)
+    ws.box(2, 1, row + 1, 6)
     signature_block(ws, row + 3, phrase("signatures"), phrase("signature_date"), spacing=2)
     for col, width in zip("ABCDEF", (10, 12, 9, 9, 8, 15)):
         ws.column_dimensions[col].width = width

@@ -7,38 +7,38 @@ from pathlib import Path
 from .store import Store
 from .store.audit import file_digest
 
-Snapshot = tuple[dict[tuple[str, str], float], dict[str, list[tuple]]]
+Snapshot = tuple[int, dict[str, list[tuple]]]
 
 
 def snapshot(store: Store, month: str) -> Snapshot:
-    """HR's record of a month: (employee, slot) → value imported, and each employee's 加减分 rows."""
-    values = {(e, slot): imp.value for e, slots in store.imported(month).items() for slot, imp in slots.items()}
+    """HR's record of a month as it stands: the last imported value's id (imports are only ever added), and
+    each employee's 加减分 rows."""
     adjustments = {e: [(item, count, chosen) for item, count, chosen, *_ in rows]
                    for e, rows in store.adjustments(month).items()}
-    return values, adjustments
+    return store.last_import(), adjustments
 
 
 def record_import(store: Store, month: str, before: Snapshot, file: Path, workbooks: dict[str, Path]) -> None:
     """One entry per value the import changed in HR's record (a 加减分 row set as a whole), with the hash of
-    the employee's workbook after it."""
+    the employee's workbook after it; streamed, so a file of millions of values is never held at once."""
     after = snapshot(store, month)
     digests: dict[str, str] = {}
 
     def digest(emp: str) -> str:  # each workbook hashed once, however many of its values changed
         if emp not in digests:
+            digests.clear()  # changes come by employee: one hash kept at a time
             digests[emp] = file_digest(workbooks[emp]) if emp in workbooks else ""
         return digests[emp]
 
-    rows = []
-    for key in sorted(set(after[0]) | set(before[0])):
-        old, new = before[0].get(key), after[0].get(key)
-        if old != new:
-            rows.append((month, key[0], key[1], old, new, digest(key[0])))
-    for emp in sorted(set(after[1]) | set(before[1])):
-        old, new = before[1].get(emp, []), after[1].get(emp, [])
-        if old != new:
-            rows.append((month, emp, "加减分", _rows(old), _rows(new), digest(emp)))
-    store.audit(f"import {Path(file).name}", rows)
+    def rows():
+        for emp, slot, old, new in store.import_changes(month, before[0]):
+            yield month, emp, slot, old, new, digest(emp)
+        for emp in sorted(set(after[1]) | set(before[1])):
+            old, new = before[1].get(emp, []), after[1].get(emp, [])
+            if old != new:
+                yield month, emp, "加减分", _rows(old), _rows(new), digest(emp)
+
+    store.audit(f"import {Path(file).name}", rows())
 
 
 def _rows(rows: list[tuple]) -> str:

@@ -4,11 +4,13 @@ checked against, and it lives outside the employee's reach."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ..core.errors import KpiError, Problem
 from .audit import FIELDS, GENESIS, Entry, broken, entry_hash, os_user
@@ -94,6 +96,61 @@ class Store:
             self.conn.executemany("INSERT INTO imports (month, employee, slot, value, source, line, imported_at) "
                                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   [(month, e, slot, v, source, line, now) for e, slot, v, line in rows])
+
+    def last_import(self) -> int:
+        """The id of the latest imported value (0 before any): the imports after it are a later command's."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM imports").fetchone()[0]
+
+    def add_imports(self, month: str, source: str, rows: Iterable[tuple[str, str, float, int | None]]) -> None:
+        """(employee, slot, value, line) rows streamed in, inside the caller's transaction (``with store.conn``)."""
+        now = _now()
+        self.conn.executemany("INSERT INTO imports (month, employee, slot, value, source, line, imported_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)", ((month, e, slot, v, source, line, now)
+                                                               for e, slot, v, line in rows))
+
+    def import_conflicts(self, month: str, after: int) -> list[tuple[str, str, int, float, int, float]]:
+        """Imported rows after id ``after`` that fill a cell an earlier row of the same import filled with
+        another value: (employee, slot, line, value, first line, first value), in file order."""
+        return self.conn.execute(
+            "WITH new AS (SELECT * FROM imports WHERE month = ? AND id > ?), "
+            "first AS (SELECT employee, slot, MIN(id) AS id FROM new GROUP BY employee, slot HAVING COUNT(*) > 1) "
+            "SELECT n.employee, n.slot, n.line, n.value, f.line, f.value FROM first JOIN imports f ON f.id = first.id "
+            "JOIN new n ON n.employee = first.employee AND n.slot = first.slot AND n.value <> f.value ORDER BY n.id",
+            (month, after)).fetchall()
+
+    def drop_imports(self, month: str, after: int, lines: Iterable[int]) -> None:
+        """Rows after id ``after`` from these lines of the file taken out again (the file's bad rows)."""
+        self.conn.executemany("DELETE FROM imports WHERE month = ? AND id > ? AND line = ?",
+                              [(month, after, line) for line in lines])
+
+    def imports_after(self, month: str, after: int, employees: set[str]) -> dict[str, dict[str, float]]:
+        """employee → slot → value of the imported rows after id ``after`` (one import's values) for these
+        employees; the later row wins."""
+        out: dict[str, dict[str, float]] = {}
+        ids = sorted(employees)
+        for i in range(0, len(ids), 500):  # below SQLite's parameter limit
+            part = ids[i:i + 500]
+            for e, slot, value in self.conn.execute(
+                    f"SELECT employee, slot, value FROM imports WHERE month = ? AND id > ? AND employee IN "
+                    f"({', '.join('?' * len(part))}) ORDER BY id", (month, after, *part)):
+                out.setdefault(e, {})[slot] = value
+        return out
+
+    def import_changes(self, month: str, after: int) -> Iterator[tuple[str, str, float | None, float]]:
+        """(employee, slot, value before, value now) of every cell whose latest imported value the imports
+        after id ``after`` changed, by employee and slot; read a few hundred employees at a time."""
+        people = [e for (e,) in self.conn.execute("SELECT DISTINCT employee FROM imports WHERE month = ? AND id > ? "
+                                                  "ORDER BY employee", (month, after))]
+        for i in range(0, len(people), 400):
+            part = people[i:i + 400]
+            among = f"employee IN ({', '.join('?' * len(part))})"
+            latest = (f"SELECT employee, slot, value FROM imports WHERE id IN (SELECT MAX(id) FROM imports WHERE "
+                      f"month = ? AND {among} AND id {{}} ? GROUP BY employee, slot)")
+            yield from self.conn.execute(
+                f"WITH now AS ({latest.format('>')}), was AS ({latest.format('<=')}) SELECT now.employee, now.slot, "
+                "was.value, now.value FROM now LEFT JOIN was ON was.employee = now.employee AND was.slot = now.slot "
+                "WHERE was.value IS NULL OR was.value <> now.value ORDER BY now.employee, now.slot",
+                (month, *part, after, month, *part, after)).fetchall()
 
     def imported(self, month: str, employee: str | None = None,
                  employees: set[str] | None = None) -> dict[str, dict[str, Imported]]:
@@ -249,10 +306,14 @@ class Store:
 
     # ---------------------------------------------------------------- the audit trail
 
-    def audit(self, command: str, rows: list[tuple], user: str | None = None) -> None:
-        """Append (month, employee, field, before, after, file_hash) rows, chained, in one transaction."""
-        if not rows:
+    def audit(self, command: str, rows: Iterable[tuple], user: str | None = None) -> None:
+        """Append (month, employee, field, before, after, file_hash) rows (a list or a stream), chained, in one
+        transaction."""
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
             return
+        rows = itertools.chain([first], rows)
         user = user or os_user()
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")  # one writer extends the chain at a time

@@ -5,6 +5,7 @@ import math
 import unicodedata
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.worksheet import Worksheet
 
 HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # the cells a person types in
@@ -29,7 +30,7 @@ def head(ws, row: int, labels: list[str], col: int = 1, boxed: bool = False) -> 
 
 def print_a4(ws, landscape: bool = True, footer: str | None = None) -> None:
     """A4, fitted to the page width; the footer (第&P页 共&N页) on every page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4  # a write-only sheet lacks the constant
     if landscape:
         ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
