@@ -357,8 +357,17 @@ class Generator:
                      if pts is not None and who not in members]
         return lost
 
+    def read(self, path: Path, e: Employee, keep_grids: bool = False) -> WorkbookData | None:
+        """The employee's workbook: taken straight from the file when it is still this template as written
+        (most files an import reads), else parsed in full; None when it cannot be read."""
+        from .workbook.rendered import read_as_written
+
+        return read_as_written(path, self.template(e.role)) or _try_read(path, keep_grids)
+
     def notes_lost(self, e: Employee, old: WorkbookData) -> list[str]:
         """Notes a person wrote outside the form (text beside it, 批注) that regenerating would drop."""
+        if old.as_written:  # nothing but the template's cells and its slots
+            return []
         if e.role not in self._known:
             self._known[e.role] = template_cells(self.template(e.role))
         outputs = {old.where(n) for n in old.names if n.startswith(OUTPUT_NAMES)}
@@ -379,7 +388,7 @@ class Generator:
                 shutil.copy2(path, backup)
                 report.backups.append(backup)
             else:
-                old = read if read is not None else _try_read(path, keep_grids=True)
+                old = read if read is not None else self.read(path, e, keep_grids=True)
                 if old is None:
                     report.problems.append(Problem(
                         "workbook_unreadable", "工作簿无法读取, 未改动; 修复或用 --force 重新生成(会保留备份) / "
@@ -747,14 +756,19 @@ def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, lis
         part = [(emp, fetched.get(emp, {})) for emp, _ in part]
     generators: dict[str, Generator] = {}
     report = GenerateReport()
+
+    def generator(use: str) -> Generator:  # one a formula mode, its templates built once
+        if use not in generators:
+            generators[use] = Generator(ws, plan, month, use, password, roster=roster, people={emp for emp, _ in part})
+        return generators[use]
+
     for emp_id, values in part:
-        old = _try_read(existing[emp_id], keep_grids=True) if emp_id in existing else None
-        kept = modes.get(emp_id) or (old.meta.get("meta_mode") if old else None)
-        use = kept if kept in MODES else mode
-        gen = generators.get(use)
-        if gen is None:  # one a formula mode, its templates built once
-            gen = generators[use] = Generator(ws, plan, month, use, password, roster=roster,
-                                              people={emp for emp, _ in part})
+        old, recorded = None, modes.get(emp_id)
+        if emp_id in existing:
+            old = (generator(recorded).read(existing[emp_id], people[emp_id], keep_grids=True) if recorded in MODES
+                   else _try_read(existing[emp_id], keep_grids=True))
+        kept = recorded or (old.meta.get("meta_mode") if old else None)
+        gen = generator(kept if kept in MODES else mode)
         try:
             gen.write(people[emp_id], extra=values, report=report, read=old)
         except Exception as exc:  # reported with its employee; the others go on
@@ -774,8 +788,10 @@ def slot_values(x: EmployeeInputs) -> dict[str, object]:
 
 
 def score_file(path: Path, plan: Plan, e: Employee, month: str, owner: Generator | None = None) -> Scored:
+    from .workbook.rendered import read_as_written
+
     try:
-        data = read_workbook(path)
+        data = (owner and read_as_written(path, owner.template(e.role))) or read_workbook(path)
     except Exception as exc:
         return Scored(e, path, None, None, [Problem("workbook_unreadable", f"工作簿无法读取 / cannot read: {exc}",
                                                     file=str(path), employee=e.id)])

@@ -34,6 +34,7 @@ from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, temp
 from .workbook.derive import stable_bytes
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
+from .workbook.rendered import read_as_written
 from .workbook.stream import RowWriter
 from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put, signature_block
 from .workbook.texts import month_zh, phrase, zh
@@ -143,8 +144,10 @@ class Checker:
     def formulas(self, role: str, mode: str) -> tuple[dict, dict]:
         """The generated formulas of a role's workbook: by cell, and per sheet part in order."""
         if (role, mode) not in self.expected:
-            gen = self.generators.setdefault(mode, Generator(self.ws, self.plan, self.month, mode,
-                                                             store=self.owner.store, roster=self.roster))
+            if mode not in self.generators:
+                self.generators[mode] = Generator(self.ws, self.plan, self.month, mode, store=self.owner.store,
+                                                  roster=self.roster)
+            gen = self.generators[mode]
             template = gen.template(role)
             self.expected[(role, mode)] = (template_formulas(template), template_formula_bytes(template))
         return self.expected[(role, mode)]
@@ -171,7 +174,8 @@ class Checker:
             return out + [Problem("plan_changed", "方案在生成此工作簿后已修改, 公式与现行方案不同; 请重新生成(xl-kpi generate, "
                                   "已填写的值会保留) / the plan changed since this workbook was generated: generate "
                                   "it again (typed values are kept)", **where)]
-        if untouched(sheet_bytes(data.path, per_part), per_part):  # as generated, nothing computed yet: the common case
+        if data.as_written and mode == self.owner.mode or untouched(sheet_bytes(data.path, per_part), per_part):
+            # as generated (the whole file, or its formulas), nothing computed yet: the common case
             return out
         found = workbook_formulas(data.path)
         changed = [k for k, f in expected.items() if not found.same(k, f)]
@@ -269,7 +273,7 @@ def _rollup_part(args, part: list[tuple[Employee, list]]) -> tuple[list[Scored],
     for e, found in part:
         loaded = []
         for f in found:
-            data = _read(f) if isinstance(f, Path) else f
+            data = (read_as_written(f, checker.owner.template(e.role)) or _read(f)) if isinstance(f, Path) else f
             if isinstance(data, Problem):
                 problems.append(Problem(data.type, data.message, file=data.file, employee=e.id))
                 loaded.append(None)

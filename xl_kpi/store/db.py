@@ -143,14 +143,18 @@ class Store:
                                                   "ORDER BY employee", (month, after))]
         for i in range(0, len(people), 400):
             part = people[i:i + 400]
-            among = f"employee IN ({', '.join('?' * len(part))})"
-            latest = (f"SELECT employee, slot, value FROM imports WHERE id IN (SELECT MAX(id) FROM imports WHERE "
-                      f"month = ? AND {among} AND id {{}} ? GROUP BY employee, slot)")
-            yield from self.conn.execute(
-                f"WITH now AS ({latest.format('>')}), was AS ({latest.format('<=')}) SELECT now.employee, now.slot, "
-                "was.value, now.value FROM now LEFT JOIN was ON was.employee = now.employee AND was.slot = now.slot "
-                "WHERE was.value IS NULL OR was.value <> now.value ORDER BY now.employee, now.slot",
-                (month, *part, after, month, *part, after)).fetchall()
+            rows = self.conn.execute(  # in the order of the index: each cell's values oldest first
+                f"SELECT employee, slot, id, value FROM imports WHERE month = ? AND employee IN "
+                f"({', '.join('?' * len(part))}) ORDER BY employee, slot, id", (month, *part)).fetchall()
+            for (employee, slot), values in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
+                was = now = None
+                for _, _, id_, value in values:
+                    if id_ <= after:
+                        was = value
+                    else:
+                        now = value
+                if now is not None and now != was:
+                    yield employee, slot, was, now
 
     def imported(self, month: str, employee: str | None = None,
                  employees: set[str] | None = None) -> dict[str, dict[str, Imported]]:

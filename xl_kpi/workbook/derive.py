@@ -13,9 +13,10 @@ import zipfile
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from . import zipped
 from .layout import Layout, Slot
 
-ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+ZIP_DATE = zipped.ZIP_DATE
 _SHEET_RE = re.compile(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
 _REL_RE = re.compile(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
 _STYLE_RE = re.compile(r'\ss="(\d+)"')
@@ -76,6 +77,7 @@ class Template:
         self.pieces: dict[str, tuple[list[str], list[_Piece]]] = {}
         for part, slots in by_part.items():
             self.pieces[part] = self._cut(files[part].decode("utf-8"), slots)
+        self.packed = {n: zipped.deflate(n, b) for n, b in self.static.items()}  # compressed once, not per employee
 
     @staticmethod
     def _cut(xml: str, slots: list[tuple[str, Slot]]):
@@ -106,22 +108,18 @@ class Template:
         return out
 
     def render(self, values: dict[str, object]) -> bytes:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            for name in self.names:
-                if name in self.pieces:
-                    texts, pieces = self.pieces[name]
-                    out = [texts[0]]
-                    for piece, text in zip(pieces, texts[1:]):
-                        out.append(cell_xml(piece.coord, piece.style, values.get(piece.key), piece.kind))
-                        out.append(text)
-                    data = "".join(out).encode("utf-8")
-                else:
-                    data = self.static[name]
-                info = zipfile.ZipInfo(name, ZIP_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, data, compresslevel=1)
-        return buf.getvalue()
+        members = []
+        for name in self.names:
+            if name in self.pieces:
+                texts, pieces = self.pieces[name]
+                out = [texts[0]]
+                for piece, text in zip(pieces, texts[1:]):
+                    out.append(cell_xml(piece.coord, piece.style, values.get(piece.key), piece.kind))
+                    out.append(text)
+                members.append(zipped.deflate(name, "".join(out).encode("utf-8")))
+            else:
+                members.append(self.packed[name])
+        return zipped.write(members)
 
 
 def stable_bytes(data: bytes) -> bytes:

@@ -83,6 +83,7 @@ class WorkbookData:
     rules: dict[str, object] = field(default_factory=dict)  # metric → the text in its rule cell
     formula_cells: frozenset = frozenset()  # (sheet, cell) of the cells people type in that hold a formula
     grids: dict | None = None  # every sheet's cells, when the reader was asked to keep them (regenerating)
+    as_written: bool = False  # the file is byte for byte what xl_kpi wrote from the current template
 
     def where(self, name: str) -> tuple[str, str] | None:
         ref = self.names.get(name)
@@ -136,33 +137,44 @@ def read_workbook(path: Path, keep_grids: bool = False) -> WorkbookData:
         check_expansion(z, path)
         workbook_xml = z.read("xl/workbook.xml")
         sheets = _sheet_xml(z, workbook_xml)
-    names, lay = _names_of(workbook_xml), _layout(workbook_xml)
+    lay = _layout(workbook_xml)
     # only where people type: 10,000 workbooks are read before any is scored, so each keeps little
     formula_cells = frozenset(where for sheet, xml in sheets.items() for where in
                               ((sheet, c) for c in _formula_coords(xml)) if where in lay.typed)
     wb = CalamineWorkbook.from_path(str(path))
-    grids = {}
+    grids: dict[str, list] = {}
 
-    def at(sheet, r, c):
+    def grid(sheet: str) -> list:
         g = grids.get(sheet)
         if g is None:
             g = grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        return g
+
+    data = assemble(path, workbook_xml, grid, wb.sheet_names, formula_cells)
+    if keep_grids:
+        data.grids = {sheet: grid(sheet) for sheet in wb.sheet_names if sheet != META_SHEET}
+    return data
+
+
+def assemble(path: Path, workbook_xml: bytes, grid, sheet_names: list[str], formula_cells: frozenset,
+             as_written: bool = False) -> WorkbookData:
+    """The named values of a workbook whose sheets' cells ``grid(sheet)`` gives (as rows of values)."""
+    lay = _layout(workbook_xml)
+
+    def at(sheet, r, c):
+        g = grid(sheet)
         return _clean(g[r][c]) if r < len(g) and c < len(g[r]) else None
 
     values = {n: at(sh, r, c) for n, sh, r, c in lay.values}
     rules = {m: at(sh, r, c) for m, sh, r, c in lay.rules}
     adjustments = [{f: at(sh, r, c) for f, sh, r, c in row} for row in lay.adjustments]
     meta = {}
-    if META_SHEET in wb.sheet_names:
-        for row in wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
+    if META_SHEET in sheet_names:
+        for row in grid(META_SHEET):
             if row and row[0]:
                 meta[str(row[0])] = _clean(row[1]) if len(row) > 1 else None
-    if keep_grids:
-        for sheet in wb.sheet_names:
-            if sheet != META_SHEET and sheet not in grids:
-                grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    return WorkbookData(path, names, values, adjustments, [dict(c) for c in lay.cells], meta, rules, formula_cells,
-                        grids if keep_grids else None)
+    return WorkbookData(path, _names_of(workbook_xml), values, adjustments, [dict(c) for c in lay.cells], meta, rules,
+                        formula_cells, as_written=as_written)
 
 
 _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+\d+)"[^>]*?>\s*<(?:\w+:)?f[\s>/]')

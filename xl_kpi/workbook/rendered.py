@@ -1,0 +1,142 @@
+"""A workbook read back exactly as xl_kpi wrote it, without parsing it as a spreadsheet.
+
+Most workbooks an import or a regeneration reads were written by xl_kpi and not opened since (a month's
+platform data comes before people fill their forms). Such a file is its role's template with each slot's
+cell put in (derive.py), so it is read by checking the template's fixed text and taking the slot cells from
+between: a fraction of a full parse. A file that differs anywhere (saved by Excel, WPS or LibreOffice,
+typed in, or from another plan) is not read here: the caller reads it the full way (reader.py).
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from xml.sax.saxutils import unescape
+
+from python_calamine import CalamineWorkbook
+
+from . import zipped
+from .derive import Template
+from .reader import MAX_EXPANDED, WorkbookData, _col_index, _formula_coords, _layout, assemble
+
+_NUMBER = re.compile(r"><v>(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)</v></c>")  # repr of a finite float, or an int
+_TEXT = re.compile(r' t="inlineStr"><is><t xml:space="preserve">([^<\r]*)</t></is></c>')
+_COORD = re.compile(r"([A-Z]+)(\d+)")
+
+
+class _Shape:
+    """What a template's files look like, worked out once: each sheet part's slot cells as (sheet, row
+    index, column index), the cells of the template with nothing filled in, its formulas in typed cells."""
+
+    def __init__(self, template: Template):
+        sheet_of = {part: sheet for sheet, part in template.parts.items()}
+        # per part: the text before the first slot, then per slot what its cell starts with, its kind, where
+        # it is, and the template's text after it
+        self.parts = {part: (texts[0], [(f'<c r="{p.coord}"' + (f' s="{p.style}"' if p.style else ""), p.kind,
+                                         sheet_of[part], _index(p.coord), text) for p, text in zip(pieces, texts[1:])])
+                      for part, (texts, pieces) in template.pieces.items()}
+        blank = template.render({})
+        with zipfile.ZipFile(io.BytesIO(blank)) as z:
+            self.workbook_xml = z.read("xl/workbook.xml")
+            typed = _layout(self.workbook_xml).typed
+            self.formula_cells = frozenset((sheet, c) for sheet, part in template.parts.items()
+                                           for c in _formula_coords(z.read(part)) if (sheet, c) in typed)
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(blank))
+        self.sheet_names = list(wb.sheet_names)
+        self.grids = {sheet: wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False) for sheet in self.sheet_names}
+
+
+def _index(coord: str) -> tuple[int, int]:
+    col, row = _COORD.fullmatch(coord).groups()
+    return int(row) - 1, _col_index(col)
+
+
+def _shape(template: Template) -> _Shape:
+    shape = getattr(template, "_shape", None)
+    if shape is None:
+        shape = template._shape = _Shape(template)
+    return shape
+
+
+def read_as_written(path: Path, template: Template) -> WorkbookData | None:
+    """The workbook's data if the file is ``template`` as xl_kpi writes it, with only its slot cells
+    filled; None for any other file (read it with read_workbook)."""
+    cells = _slot_cells(Path(path), template)
+    if cells is None:
+        return None
+    shape = _shape(template)
+    grids = {sheet: _overlaid(shape.grids[sheet], cells.get(sheet, {})) for sheet in shape.sheet_names}
+    return assemble(Path(path), shape.workbook_xml, grids.__getitem__, shape.sheet_names, shape.formula_cells,
+                    as_written=True)
+
+
+def _slot_cells(path: Path, template: Template) -> dict[str, dict[tuple[int, int], object]] | None:
+    shape = _shape(template)
+    out: dict[str, dict[tuple[int, int], object]] = {}
+    try:
+        found = zipped.members(path.read_bytes())
+        if found is None or [m.name.decode() for m in found] != template.names \
+                or sum(m.size for m in found) > MAX_EXPANDED:
+            return None
+        for name, m in zip(template.names, found):
+            if name not in template.pieces:
+                if m != template.packed[name]:  # the fixed parts, compared as compressed
+                    return None
+            elif not _read_part(zipped.inflate(m).decode("utf-8"), shape.parts[name], out):
+                return None
+    except (OSError, ValueError, zlib.error):  # UnicodeDecodeError is a ValueError
+        return None
+    return out
+
+
+def _read_part(xml: str, part: tuple, out: dict) -> bool:
+    """The slot cells of one sheet part into ``out``; False when the part is not the template's text
+    with a slot cell in each hole, exactly as derive.cell_xml writes it."""
+    first, slots = part
+    if not xml.startswith(first):
+        return False
+    pos = len(first)
+    for start, kind, sheet, rc, text in slots:
+        if not xml.startswith(start, pos):
+            return False
+        pos += len(start)
+        if xml.startswith("/>", pos):
+            value, end = "", pos + 2
+        else:
+            end = xml.find("</c>", pos) + 4
+            value = _value(xml[pos:end], kind)
+            if value is None or end < 4:
+                return False
+        cells = out.get(sheet)
+        if cells is None:
+            cells = out[sheet] = {}
+        cells[rc] = value
+        if not xml.startswith(text, end):
+            return False
+        pos = end + len(text)
+    return pos == len(xml)
+
+
+def _value(rest: str, kind: str) -> float | str | None:
+    """A slot cell's value from what follows its ``<c r=… s=…``; None for anything cell_xml does not write."""
+    if kind == "number" and (m := _NUMBER.fullmatch(rest)):
+        return float(m.group(1))
+    if m := _TEXT.fullmatch(rest):
+        return unescape(m.group(1))
+    return None
+
+
+def _overlaid(grid: list, cells: dict[tuple[int, int], object]) -> list:
+    """A sheet's cells of the blank template with the slot cells put in."""
+    if not cells:
+        return grid
+    g = [list(row) for row in grid]
+    for (r, c), value in cells.items():
+        while len(g) <= r:
+            g.append([])
+        if len(g[r]) <= c:
+            g[r].extend([""] * (c + 1 - len(g[r])))
+        g[r][c] = value
+    return g
