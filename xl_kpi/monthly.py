@@ -38,6 +38,7 @@ from .workbook.notes import OUTPUT_NAMES, stray_notes, template_cells
 from .workbook.reader import WorkbookData, employee_inputs, locate, log_rows, read_workbook
 from .workspace import WORKBOOKS, Workspace, inside
 
+EMPLOYEE_TITLES = ("title", "weekly_title", "adjustments_title", "pools_title", "baseline_employee")  # per workbook
 MODES = ("native", "udf")  # native formulas compute in every spreadsheet app; udf needs the add-in
 SUMMARY_PREFIX = "工资汇总"
 REPORT_PREFIX = "绩效报告"  # the month's 绩效报告 and its team parts sit beside the workbooks
@@ -67,7 +68,16 @@ def roster_hash(roster: list[Employee]) -> str:
 
 
 def workbook_path(ws: Workspace, month: str, e: Employee) -> Path:
-    return inside(ws.root, WORKBOOKS, month, f"{e.file_stem}.xlsx")
+    name = f"{e.file_stem}.xlsx"
+    folder = _month_folder(ws.root, month)
+    if os.sep in name or "/" in name or name.startswith("..") or os.path.islink(folder / name):
+        return inside(ws.root, WORKBOOKS, month, name)  # the full check, which refuses a way out
+    return folder / name  # a plain name in a folder proven inside: no need to resolve every file
+
+
+@functools.lru_cache(maxsize=64)
+def _month_folder(root: Path, month: str) -> Path:
+    return inside(root, WORKBOOKS, month)
 
 
 def employee_of(stem: str, ids) -> str:
@@ -290,7 +300,7 @@ class Generator:
         """Every slot's value: fresh texts and defaults, then what was typed before, then ``extra``."""
         role = self.plan.roles[e.role]
         ctx = self._ctx(e, e.role)
-        t = texts.titles(self.tpl_dir, **ctx)
+        t = texts.titles(self.tpl_dir, EMPLOYEE_TITLES, **ctx)
         defaults, sources = self.defaults(e)
         owned = self.owned(e)
         v: dict[str, object] = {

@@ -6,6 +6,7 @@ reported with the file, the line and the field path, in Chinese and English.
 from __future__ import annotations
 
 import calendar
+import functools
 import types
 import typing
 from collections import Counter
@@ -336,6 +337,14 @@ class Review(Model):
         return self
 
 
+
+@functools.lru_cache(maxsize=256)
+def mondays(month: str) -> int:
+    """The Mondays of a month (YYYY-MM): 4 or 5."""
+    year, mon = map(int, month.split("-"))
+    days = calendar.monthrange(year, mon)[1]
+    return sum(calendar.weekday(year, mon, d) == 0 for d in range(1, days + 1))
+
 class Role(Model):
     name: str
     headcount: int = Field(ge=0)
@@ -356,11 +365,7 @@ class Role(Model):
 
     def weeks(self, month: str | None) -> int:
         """The month's report weeks: 4, or the number of Mondays in it (4 or 5)."""
-        if self.week_cut == "four" or not month:
-            return 4
-        year, mon = map(int, month.split("-"))
-        days = calendar.monthrange(year, mon)[1]
-        return sum(calendar.weekday(year, mon, d) == 0 for d in range(1, days + 1))
+        return 4 if self.week_cut == "four" or not month else mondays(month)
 
     def metric(self, metric_id: str) -> Metric:
         return next(m for m in self.metrics if m.id == metric_id)

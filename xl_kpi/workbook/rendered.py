@@ -19,7 +19,8 @@ from python_calamine import CalamineWorkbook
 
 from . import zipped
 from .derive import Template
-from .reader import MAX_EXPANDED, WorkbookData, _col_index, _formula_coords, _layout, assemble
+from .layout import META_SHEET
+from .reader import MAX_EXPANDED, WorkbookData, _clean, _col_index, _formula_coords, _layout, assemble
 
 _NUMBER = re.compile(r"><v>(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)</v></c>")  # repr of a finite float, or an int
 _TEXT = re.compile(r' t="inlineStr"><is><t xml:space="preserve">([^<\r]*)</t></is></c>')
@@ -34,8 +35,7 @@ class _Shape:
         sheet_of = {part: sheet for sheet, part in template.parts.items()}
         # per part: the text before the first slot, then per slot what its cell starts with, its kind, where
         # it is, and the template's text after it
-        self.parts = {part: (texts[0], [(f'<c r="{p.coord}"' + (f' s="{p.style}"' if p.style else ""), p.kind,
-                                         sheet_of[part], _index(p.coord), text) for p, text in zip(pieces, texts[1:])])
+        self.parts = {part: (texts[0], [_slot(p, sheet_of[part], text) for p, text in zip(pieces, texts[1:])])
                       for part, (texts, pieces) in template.pieces.items()}
         blank = template.render({})
         with zipfile.ZipFile(io.BytesIO(blank)) as z:
@@ -46,6 +46,27 @@ class _Shape:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(blank))
         self.sheet_names = list(wb.sheet_names)
         self.grids = {sheet: wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False) for sheet in self.sheet_names}
+        # the blank template's named values, and which of them a slot cell gives, so a file's are the blank's
+        # with its slots put in
+        self.blank = assemble(Path(), self.workbook_xml, self.grids.__getitem__, self.sheet_names, self.formula_cells,
+                              as_written=True)
+        slots = {(sheet, rc) for _, held in self.parts.values() for *_, sheet, rc, _ in held}
+        lay = _layout(self.workbook_xml)
+        self.values = [(n, sh, (r, c)) for n, sh, r, c in lay.values if (sh, (r, c)) in slots]
+        self.rules = [(m, sh, (r, c)) for m, sh, r, c in lay.rules if (sh, (r, c)) in slots]
+        self.adjustments = [(i, f, sh, (r, c)) for i, row in enumerate(lay.adjustments) for f, sh, r, c in row
+                            if (sh, (r, c)) in slots]
+        meta = self.grids.get(META_SHEET, [])
+        self.meta = [(str(row[0]), (r, 1)) for r, row in enumerate(meta) if row and row[0] and (META_SHEET, (r, 1)) in slots]
+        # a slot where a key of the hidden sheet is, or below its rows: put the cells in and read them all
+        self.simple = not any(sh == META_SHEET and (rc[1] == 0 or rc[0] >= len(meta)) for sh, rc in slots)
+
+
+def _slot(piece, sheet: str, text: str) -> tuple:
+    """What a slot's cell starts with, the same cell left empty with the template's text after it (most
+    slots are empty: matched in one go), its kind, where it is, and the text after it."""
+    start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
+    return start, start + "/>" + text, piece.kind, sheet, _index(piece.coord), text
 
 
 def _index(coord: str) -> tuple[int, int]:
@@ -67,9 +88,23 @@ def read_as_written(path: Path, template: Template) -> WorkbookData | None:
     if cells is None:
         return None
     shape = _shape(template)
-    grids = {sheet: _overlaid(shape.grids[sheet], cells.get(sheet, {})) for sheet in shape.sheet_names}
-    return assemble(Path(path), shape.workbook_xml, grids.__getitem__, shape.sheet_names, shape.formula_cells,
-                    as_written=True)
+    if not shape.simple:
+        grids = {sheet: _overlaid(shape.grids[sheet], cells.get(sheet, {})) for sheet in shape.sheet_names}
+        return assemble(Path(path), shape.workbook_xml, grids.__getitem__, shape.sheet_names, shape.formula_cells,
+                        as_written=True)
+    blank = shape.blank
+    values, rules, meta = dict(blank.values), dict(blank.rules), dict(blank.meta)
+    for n, sheet, rc in shape.values:
+        values[n] = _clean(cells[sheet][rc])
+    for m, sheet, rc in shape.rules:
+        rules[m] = _clean(cells[sheet][rc])
+    adjustments = [dict(row) for row in blank.adjustments]
+    for i, f, sheet, rc in shape.adjustments:
+        adjustments[i][f] = _clean(cells[sheet][rc])
+    for key, rc in shape.meta:
+        meta[key] = _clean(cells[META_SHEET][rc])
+    return WorkbookData(Path(path), blank.names, values, adjustments, [dict(c) for c in blank.adj_cells], meta, rules,
+                        blank.formula_cells, as_written=True)
 
 
 def _slot_cells(path: Path, template: Template) -> dict[str, dict[tuple[int, int], object]] | None:
@@ -98,23 +133,22 @@ def _read_part(xml: str, part: tuple, out: dict) -> bool:
     if not xml.startswith(first):
         return False
     pos = len(first)
-    for start, kind, sheet, rc, text in slots:
-        if not xml.startswith(start, pos):
-            return False
-        pos += len(start)
-        if xml.startswith("/>", pos):
-            value, end = "", pos + 2
-        else:
-            end = xml.find("</c>", pos) + 4
-            value = _value(xml[pos:end], kind)
-            if value is None or end < 4:
-                return False
+    for start, empty, kind, sheet, rc, text in slots:
         cells = out.get(sheet)
         if cells is None:
             cells = out[sheet] = {}
-        cells[rc] = value
-        if not xml.startswith(text, end):
+        if xml.startswith(empty, pos):
+            cells[rc] = ""
+            pos += len(empty)
+            continue
+        if not xml.startswith(start, pos):
             return False
+        pos += len(start)
+        end = xml.find("</c>", pos) + 4
+        value = _value(xml[pos:end], kind)
+        if value is None or end < 4 or not xml.startswith(text, end):
+            return False
+        cells[rc] = value
         pos = end + len(text)
     return pos == len(xml)
 

@@ -91,9 +91,11 @@ def zh(message: str) -> str:
     return message.split(" / ", 1)[0]
 
 
-def titles(workspace_templates: str | None = None, **ctx) -> dict:
-    """Every title and label, rendered for ``ctx`` (cheap: only the templated values render)."""
-    return {k: v.render(**ctx) if hasattr(v, "render") else v for k, v in _title_templates(workspace_templates).items()}
+def titles(workspace_templates: str | None = None, keys: tuple[str, ...] | None = None, **ctx) -> dict:
+    """Every title and label (``keys``: those), rendered for ``ctx`` (only the templated values render)."""
+    every = _title_templates(workspace_templates)
+    return {k: v.render(**ctx) if hasattr(v, "render") else v
+            for k, v in (every.items() if keys is None else ((k, every[k]) for k in keys if k in every))}
 
 
 def date_zh(d) -> str:
