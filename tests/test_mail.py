@@ -359,3 +359,17 @@ def test_an_unreachable_server_stops_after_three_and_says_how_to_resume(ws):
     done = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "send", "--month", MONTH, "--yes", "--dir",
                            str(ws.root)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and f"xl-kpi send --month {MONTH}" in done.stderr
+
+
+def test_the_mails_built_on_two_workers_are_those_built_on_one(demo, tmp_path):
+    root = tmp_path / "ws"
+    shutil.copytree(demo, root)
+    ws = Workspace(root)
+    config = mail.load_config(ws)
+    said = []
+    for jobs in (1, 2):
+        advanced = []
+        mailing = mail.build(ws, MONTH, config, jobs=jobs, progress=advanced.append)
+        assert sum(advanced) == sum(1 for m in mailing.messages if m.kind == "employee")  # progress a mail at a time
+        said.append([(m.key, m.to, m.message["Subject"], sorted(attachments(m.message).items())) for m in mailing.messages])
+    assert said[0] == said[1] and len(said[0]) > 12

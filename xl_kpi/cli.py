@@ -418,7 +418,9 @@ def cmd_send(args) -> int:
 
     ws = _workspace(args)
     config = mail.load_config(ws)
-    mailing = mail.build(ws, args.month, config)
+    roster = ws.roster(ws.plan())
+    mailing = _with_progress(len(roster), "准备邮件 / building the mails",
+                             lambda advance: mail.build(ws, args.month, config, jobs=args.jobs, progress=advance))
     console.print(mailing.summary())
     if mailing.skipped:
         err_console.print("[yellow]跳过 / skipped:[/yellow]")
@@ -597,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
     p.add_argument("--resend", action="store_true", help="忽略发送记录, 全部重发 / send again what the log says went out")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+    _jobs(p)
     from . import cli_close
 
     cli_close.register(sub, _month)

@@ -13,6 +13,7 @@ from .core.plan import Plan
 from .core.rules import shown
 from .core.scorecard import Scorecard
 from .roster import Employee
+from .workbook.derive import stable_bytes
 from .workbook.style import BOLD, MONEY, TITLE, box, fit_row, head, print_a4, put, signature_block
 from .workbook.texts import month_zh, phrase
 
@@ -22,7 +23,7 @@ def _save(wb: Workbook) -> bytes:
         print_a4(ws, landscape=False, footer=phrase("footer"))
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return stable_bytes(buf.getvalue())  # the same card, the same bytes (whichever worker built it, whenever)
 
 
 WIDTHS = dict(zip("ABCDEFGH", (12, 20, 15, 11, 11, 11, 8, 52)))  # C holds money up to 9,999,999.99

@@ -9,6 +9,7 @@ in the month's folder makes a second run send only what has not gone out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from decimal import Decimal
 import os
@@ -199,8 +200,11 @@ def encrypt(data: bytes, password: str) -> bytes:
 
 
 def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None = None,
-          password_source=secrets.token_urlsafe) -> Mailing:
-    """Every message of the month, or a KpiError when the month has not been rolled up."""
+          password_source=secrets.token_urlsafe, jobs: int = 1, progress=None) -> Mailing:
+    """Every message of the month, or a KpiError when the month has not been rolled up. The employees'
+    attachments (a workbook each, encrypted) are built on ``jobs`` worker processes."""
+    from . import parallel
+
     if not summary_path(ws, month).exists():
         raise KpiError([Problem("not_rolled_up", f"{month}尚未汇总, 不发送; 请先运行 xl-kpi rollup --month {month} / "
                                 f"{month} has not been rolled up: nothing is sent", file=str(summary_path(ws, month)))])
@@ -218,6 +222,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     ctx = dict(plan=kpi_plan, month=month, month_zh=texts.month_zh(month), appeal_deadline=deadline,
                sender=config.sender)
     cards: list[tuple[Employee, Scorecard]] = []
+    ready = []  # (employee, card, weekly report, attachment password): what a worker needs for one mail
     for s in result.entries:
         e = s.employee
         if s.card is None or s.card.score is None or s.problems:
@@ -225,12 +230,15 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
                                        employee=e.id))
             continue
         cards.append((e, s.card))
-        try:
-            password = lambda e=e: store.password(month, e.id, lambda: password_source(9))  # noqa: E731
-            out.messages += _employee_mail(config, e, s.card, month, ctx, tpl, password,
-                                           s.raw.weekly if s.raw else None)
-        except ValueError as exc:
-            out.skipped.append(Problem("address_invalid", str(exc), employee=e.id))
+        # drawn here, once a month (a resumed send mails the one that opens the file): HR's record has one writer
+        password = (store.password(month, e.id, lambda: password_source(9))
+                    if config.attachments.password == "random" and e.email else None)
+        ready.append((e, s.card, s.raw.weekly if s.raw else None, password))
+    work = functools.partial(_employee_part, (config, month, ctx, tpl))
+    for part in parallel.run(work, parallel.chunks(ready, jobs), jobs, progress, parallel.employees):
+        for messages, problem in part:
+            out.messages += messages
+            out.skipped += [problem] if problem else []
     reports = _Reports(ws, kpi_plan, roster, month)
     for manager, team in _teams(cards).items():
         try:
@@ -323,6 +331,18 @@ def _teams(cards):
         if e.manager_email and EMAIL.match(e.manager_email):
             teams.setdefault(e.manager_email, []).append((e, card))
     return teams
+
+
+def _employee_part(args, part: list[tuple]) -> list[tuple[list[Outgoing], Problem | None]]:
+    """One worker's share of the employees' mails: each one's messages, or why it cannot be sent."""
+    config, month, ctx, tpl = args
+    out = []
+    for e, card, weekly, password in part:
+        try:
+            out.append((_employee_mail(config, e, card, month, ctx, tpl, lambda p=password: p, weekly), None))
+        except ValueError as exc:
+            out.append(([], Problem("address_invalid", str(exc), employee=e.id)))
+    return out
 
 
 def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_of, weekly=None) -> list[Outgoing]:

@@ -24,6 +24,7 @@ from .core.report import PAY_PARTS, PersonRow, Report, WeekItem, WeeklyRole, bui
 from .core.report import Person as ReportPerson
 from .monthly import REPORT_PREFIX, _try_read, atomic_write, month_workbooks, workbook_path
 from .roster import Employee
+from .workbook.derive import stable_bytes
 from .workbook.style import BOLD, BOX, MONEY, TITLE, head, print_a4, put
 from .workbook.texts import date_zh, month_zh, months_back, phrase
 from .workspace import Workspace
@@ -276,7 +277,7 @@ def report_bytes(report: Report) -> bytes:
         sheet.protection.sheet = True  # read-only output: the figures come from the months' workbooks
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return stable_bytes(buf.getvalue())
 
 
 def _subtitle(ws, report: Report, width: int) -> None:
