@@ -11,7 +11,7 @@ from xl_kpi.cli import _print_json_list
 from xl_kpi.core.scorecard import EmployeeInputs, MetricResult, Scorecard
 from xl_kpi.roster import Employee
 from xl_kpi.scored import Scored
-from xl_kpi.workbook.stream import RowWriter
+from xl_kpi.workbook.stream import RowWriter, quick_styles, saved
 from xl_kpi.workbook.style import BOLD
 
 json_values = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(),
@@ -50,7 +50,7 @@ def test_a_streamed_sheet_reads_back_as_written(tmp_path):
         raise AssertionError("a written row took a cell")
     except ValueError as e:
         assert "already written" in str(e)
-    wb.save(tmp_path / "s.xlsx")
+    (tmp_path / "s.xlsx").write_bytes(saved(wb, [ws]))
     back = load_workbook(tmp_path / "s.xlsx")["表"]
     assert back["A1"].value == "标题" and back["A1"].font.b and "A1:C1" in back.merged_cells
     assert back["A2001"].value == "E2001" and back["C2001"].value == '=A2001&"!"'
@@ -72,3 +72,41 @@ def test_a_packed_scorecard_reads_the_same_and_takes_a_new_one_whole():
     assert s.card == card
     s.card = Scorecard("ops", {}, {}, [], 0.0, None, 70.0, "良好", 1.1, None, [])
     assert s.card.grade == "良好"
+
+
+cells = st.one_of(st.none(), st.booleans(), st.integers(-10**15, 10**15), st.floats(allow_nan=False, allow_infinity=False),
+                  st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(" \r\n\t&<>\""), max_size=12),
+                  st.sampled_from(["=SUM(A1:B1)", '=A1&"<&>"']))
+
+
+@given(st.lists(st.lists(st.tuples(cells, st.booleans()), max_size=5), min_size=1, max_size=4))
+def test_rows_are_written_as_openpyxl_writes_them(rows):
+    """The rows' XML is openpyxl's own (characters beyond ASCII written as themselves, not as &#…; references)."""
+    import re
+    import zipfile
+
+    from openpyxl.cell import WriteOnlyCell
+
+    def sheet_xml(data: bytes) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read("xl/worksheets/sheet1.xml")
+        return re.sub(rb"&#(\d+);", lambda m: chr(int(m.group(1))).encode() if int(m.group(1)) > 127 else m.group(0), xml)
+
+    theirs = Workbook(write_only=True)
+    sheet = theirs.create_sheet("表")
+    ours = Workbook(write_only=True)
+    quick_styles(ours)
+    writer = RowWriter(ours.create_sheet("表"))
+    for r, row in enumerate(rows, start=1):
+        cells_ = []
+        for c, (value, bold) in enumerate(row, start=1):
+            cell = WriteOnlyCell(sheet, value)
+            mine = writer.cell(r, c, value)
+            if bold:
+                cell.font = mine.font = BOLD
+            cells_.append(cell)
+        sheet.append(cells_)
+        writer.flush(r + 1)
+    buf = io.BytesIO()
+    theirs.save(buf)
+    assert sheet_xml(saved(ours, [writer])) == sheet_xml(buf.getvalue())

@@ -7,7 +7,6 @@ the inputs; whatever looks wrong is listed by employee, sheet and cell.
 from __future__ import annotations
 
 import functools
-import io
 from decimal import Decimal
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -31,11 +30,10 @@ from .roster import Employee
 from .store import open_store
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, template_formula_bytes, template_formulas,
                                 untouched, workbook_formulas)
-from .workbook.derive import stable_bytes
 from .workbook.layout import RULE_COLUMN
 from .workbook.reader import WorkbookData, read_workbook
 from .workbook.rendered import read_as_written
-from .workbook.stream import RowWriter
+from .workbook.stream import RowWriter, quick_styles, saved
 from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put, signature_block
 from .workbook.texts import month_zh, phrase, zh
 from .workspace import Workspace
@@ -413,22 +411,23 @@ def write_summary(result: Rollup, path: Path, locked: bool = False) -> Path:
     """The payroll summary, streamed row by row (memory does not grow with the roster); ``locked`` (a
     closed month): every sheet protected."""
     wb = Workbook(write_only=True)
+    quick_styles(wb)
     words = {"department": result.plan.department, "month_zh": month_zh(result.month)}
     sheets = [(SUMMARY, _pay_sheet), ("等级分布", _grade_sheet), ("排名", _rank_sheet)]
     if result.all_problems:  # printed only when there is something to fix
         sheets.append(("问题", _problem_sheet))
     if result.corrections:
         sheets.append(("补发扣回", _correction_sheet))
+    written = []
     for title, write in sheets:
         sheet = RowWriter(wb.create_sheet(title))
         print_a4(sheet, footer=phrase("footer"))
         sheet.protection.sheet = locked
         write(sheet, result, words)
         sheet.flush()
-    buf = io.BytesIO()
-    wb.save(buf)
+        written.append(sheet)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, stable_bytes(buf.getvalue()))  # the same month, the same bytes
+    atomic_write(path, saved(wb, written))  # the same month, the same bytes
     return path
 
 
