@@ -145,13 +145,23 @@ def _period(text: str) -> str:
 
 
 def _progress(total: int, label: str):
-    """A progress bar on a terminal (and nothing in logs); returns (advance, stop)."""
+    """A progress bar on a terminal (and nothing in logs); returns (advance, stop, done). ``advance(n)``
+    moves it on; ``advance(0, total=N)`` says how many there are once the work knows (an import, after
+    reading its file); ``done()`` is how many went by."""
     from rich.progress import Progress
 
     bar = Progress(console=err_console, transient=True, disable=total < 20 or not err_console.is_terminal)
     bar.start()
     task = bar.add_task(label, total=total)
-    return (lambda n=1: bar.advance(task, n)), bar.stop
+    count = [0]
+
+    def advance(n: int = 1, total: int | None = None) -> None:
+        if total is not None:
+            bar.update(task, total=total)
+        count[0] += n
+        bar.advance(task, n)
+
+    return advance, bar.stop, lambda: count[0]
 
 
 SUMMARY_FROM = 200  # steps over this many workbooks end with a line saying how long they took
@@ -162,13 +172,14 @@ def _with_progress(total: int, label: str, work, *args):
     how long it took and the rate."""
     import time
 
-    advance, stop = _progress(total, label)
+    advance, stop, done = _progress(total, label)
     t0 = time.perf_counter()
     try:
         return work(*args, advance)
     finally:
         stop()
         seconds = time.perf_counter() - t0
+        total = done() or total
         if total >= SUMMARY_FROM:
             err_console.print(f"{label}: {total} 个, 用时 {seconds:.1f} 秒, 每秒 {total / seconds:,.0f} 个 / {total} in "
                               f"{seconds:.1f} s, {total / seconds:,.0f} a second")
@@ -228,7 +239,8 @@ def cmd_import(args) -> int:
     from .monthly import import_file
 
     ws, plan, roster = _loaded(args)
-    report = import_file(ws, plan, roster, Path(args.file), args.month, args.formulas, args.skip_bad, args.jobs)
+    report = _with_progress(len(roster), "导入 / importing", lambda advance: import_file(
+        ws, plan, roster, Path(args.file), args.month, args.formulas, args.skip_bad, args.jobs, advance))
     console.print(f"已导入 {report.rows} 行, {report.employees} 人 / imported {report.rows} row(s) for "
                   f"{report.employees} employee(s)")
     if report.skipped:

@@ -30,9 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .core.errors import KpiError, Problem, problems_from_validation
-from .core.scorecard import Scorecard
 from .distribution import improvement_form, scorecard_copy, team_summary
 from .monthly import month_workbooks
+from .scored import Scored
 from .payroll import rollup, summary_path, write_summary
 from .roster import EMAIL, Employee
 from .store import open_store
@@ -221,26 +221,27 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     deadline = texts.date_zh(working_days_after(today or dt.date.today(), kpi_plan.appeal.days))
     ctx = dict(plan=kpi_plan, month=month, month_zh=texts.month_zh(month), appeal_deadline=deadline,
                sender=config.sender)
-    cards: list[tuple[Employee, Scorecard]] = []
-    ready = []  # (employee, card, weekly report, attachment password): what a worker needs for one mail
+    sent: list[Scored] = []  # scorecards stay packed: a team's are unpacked when its mail is built
+    ready = []  # (scored month, attachment password): what a worker needs for one mail
     for s in result.entries:
         e = s.employee
         if s.card is None or s.card.score is None or s.problems:
             out.skipped.append(Problem("not_scored", f"{e.name}的考核表有问题, 未发送 / has problems: not sent",
                                        employee=e.id))
             continue
-        cards.append((e, s.card))
+        sent.append(s)
         # drawn here, once a month (a resumed send mails the one that opens the file): HR's record has one writer
         password = (store.password(month, e.id, lambda: password_source(9))
                     if config.attachments.password == "random" and e.email else None)
-        ready.append((e, s.card, s.raw.weekly if s.raw else None, password))
+        ready.append((s, password))
     work = functools.partial(_employee_part, (config, month, ctx, tpl))
     for part in parallel.run(work, parallel.chunks(ready, jobs), jobs, progress, parallel.employees):
         for messages, problem in part:
             out.messages += messages
             out.skipped += [problem] if problem else []
     reports = _Reports(ws, kpi_plan, roster, month)
-    for manager, team in _teams(cards).items():
+    for manager, members in _teams(sent).items():
+        team = [(s.employee, s.card) for s in members]
         try:
             to = [_address("", manager)]
             name, report_name = f"团队汇总-{month}.xlsx", f"绩效报告-{month}-团队.xlsx"
@@ -255,9 +256,9 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
         except ValueError as exc:
             out.skipped.append(Problem("address_invalid", str(exc)))
     out.messages += _appeal_mails(config, ws, kpi_plan, result, month, ctx, tpl)
-    total = sum(c.pay.total for _, c in cards)
+    total = sum(s.card.pay.total for s in sent)
     name, report_name = summary_path(ws, month).name, f"绩效报告-{month}.xlsx"
-    hctx = dict(ctx, count=len(cards), total=total, attachment=name, report=report_name,
+    hctx = dict(ctx, count=len(sent), total=total, attachment=name, report=report_name,
                 skipped=[p.employee for p in out.skipped if p.employee])
     to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
     msg = _message(config, to, texts.render("mail/hr.subject.j2", tpl, **hctx), texts.render("mail/hr.txt.j2", tpl, **hctx),
@@ -325,11 +326,12 @@ class _Reports:
         return self._built(covered(self.plan, self.roster, team=manager_email))
 
 
-def _teams(cards):
+def _teams(scored: list[Scored]) -> dict[str, list[Scored]]:
     teams: dict[str, list] = {}
-    for e, card in cards:
+    for s in scored:
+        e = s.employee
         if e.manager_email and EMAIL.match(e.manager_email):
-            teams.setdefault(e.manager_email, []).append((e, card))
+            teams.setdefault(e.manager_email, []).append(s)
     return teams
 
 
@@ -337,9 +339,11 @@ def _employee_part(args, part: list[tuple]) -> list[tuple[list[Outgoing], Proble
     """One worker's share of the employees' mails: each one's messages, or why it cannot be sent."""
     config, month, ctx, tpl = args
     out = []
-    for e, card, weekly, password in part:
+    for s, password in part:
+        e = s.employee
         try:
-            out.append((_employee_mail(config, e, card, month, ctx, tpl, lambda p=password: p, weekly), None))
+            out.append((_employee_mail(config, e, s.card, month, ctx, tpl, lambda p=password: p,
+                                       s.raw.weekly if s.raw else None), None))
         except ValueError as exc:
             out.append(([], Problem("address_invalid", str(exc), employee=e.id)))
     return out

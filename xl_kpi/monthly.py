@@ -591,7 +591,7 @@ class ImportReport:
 
 
 def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str = "native",
-                skip_bad: bool = False, jobs: int = 1) -> ImportReport:
+                skip_bad: bool = False, jobs: int = 1, progress=None) -> ImportReport:
     """Fill actuals (and targets, baselines, ratings, weeks) from a data export, or HR's 加减分 from a
     加减分 log file (a 项目 column); all rows good or nothing."""
     from .closing import refuse_if_closed
@@ -599,19 +599,19 @@ def import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, m
     refuse_if_closed(ws, month, "导入数据")
     store = open_store(ws.root)
     before = snapshot(store, month)
-    report = _import_file(ws, plan, roster, file, month, mode, skip_bad, jobs)
+    report = _import_file(ws, plan, roster, file, month, mode, skip_bad, jobs, progress)
     ids = {e.id for e in roster}
     record_import(store, month, before, file, {employee_of(p.stem, ids): p for p in month_workbooks(ws.month_dir(month))})
     return report
 
 
 def _import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str, mode: str,
-                 skip_bad: bool, jobs: int = 1) -> ImportReport:
+                 skip_bad: bool, jobs: int = 1, progress=None) -> ImportReport:
     cols, metrics = load_mapping(ws)
     if is_adjustment_file(file, cols):
-        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad, jobs)
+        return import_adjustments(ws, plan, roster, file, month, mode, skip_bad, jobs, progress)
     if is_figures_file(file, cols):
-        return import_figures(ws, plan, roster, file, month, mode, skip_bad, jobs)
+        return import_figures(ws, plan, roster, file, month, mode, skip_bad, jobs, progress)
     if is_pool_file(file, cols):
         from .pools import import_pool_shares
 
@@ -642,12 +642,12 @@ def _import_file(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, 
             raise KpiError(problems)  # rolled back
         store.drop_imports(month, after, {c[2] for c in clashes})
     report = ImportReport(rows=count - len(clashes), employees=len(people), skipped=problems)
-    write_values(ws, plan, roster, month, ImportedSince(after, people), mode, report.generate, store, jobs)
+    write_values(ws, plan, roster, month, ImportedSince(after, people), mode, report.generate, store, jobs, progress)
     return report
 
 
 def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
-                   mode: str = "native", skip_bad: bool = False, jobs: int = 1) -> ImportReport:
+                   mode: str = "native", skip_bad: bool = False, jobs: int = 1, progress=None) -> ImportReport:
     """外部数据 (行业, 竞品) for the whole department: recorded, then every workbook whose targets or
     baselines come from them is brought up to date."""
     rows, problems = read_figures(file, plan, load_mapping(ws)[0])
@@ -663,12 +663,12 @@ def import_figures(ws: Workspace, plan: Plan, roster: list[Employee], file: Path
                 if fid in values:
                     extra.setdefault(e.id, {})[slot] = values[fid]
     report = ImportReport(rows=len(rows), employees=len(extra), skipped=problems)
-    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs)
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs, progress)
     return report
 
 
 def import_adjustments(ws: Workspace, plan: Plan, roster: list[Employee], file: Path, month: str,
-                       mode: str = "native", skip_bad: bool = False, jobs: int = 1) -> ImportReport:
+                       mode: str = "native", skip_bad: bool = False, jobs: int = 1, progress=None) -> ImportReport:
     """HR's 加减分 rows: checked, recorded (they replace the named employees' rows of the month), and shown
     in each workbook's log, above the rows of items the form's filler may enter."""
     rows, problems = read_adjustment_rows(file, plan, roster, rename=load_mapping(ws)[0])
@@ -694,7 +694,7 @@ def import_adjustments(ws: Workspace, plan: Plan, roster: list[Employee], file: 
         old = _try_read(existing[emp]) if emp in existing else None
         extra[emp] = log_values(plan, [a for _, a in entries] + _form_rows(plan, people[emp].role, old))
     report = ImportReport(rows=sum(len(v) for v in by_emp.values()), employees=len(by_emp), skipped=problems)
-    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs)
+    write_values(ws, plan, roster, month, extra, mode, report.generate, store, jobs, progress)
     return report
 
 
@@ -734,7 +734,7 @@ class ImportedSince:
 
 def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, extra: dict[str, dict] | ImportedSince,
                  mode: str = "native", report: GenerateReport | None = None, store: Store | None = None,
-                 jobs: int = 1) -> GenerateReport:
+                 jobs: int = 1, progress=None) -> GenerateReport:
     """Write slot values (employee → slot → value, or those of an import) into employees' workbooks
     (generating those that do not exist yet in ``mode``), each workbook read and written once; an existing
     workbook keeps its formula mode and everything typed in it."""
@@ -744,11 +744,16 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
     store = store or open_store(ws.root)
     modes = {e: g.mode for e, g in store.generated(month).items()}
     since = extra.after if isinstance(extra, ImportedSince) else None
-    items = ([(e.id, None) for e in roster if e.id in extra.employees] if since is not None else list(extra.items()))
+    people = {e.id: e for e in roster}
+    existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}  # listed once, here
+    items = ([(e.id, None, existing.get(e.id)) for e in roster if e.id in extra.employees] if since is not None
+             else [(emp, values, existing.get(emp)) for emp, values in extra.items()])
     work = functools.partial(_write_part, (ws, plan, roster, month, mode, modes, store.protect_password(), since))
     written: list[Generated] = []
+    if progress:
+        progress(0, total=len(items))  # the workbooks this import touches
     try:
-        for part_report, part_written in parallel.run(work, parallel.chunks(items, jobs), jobs,
+        for part_report, part_written in parallel.run(work, parallel.chunks(items, jobs), jobs, progress,
                                                       label=lambda part: f"{part[0][0]}–{part[-1][0]}"):
             _merge(report, part_report)
             written += part_written
@@ -757,26 +762,26 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
     return report
 
 
-def _write_part(args, part: list[tuple[str, dict]]) -> tuple[GenerateReport, list[Generated]]:
+def _write_part(args, part: list[tuple[str, dict | None, Path | None]]) -> tuple[GenerateReport, list[Generated]]:
+    """(employee, values or None: this part's share of the import since the id given, their workbook if any)."""
     ws, plan, roster, month, mode, modes, password, since = args
     people = {e.id: e for e in roster}
-    existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}
     if since is not None:  # this part's share of an import, from HR's record
-        fetched = open_store(ws.root).imports_after(month, since, {emp for emp, _ in part})
-        part = [(emp, fetched.get(emp, {})) for emp, _ in part]
+        fetched = open_store(ws.root).imports_after(month, since, {emp for emp, _, _ in part})
+        part = [(emp, fetched.get(emp, {}), path) for emp, _, path in part]
     generators: dict[str, Generator] = {}
     report = GenerateReport()
 
     def generator(use: str) -> Generator:  # one a formula mode, its templates built once
         if use not in generators:
-            generators[use] = Generator(ws, plan, month, use, password, roster=roster, people={emp for emp, _ in part})
+            generators[use] = Generator(ws, plan, month, use, password, roster=roster, people={emp for emp, *_ in part})
         return generators[use]
 
-    for emp_id, values in part:
+    for emp_id, values, path in part:
         old, recorded = None, modes.get(emp_id)
-        if emp_id in existing:
-            old = (generator(recorded).read(existing[emp_id], people[emp_id], keep_grids=True) if recorded in MODES
-                   else _try_read(existing[emp_id], keep_grids=True))
+        if path is not None:
+            old = (generator(recorded).read(path, people[emp_id], keep_grids=True) if recorded in MODES
+                   else _try_read(path, keep_grids=True))
         kept = recorded or (old.meta.get("meta_mode") if old else None)
         gen = generator(kept if kept in MODES else mode)
         try:

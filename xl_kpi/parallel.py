@@ -69,5 +69,14 @@ def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None
 
 def employees(part) -> str:
     """工号 of a part's first and last employee, for a message."""
-    ids = [getattr(x, "id", None) or getattr(x[0], "id", str(x)) for x in (part[0], part[-1])]
+    ids = [_employee_id(x) for x in (part[0], part[-1])]
     return ids[0] if ids[0] == ids[1] else f"{ids[0]}–{ids[1]}"
+
+
+def _employee_id(item) -> str:
+    """The 工号 of a part's item: an employee, a scored month, or a tuple led by either."""
+    for x in (item, item[0] if isinstance(item, tuple) and item else None):
+        x = getattr(x, "employee", x)
+        if getattr(x, "id", None):
+            return x.id
+    return str(item)

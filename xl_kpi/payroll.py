@@ -373,12 +373,16 @@ def rankings(result: Rollup) -> dict[str, list[tuple[str, float, int, int]]]:
     ranks below every better grade whatever the score (ties share a rank within a grade)."""
     order = {g.name: i for i, g in enumerate(sorted(result.plan.grades, key=lambda g: -g.min))}  # best first
     out = {}
+    graded: dict[str, list[tuple[str, float, str]]] = defaultdict(list)  # role → (employee, score, grade)
+    for s in result.entries:
+        card = s.card
+        if card and card.score is not None:
+            graded[s.employee.role].append((s.employee.id, card.score, card.grade))
     for role in result.plan.roles:
-        cards = [(s.employee.id, s.card) for s in result.entries
-                 if s.employee.role == role and s.card and s.card.score is not None]
+        cards = graded.get(role, [])
         ranked, done = [], 0
-        for grade in sorted({c.grade for _, c in cards}, key=lambda g: order.get(g, len(order))):
-            block = rank_values([(e, c.score) for e, c in cards if c.grade == grade])
+        for grade in sorted({g for _, _, g in cards}, key=lambda g: order.get(g, len(order))):
+            block = rank_values([(e, score) for e, score, g in cards if g == grade])
             ranked += [(e, v, rank + done, tied) for e, v, rank, tied in block]
             done += len(block)
         out[role] = ranked
