@@ -73,11 +73,11 @@ def test_chunks_keep_the_order_and_cover_everything():
     assert parallel.chunks([], 4) == [] and parallel.chunks([1], 4) == [[1]]
 
 
-def _square(part):
+def _square(shared, part):
     return [x * x for x in part]
 
 
-def _dies_on_13(part):
+def _dies_on_13(shared, part):
     if 13 in part:
         os._exit(3)  # a worker killed mid-month (out of memory, say)
     return part

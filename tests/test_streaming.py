@@ -110,3 +110,23 @@ def test_rows_are_written_as_openpyxl_writes_them(rows):
     buf = io.BytesIO()
     theirs.save(buf)
     assert sheet_xml(saved(ours, [writer])) == sheet_xml(buf.getvalue())
+
+
+def test_cards_packed_against_the_plan_read_back_the_same_and_smaller(tmp_path):
+    from xl_kpi import scored
+    from xl_kpi.monthly import generate, score_month
+    from xl_kpi.workspace import init_workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    plan = ws.plan()
+    roster = ws.roster(plan)
+    assert not generate(ws, plan, roster, "2026-10").problems
+    (s,) = score_month(ws, plan, roster[:1], "2026-10")
+    card, inputs = s.card, (s.raw, s.bases)
+    plain = Scored(s.employee, None, card, None, [], *inputs)
+    scored._zdict = b""
+    plain.pack()
+    scored.use_plan(plan)
+    small = Scored(s.employee, None, card, None, [], *inputs).pack()
+    assert small.card == plain.card == card and (small.raw, small.bases) == inputs
+    assert len(small._card.blob) < 0.8 * len(plain._card.blob)

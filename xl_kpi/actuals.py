@@ -12,7 +12,7 @@ import io
 import math
 import unicodedata
 import zipfile
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -77,6 +77,12 @@ def _encoding(f, file: str) -> str:
 def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], rename: dict[str, str] | None = None) -> Table:
     """Rows of a CSV or xlsx file keyed by field names; ``rename`` maps a platform's headers to ours."""
     return Table(str(path), list(table_rows(path, headers, required, rename)))
+
+
+def _first_row(path: Path, headers: dict[str, str], rename: dict[str, str] | None) -> Row | None:
+    """The first row of a file (which columns it has), without reading the rest."""
+    with closing(table_rows(path, headers, (), rename)) as rows:
+        return next(rows, None)
 
 
 def table_rows(path: Path, headers: dict[str, str], required: tuple[str, ...],
@@ -301,8 +307,8 @@ POOL_HEADERS = {"工号": "employee", "employee_id": "employee", "池": "pool", 
 
 def is_pool_file(path: Path, rename: dict[str, str] | None = None) -> bool:
     """Whether a file is a lead's split of team pools (工号, 池, 分值)."""
-    table = read_table(path, POOL_HEADERS, (), rename)
-    return bool(table.rows) and "pool" in table.rows[0].values
+    first = _first_row(path, POOL_HEADERS, rename)
+    return first is not None and "pool" in first.values
 
 
 def split_wrong(pool, shares: list[tuple[str, float]]) -> str | None:
@@ -352,8 +358,8 @@ def read_pool_shares(path: Path, plan: Plan, roster: list[Employee], rename: dic
 
 def is_figures_file(path: Path, rename: dict[str, str] | None = None) -> bool:
     """Whether a file holds outside figures for the department (指标, 数值[, 类型 行业/竞品], no 工号)."""
-    table = read_table(path, {**HEADERS, **ADJ_HEADERS}, (), rename)
-    fields = set(table.rows[0].values) if table.rows else set()
+    first = _first_row(path, {**HEADERS, **ADJ_HEADERS}, rename)
+    fields = set(first.values) if first else set()
     return {"metric", "value"} <= fields and "employee" not in fields and "item" not in fields
 
 
@@ -393,8 +399,8 @@ def read_figures(path: Path, plan: Plan, rename: dict[str, str] | None = None) -
 
 def is_adjustment_file(path: Path, rename: dict[str, str] | None = None) -> bool:
     """Whether a file to import is a 加减分 log (it has a 项目 / item column) rather than data values."""
-    table = read_table(path, {**HEADERS, **ADJ_HEADERS}, (), rename)
-    return bool(table.rows) and "item" in table.rows[0].values and "metric" not in table.rows[0].values
+    first = _first_row(path, {**HEADERS, **ADJ_HEADERS}, rename)
+    return first is not None and "item" in first.values and "metric" not in first.values
 
 
 def read_adjustments(path: Path, plan: Plan, roster: list[Employee]) -> tuple[dict[str, list[AdjustmentEntry]], list[Problem]]:

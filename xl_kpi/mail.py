@@ -9,7 +9,6 @@ in the month's folder makes a second run send only what has not gone out.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 from decimal import Decimal
 import os
@@ -234,8 +233,8 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
         password = (store.password(month, e.id, lambda: password_source(9))
                     if config.attachments.password == "random" and e.email else None)
         ready.append((s, password))
-    work = functools.partial(_employee_part, (config, month, ctx, tpl))
-    for part in parallel.run(work, parallel.chunks(ready, jobs), jobs, progress, parallel.employees):
+    for part in parallel.run(_employee_part, parallel.chunks(ready, jobs), jobs, progress, parallel.employees,
+                             shared=(config, month, ctx, tpl)):
         for messages, problem in part:
             out.messages += messages
             out.skipped += [problem] if problem else []

@@ -26,7 +26,7 @@ from .core.numbers import num, snap
 from .core.scorecard import AdjustmentEntry, EmployeeInputs, Scorecard, actual_of, score, score_adjustments
 from .core.typed import TypedNumberError, typed_number
 from .roster import Employee
-from .scored import Scored
+from .scored import Scored, use_plan
 from .workbook import texts
 from .workbook.derive import Template
 from .workbook.layout import ADJ_ROWS, TYPED_PREFIXES, build_role_template
@@ -520,12 +520,12 @@ def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode
     refuse_if_closed(ws, month, "生成工作簿")
     store = open_store(ws.root)
     password = password or store.protect_password()  # drawn once, here, for every worker
-    work = functools.partial(_generate_part, (ws, plan, month, mode, password, everyone or roster, force))
     report = GenerateReport()
     written: list[Generated] = []
     try:
-        for part_report, part_written in parallel.run(work, parallel.chunks(roster, jobs), jobs, progress,
-                                                      parallel.employees):
+        for part_report, part_written in parallel.run(_generate_part, parallel.chunks(roster, jobs), jobs, progress,
+                                                      parallel.employees, (ws, plan, month, mode, password,
+                                                                           everyone or roster, force)):
             _merge(report, part_report)
             written += part_written
     finally:
@@ -748,13 +748,13 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
     existing = {employee_of(p.stem, people): p for p in month_workbooks(ws.month_dir(month))}  # listed once, here
     items = ([(e.id, None, existing.get(e.id)) for e in roster if e.id in extra.employees] if since is not None
              else [(emp, values, existing.get(emp)) for emp, values in extra.items()])
-    work = functools.partial(_write_part, (ws, plan, roster, month, mode, modes, store.protect_password(), since))
+    shared = (ws, plan, roster, month, mode, modes, store.protect_password(), since)
     written: list[Generated] = []
     if progress:
         progress(0, total=len(items))  # the workbooks this import touches
     try:
-        for part_report, part_written in parallel.run(work, parallel.chunks(items, jobs), jobs, progress,
-                                                      label=lambda part: f"{part[0][0]}–{part[-1][0]}"):
+        for part_report, part_written in parallel.run(_write_part, parallel.chunks(items, jobs), jobs, progress,
+                                                      lambda part: f"{part[0][0]}–{part[-1][0]}", shared):
             _merge(report, part_report)
             written += part_written
     finally:
@@ -932,10 +932,10 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
     roster_of = {e.id: e for e in roster}
     files: dict[str, list[Path]] = {}
     for p in month_workbooks(ws.month_dir(month)):
-        files.setdefault(employee_of(p.stem, ids), []).append(p)
+        files.setdefault(employee_of(p.stem, ids), []).append(str(p))  # text: 100,000 Path objects weigh
     parts = parallel.chunks([(e, files.get(e.id, [])) for e in roster], jobs)
-    out = [held(s, roster_of) for part in parallel.run(functools.partial(_score_part, (ws, plan, month, roster)), parts,
-                                                       jobs, progress, parallel.employees) for s in part]
+    out = [held(s, roster_of) for part in parallel.run(_score_part, parts, jobs, progress, parallel.employees,
+                                                       (ws, plan, month, roster)) for s in part]
     from .closing import changed_since_close
 
     people = {s.employee.id: s for s in out}
@@ -945,12 +945,14 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
     return out
 
 
-def _score_part(args, part: list[tuple[Employee, list[Path]]]) -> list[Scored]:
+def _score_part(args, part: list[tuple[Employee, list[str]]]) -> list[Scored]:
     ws, plan, month, roster = args
+    use_plan(plan)  # the cards go back packed
     folder = ws.month_dir(month)
     owner = Generator(ws, plan, month, roster=roster, people={e.id for e, _ in part})
     out = []
-    for e, paths in part:
+    for e, found in part:
+        paths = [Path(p) for p in found]
         if not paths:
             out.append(Scored(e, None, None, None, [Problem(
                 "workbook_missing", f"缺少{e.name}的工作簿 / no workbook for {e.id}; 请先运行 xl-kpi generate",

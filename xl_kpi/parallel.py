@@ -32,22 +32,35 @@ def chunks(items: Sequence, jobs: int) -> list[list]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None, label=str) -> Iterator:
-    """``work(part)`` for every part, on ``jobs`` processes (in this one when jobs is 1), yielded in the
-    parts' order as soon as each is due, so a caller can stream them. ``progress(n)`` is told how many
-    items each finished part held. A dead worker: every part that did finish is still yielded, then a
-    KpiError names the employees (``label(part)``) of the parts that did not."""
+_shared = None  # in a worker process: what every part of the step needs (the plan, the roster, …)
+
+
+def _share(shared) -> None:
+    global _shared
+    _shared = shared
+
+
+def _with_shared(work: Callable, part):
+    return work(_shared, part)
+
+
+def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None, label=str, shared=None) -> Iterator:
+    """``work(shared, part)`` for every part, on ``jobs`` processes (in this one when jobs is 1), yielded
+    in the parts' order as soon as each is due, so a caller can stream them. ``shared`` goes to each worker
+    once, not with every part (a roster of 100,000 is megabytes). ``progress(n)`` is told how many items
+    each finished part held. A dead worker: every part that did finish is still yielded, then a KpiError
+    names the employees (``label(part)``) of the parts that did not."""
     if jobs <= 1 or len(parts) <= 1:
         for part in parts:
-            yield work(part)
+            yield work(shared, part)
             if progress:
                 progress(len(part))
         return
     done: dict[int, object] = {}  # finished out of order, waiting for their turn
     lost: list[int] = []  # parts whose worker died (one dead worker breaks the whole pool)
     due = 0
-    with ProcessPoolExecutor(max_workers=min(jobs, len(parts))) as pool:
-        futures = {pool.submit(work, part): i for i, part in enumerate(parts)}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), initializer=_share, initargs=(shared,)) as pool:
+        futures = {pool.submit(_with_shared, work, part): i for i, part in enumerate(parts)}
         for future in as_completed(futures):
             i = futures.pop(future)
             try:

@@ -6,7 +6,6 @@ the inputs; whatever looks wrong is listed by employee, sheet and cell.
 """
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from .core.scorecard import AdjustmentResult, score
 from .monthly import (MODES, Generator, Scored, atomic_write, employee_of, held, month_workbooks, pay_json,
                       score_data, scored_json)
 from .roster import Employee
+from .scored import use_plan
 from .store import open_store
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, template_formula_bytes, template_formulas,
                                 untouched, workbook_formulas)
@@ -39,6 +39,7 @@ from .workbook.texts import month_zh, phrase, zh
 from .workspace import Workspace
 
 SUMMARY = "工资汇总"
+CENTER, WRAP = Alignment(horizontal="center"), Alignment(wrap_text=True, vertical="top")  # one object each, every row
 
 
 def summary_path(ws: Workspace, month: str) -> Path:
@@ -80,7 +81,7 @@ def _read(path: Path) -> WorkbookData | Problem:
 
 
 def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> dict[str, list]:
-    """The month's workbooks by employee (a path, read later by a worker; or, for a file xl_kpi did not
+    """The month's workbooks by employee (a path as text, read later by a worker; or, for a file xl_kpi did not
     record, the workbook read here to tell whose it is); strays and unreadable files become problems."""
     by_emp: dict[str, list] = defaultdict(list)
     recorded = {g.file: g.employee for g in open_store(ws.root).generated(month).values()}
@@ -88,7 +89,7 @@ def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> d
         emp = recorded.get(path.name)  # whose workbook it is: HR's record of the file written, before anything it says
         if emp is not None:
             if emp in roster_ids:
-                by_emp[emp].append(path)
+                by_emp[emp].append(str(path))  # read by a worker; text, as 100,000 Path objects weigh
             else:
                 rollup.problems.append(_stray(emp, path))
             continue
@@ -247,8 +248,8 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
     by_emp = _files(ws, month, {e.id for e in roster}, result)
     parts = parallel.chunks([(e, by_emp.pop(e.id, [])) for e in roster], jobs)
     people = {e.id: e for e in roster}
-    for entries, problems in parallel.run(functools.partial(_rollup_part, (ws, plan, month, roster)), parts, jobs,
-                                          progress, parallel.employees):
+    for entries, problems in parallel.run(_rollup_part, parts, jobs, progress, parallel.employees,
+                                          (ws, plan, month, roster)):
         result.entries += [held(s, people) for s in entries]
         result.problems += problems
     scored = {s.employee.id: s for s in result.entries if s.card is not None}
@@ -265,13 +266,18 @@ def _rollup_part(args, part: list[tuple[Employee, list]]) -> tuple[list[Scored],
     """One worker's share of the roll-up: its employees' workbooks read, checked and scored (a workbook's
     cells stay here; the card, the inputs and the problems go back)."""
     ws, plan, month, roster = args
+    use_plan(plan)  # the cards go back packed
     checker = Checker(ws, plan, month, roster, {e.id for e, _ in part})
     entries: list[Scored] = []
     problems: list[Problem] = []
     for e, found in part:
         loaded = []
         for f in found:
-            data = (read_as_written(f, checker.owner.template(e.role)) or _read(f)) if isinstance(f, Path) else f
+            if isinstance(f, str):
+                f = Path(f)
+                data = read_as_written(f, checker.owner.template(e.role)) or _read(f)
+            else:
+                data = f
             if isinstance(data, Problem):
                 problems.append(Problem(data.type, data.message, file=data.file, employee=e.id))
                 loaded.append(None)
@@ -502,7 +508,7 @@ def _pay_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
 def _money_row(ws: RowWriter, row: int, cols: "Columns") -> None:
     for name in MONEY_COLUMNS:
         ws[f"{cols[name]}{row}"].number_format = MONEY
-    ws[f"{cols['等级']}{row}"].alignment = Alignment(horizontal="center")
+    ws[f"{cols['等级']}{row}"].alignment = CENTER
 
 
 def _held_section(ws: RowWriter, row: int, result: Rollup, width: int) -> int:
@@ -649,7 +655,7 @@ def _problem_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
         put(ws, row, 3, Path(p.file).name if p.file else "")
         put(ws, row, 4, p.sheet)
         put(ws, row, 5, p.cell)
-        put(ws, row, 6, zh(p.message)).alignment = Alignment(wrap_text=True, vertical="top")
+        put(ws, row, 6, zh(p.message)).alignment = WRAP
         ws.flush(row + 1)
 
 

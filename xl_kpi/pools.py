@@ -96,7 +96,7 @@ def pool_shares(ws: Workspace, plan: Plan, roster: list[Employee], months: list[
     problems: list[Problem] = []
     store = open_store(ws.root)
     for month in months:
-        imported = store.imported(month)
+        imported = store.imported(month, prefix="pool_")
         pools = [p for p in plan.pools if p.period == period]
         if not pools:
             continue

@@ -156,20 +156,23 @@ class Store:
                 if now is not None and now != was:
                     yield employee, slot, was, now
 
-    def imported(self, month: str, employee: str | None = None,
-                 employees: set[str] | None = None) -> dict[str, dict[str, Imported]]:
-        """employee → slot → the latest value HR imported for it (for one employee, or a worker's share)."""
-        sql = "SELECT employee, slot, value, source, line FROM imports WHERE month = ?"
-        batches: list[tuple] = [(month,)]
+    def imported(self, month: str, employee: str | None = None, employees: set[str] | None = None,
+                 prefix: str | None = None) -> dict[str, dict[str, Imported]]:
+        """employee → slot → the latest value HR imported for it (for one employee, or a worker's share;
+        ``prefix``: only the slots whose names start so, such as pool_)."""
+        sql, head = "SELECT employee, slot, value, source, line FROM imports WHERE month = ?", [month]
+        if prefix is not None:
+            sql, head = sql + " AND substr(slot, 1, ?) = ?", head + [len(prefix), prefix]
+        batches: list[list] = [[]]
         if employee is not None:
-            sql, batches = sql + " AND employee = ?", [(month, employee)]
+            sql, batches = sql + " AND employee = ?", [[employee]]
         elif employees is not None:  # a worker's employees, in batches below SQLite's parameter limit
             ids = sorted(employees)
-            batches = [(month, *ids[i:i + 500]) for i in range(0, len(ids), 500)]
+            batches = [ids[i:i + 500] for i in range(0, len(ids), 500)]
         out: dict[str, dict[str, Imported]] = {}
-        for args in batches:
-            where = f" AND employee IN ({', '.join('?' * (len(args) - 1))})" if employees is not None and employee is None else ""
-            for e, slot, value, source, line in self.conn.execute(sql + where + " ORDER BY id", args):
+        for ids in batches:
+            among = f" AND employee IN ({', '.join('?' * len(ids))})" if employees is not None and employee is None else ""
+            for e, slot, value, source, line in self.conn.execute(sql + among + " ORDER BY id", head + ids):
                 out.setdefault(e, {})[slot] = Imported(value, source, line)
         return out
 
