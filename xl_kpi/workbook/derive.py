@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import typing
 import zipfile
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -122,9 +124,11 @@ class Template:
         return zipped.write(members)
 
 
-def stable_bytes(data: bytes) -> bytes:
+def stable_bytes(data: bytes, rows: dict[str, typing.IO[bytes]] | None = None) -> bytes:
     """An openpyxl-saved file with the moment of saving taken out (the docProps stamps and every zip
-    entry's date), so the same content always gives the same bytes, whoever computed it and when."""
+    entry's date), so the same content always gives the same bytes, whoever computed it and when.
+    ``rows``: sheet part → its rows' XML, streamed into the part's empty sheetData (stream.py)."""
+    rows = rows or {}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for item in src.infolist():
@@ -133,5 +137,15 @@ def stable_bytes(data: bytes) -> bytes:
                 body = _STAMP_RE.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>", body)
             info = zipfile.ZipInfo(item.filename, ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, body)
+            if item.filename not in rows:
+                z.writestr(info, body)
+                continue
+            head, found, tail = body.partition(b"<sheetData></sheetData>")
+            if not found:
+                raise ValueError(f"{item.filename}: no empty sheetData to fill")
+            with z.open(info, "w") as part:
+                part.write(head + b"<sheetData>")
+                rows[item.filename].seek(0)
+                shutil.copyfileobj(rows[item.filename], part)
+                part.write(b"</sheetData>" + tail)
     return out.getvalue()

@@ -8,7 +8,6 @@ most of the roll-up's time."""
 from __future__ import annotations
 
 import io
-import shutil
 import tempfile
 import zipfile
 from xml.sax.saxutils import escape
@@ -18,7 +17,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.cell_range import CellRange
 
-from .derive import ZIP_DATE, _STAMP_RE, sheet_parts
+from .derive import sheet_parts, stable_bytes
 from .style import BOX
 
 
@@ -149,28 +148,9 @@ def cell_xml(c) -> str:
 
 def saved(wb, sheets: list[RowWriter]) -> bytes:
     """The workbook's file with each sheet's rows put in, and the moment of saving taken out (the same
-    content, the same bytes, as derive.stable_bytes gives)."""
+    content, the same bytes)."""
     buf = io.BytesIO()
     wb.save(buf)
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        parts = sheet_parts({n: src.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
-        rows = {parts[sheet.ws.title]: sheet.xml for sheet in sheets}
-        for item in src.infolist():
-            body = src.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                body = _STAMP_RE.sub(rb"\g<1>2020-01-01T00:00:00Z\g<2>", body)
-            info = zipfile.ZipInfo(item.filename, ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            if item.filename not in rows:
-                z.writestr(info, body)
-                continue
-            head, found, tail = body.partition(b"<sheetData></sheetData>")
-            if not found:
-                raise ValueError(f"{item.filename}: no empty sheetData to fill")
-            with z.open(info, "w") as part:
-                part.write(head + b"<sheetData>")
-                rows[item.filename].seek(0)
-                shutil.copyfileobj(rows[item.filename], part)
-                part.write(b"</sheetData>" + tail)
-    return out.getvalue()
+    with zipfile.ZipFile(buf) as z:
+        parts = sheet_parts({n: z.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+    return stable_bytes(buf.getvalue(), {parts[sheet.ws.title]: sheet.xml for sheet in sheets})
