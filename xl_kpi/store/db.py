@@ -127,12 +127,10 @@ class Store:
         """employee → slot → value of the imported rows after id ``after`` (one import's values) for these
         employees; the later row wins."""
         out: dict[str, dict[str, float]] = {}
-        ids = sorted(employees)
-        for i in range(0, len(ids), 500):  # below SQLite's parameter limit
-            part = ids[i:i + 500]
+        for part, among in _among(sorted(employees)):
             for e, slot, value in self.conn.execute(
-                    f"SELECT employee, slot, value FROM imports WHERE month = ? AND id > ? AND employee IN "
-                    f"({', '.join('?' * len(part))}) ORDER BY id", (month, after, *part)):
+                    f"SELECT employee, slot, value FROM imports WHERE month = ? AND id > ? AND {among} ORDER BY id",
+                    (month, after, *part)):
                 out.setdefault(e, {})[slot] = value
         return out
 
@@ -141,11 +139,10 @@ class Store:
         after id ``after`` changed, by employee and slot; read a few hundred employees at a time."""
         people = [e for (e,) in self.conn.execute("SELECT DISTINCT employee FROM imports WHERE month = ? AND id > ? "
                                                   "ORDER BY employee", (month, after))]
-        for i in range(0, len(people), 400):
-            part = people[i:i + 400]
+        for part, among in _among(people):
             rows = self.conn.execute(  # in the order of the index: each cell's values oldest first
-                f"SELECT employee, slot, id, value FROM imports WHERE month = ? AND employee IN "
-                f"({', '.join('?' * len(part))}) ORDER BY employee, slot, id", (month, *part)).fetchall()
+                f"SELECT employee, slot, id, value FROM imports WHERE month = ? AND {among} ORDER BY employee, slot, id",
+                (month, *part)).fetchall()
             for (employee, slot), values in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
                 was = now = None
                 for _, _, id_, value in values:
@@ -163,16 +160,14 @@ class Store:
         sql, head = "SELECT employee, slot, value, source, line FROM imports WHERE month = ?", [month]
         if prefix is not None:
             sql, head = sql + " AND substr(slot, 1, ?) = ?", head + [len(prefix), prefix]
-        batches: list[list] = [[]]
+        batches: list[tuple[list, str]] = [([], "1 = 1")]
         if employee is not None:
-            sql, batches = sql + " AND employee = ?", [[employee]]
-        elif employees is not None:  # a worker's employees, in batches below SQLite's parameter limit
-            ids = sorted(employees)
-            batches = [ids[i:i + 500] for i in range(0, len(ids), 500)]
+            batches = [([employee], "employee = ?")]
+        elif employees is not None:  # a worker's employees
+            batches = list(_among(sorted(employees)))
         out: dict[str, dict[str, Imported]] = {}
-        for ids in batches:
-            among = f" AND employee IN ({', '.join('?' * len(ids))})" if employees is not None and employee is None else ""
-            for e, slot, value, source, line in self.conn.execute(sql + among + " ORDER BY id", head + ids):
+        for ids, among in batches:
+            for e, slot, value, source, line in self.conn.execute(f"{sql} AND {among} ORDER BY id", head + ids):
                 out.setdefault(e, {})[slot] = Imported(value, source, line)
         return out
 
@@ -365,6 +360,13 @@ class Store:
         with self.conn:
             self.conn.execute("INSERT OR IGNORE INTO settings VALUES ('protect_password', ?)", (password,))
         return self.conn.execute("SELECT value FROM settings WHERE key = 'protect_password'").fetchone()[0]
+
+
+def _among(ids: list[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """The employees in batches below SQLite's parameter limit, each with its ``employee IN (?, …)``."""
+    for i in range(0, len(ids), size):
+        part = ids[i:i + size]
+        yield part, f"employee IN ({', '.join('?' * len(part))})"
 
 
 def open_store(root: Path) -> Store:
