@@ -130,3 +130,30 @@ def test_cards_packed_against_the_plan_read_back_the_same_and_smaller(tmp_path):
     small = Scored(s.employee, None, card, None, [], *inputs).pack()
     assert small.card == plain.card == card and (small.raw, small.bases) == inputs
     assert len(small._card.blob) < 0.8 * len(plain._card.blob)
+
+
+def test_beyond_a_screenful_the_terminal_shows_a_line_per_role(demo_root, monkeypatch):
+    from decimal import Decimal
+
+    from rich.console import Console
+
+    from xl_kpi import cli
+    from xl_kpi.monthly import score_month
+    from xl_kpi.workspace import Workspace
+
+    ws = Workspace(demo_root)
+    plan = ws.plan()
+    results = score_month(ws, plan, ws.roster(plan), "2026-10")
+    console = Console(record=True, width=200)
+    console.print(cli.score_table("评分", results, plan))
+    assert "E001" in console.export_text()  # a few: one line each
+    monkeypatch.setattr(cli, "TABLE_ROWS", 5)
+    console = Console(record=True, width=200)
+    console.print(cli.score_table("评分", results, plan))
+    text = console.export_text()
+    assert "E001" not in text and f"{len(results)}人" in text
+    for role in {s.employee.role for s in results}:
+        mine = [s for s in results if s.employee.role == role and s.card and s.card.score is not None]
+        pay = sum((s.card.pay.total for s in mine), Decimal(0))
+        line = next(row for row in text.splitlines() if f" {plan.roles[role].name} " in row)
+        assert f"{pay:,.2f}" in line and f"{sum(s.card.score for s in mine) / len(mine):.2f}" in line

@@ -313,7 +313,7 @@ def cmd_score(args) -> int:
     if args.json:
         _print_json_list(scored_json(s, plan) for s in results)
     else:
-        for s in results[:TABLE_ROWS]:
+        for s in results if len(results) <= TABLE_ROWS else []:  # a line of points each, for a readable few
             if s.card and s.card.score is not None:
                 pts = ", ".join(f"{m.name} {m.points:g}" for m in s.card.metrics.values() if m.points is not None)
                 console.print(f"[dim]{s.employee.id} {s.employee.name}: {pts}[/dim]", soft_wrap=True)
