@@ -35,7 +35,8 @@ from .store.db import Generated
 from .trail import record_import, record_written, snapshot
 from .workbook.formulas import template_formula_bytes
 from .workbook.notes import OUTPUT_NAMES, stray_notes, template_cells
-from .workbook.reader import WorkbookData, employee_inputs, locate, log_rows, read_workbook
+from .workbook.reader import WorkbookData, employee_inputs, locate, log_rows
+from .workbook.rendered import read_any
 from .workspace import WORKBOOKS, Workspace, inside
 
 EMPLOYEE_TITLES = ("title", "weekly_title", "adjustments_title", "pools_title", "baseline_employee")  # per workbook
@@ -370,9 +371,7 @@ class Generator:
     def read(self, path: Path, e: Employee, keep_grids: bool = False) -> WorkbookData | None:
         """The employee's workbook: taken straight from the file when it is still this template as written
         (most files an import reads), else parsed in full; None when it cannot be read."""
-        from .workbook.rendered import read_as_written
-
-        return read_as_written(path, self.template(e.role)) or _try_read(path, keep_grids)
+        return _try_read(path, keep_grids, self.template(e.role))
 
     def notes_lost(self, e: Employee, old: WorkbookData) -> list[str]:
         """Notes a person wrote outside the form (text beside it, 批注) that regenerating would drop."""
@@ -475,9 +474,9 @@ def _formula_actuals(plan: Plan, role_id: str) -> set[str]:
     return {m.id for m in plan.roles[role_id].metrics if m.source in ("weekly_sum", "rating") or m.compute}
 
 
-def _try_read(path: Path, keep_grids: bool = False) -> WorkbookData | None:
+def _try_read(path: Path, keep_grids: bool = False, template: Template | None = None) -> WorkbookData | None:
     try:
-        return read_workbook(path, keep_grids)
+        return read_any(path, template, keep_grids)
     except Exception:  # any unreadable or foreign file is reported by the caller, never overwritten
         return None
 
@@ -803,10 +802,8 @@ def slot_values(x: EmployeeInputs) -> dict[str, object]:
 
 
 def score_file(path: Path, plan: Plan, e: Employee, month: str, owner: Generator | None = None) -> Scored:
-    from .workbook.rendered import read_as_written
-
     try:
-        data = (owner and read_as_written(path, owner.template(e.role))) or read_workbook(path)
+        data = read_any(path, owner.template(e.role) if owner else None)
     except Exception as exc:
         return Scored(e, path, None, None, [Problem("workbook_unreadable", f"工作簿无法读取 / cannot read: {exc}",
                                                     file=str(path), employee=e.id)])

@@ -31,8 +31,8 @@ from .store import open_store
 from .workbook.formulas import (FormulaCell, WorkbookFormulas, sheet_bytes, template_formula_bytes, template_formulas,
                                 untouched, workbook_formulas)
 from .workbook.layout import RULE_COLUMN
-from .workbook.reader import WorkbookData, read_workbook
-from .workbook.rendered import read_as_written
+from .workbook.reader import WorkbookData
+from .workbook.rendered import read_any
 from .workbook.stream import RowWriter, quick_styles, saved
 from .workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put, signature_block
 from .workbook.texts import month_zh, phrase, zh
@@ -73,9 +73,10 @@ class Rollup:
 # --------------------------------------------------------------------------- reading and checking
 
 
-def _read(path: Path) -> WorkbookData | Problem:
+def _read(path: Path, template=None) -> WorkbookData | Problem:
+    """The workbook (off ``template`` when still as written), or the problem of a file that cannot be read."""
     try:
-        return read_workbook(path)
+        return read_any(path, template)
     except Exception as exc:  # unreadable files are reported, never rewritten
         return Problem("workbook_unreadable", f"工作簿无法读取 / cannot read the workbook: {exc}", file=str(path))
 
@@ -273,11 +274,7 @@ def _rollup_part(args, part: list[tuple[Employee, list]]) -> tuple[list[Scored],
     for e, found in part:
         loaded = []
         for f in found:
-            if isinstance(f, str):
-                f = Path(f)
-                data = read_as_written(f, checker.owner.template(e.role)) or _read(f)
-            else:
-                data = f
+            data = _read(Path(f), checker.owner.template(e.role)) if isinstance(f, str) else f
             if isinstance(data, Problem):
                 problems.append(Problem(data.type, data.message, file=data.file, employee=e.id))
                 loaded.append(None)

@@ -20,7 +20,8 @@ from python_calamine import CalamineWorkbook
 from . import zipped
 from .derive import Template
 from .layout import META_SHEET
-from .reader import MAX_EXPANDED, WorkbookData, _clean, _col_index, _formula_coords, _layout, assemble
+from .reader import (MAX_EXPANDED, WorkbookData, _clean, _col_index, _formula_coords, _layout, assemble,
+                     read_workbook)
 
 _NUMBER = re.compile(r"><v>(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)</v></c>")  # repr of a finite float, or an int
 _TEXT = re.compile(r' t="inlineStr"><is><t xml:space="preserve">([^<\r]*)</t></is></c>')
@@ -105,6 +106,12 @@ def read_as_written(path: Path, template: Template) -> WorkbookData | None:
         meta[key] = _clean(cells[META_SHEET][rc])
     return WorkbookData(Path(path), blank.names, values, adjustments, [dict(c) for c in blank.adj_cells], meta, rules,
                         blank.formula_cells, as_written=True)
+
+
+def read_any(path: Path, template: Template | None = None, keep_grids: bool = False) -> WorkbookData:
+    """A monthly workbook: off its template's text when it is still as written, else parsed in full.
+    Raises on a file that is not a readable xlsx."""
+    return (template is not None and read_as_written(path, template)) or read_workbook(path, keep_grids)
 
 
 def _slot_cells(path: Path, template: Template) -> dict[str, dict[tuple[int, int], object]] | None:
