@@ -7,7 +7,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # the formulas package's progress ba
 
 import pytest
 
-from xl_kpi.libreoffice import soffice
+from xl_kpi.system.libreoffice import soffice
 from xl_kpi.workspace import builtin_plan
 
 

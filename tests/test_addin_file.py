@@ -12,7 +12,9 @@ import xmlschema
 from lxml import etree
 from oletools.olevba import VBA_Parser
 
-from xl_kpi import addin, addin_file, udfs
+from xl_kpi import udfs
+from xl_kpi.excel import ribbon as addin
+from xl_kpi.excel import addin_file
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"  # Microsoft's ribbon schemas, copied from shared/schemas
 

@@ -4,8 +4,9 @@ xlwings Server and Lite): values, marks and messages, without Excel."""
 import pytest
 from openpyxl import load_workbook
 
-from xl_kpi import addin
-from xl_kpi.monthly import generate, score_file
+from xl_kpi.excel import ribbon as addin
+from xl_kpi.month.generate import generate
+from xl_kpi.month.score import score_file
 from xl_kpi.workspace import init_workspace
 
 from helpers import cell_of

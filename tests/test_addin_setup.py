@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import xlwings
 
-from xl_kpi import addin, addin_setup
+from xl_kpi.excel import ribbon as addin
+from xl_kpi.excel import install as addin_setup
 from xl_kpi.core.errors import KpiError
 from xl_kpi.workspace import init_workspace
 

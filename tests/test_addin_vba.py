@@ -11,8 +11,8 @@ from pyopenvba import ExcelFile
 from pyopenvba.apps.excel import ExcelApplication
 from pyopenvba.interpreter import NOTHING
 
-from xl_kpi import addin_file
-from xl_kpi.monthly import generate
+from xl_kpi.excel import addin_file
+from xl_kpi.month.generate import generate
 from xl_kpi.workspace import init_workspace
 
 from helpers import cell_of

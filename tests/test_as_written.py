@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl import load_workbook
 
-from xl_kpi.monthly import Generator
+from xl_kpi.month.generator import Generator
 from xl_kpi.workbook import zipped
 from xl_kpi.workbook.reader import read_workbook
 from xl_kpi.workbook.rendered import _shape, read_as_written

@@ -2,9 +2,10 @@
 import pytest
 
 from xl_kpi.core.limits import award_problems
-from xl_kpi.core.plan import load_plan_text
-from xl_kpi.monthly import generate, import_file
-from xl_kpi.payroll import rollup
+from xl_kpi.core.plan_load import load_plan_text
+from xl_kpi.month.generate import generate
+from xl_kpi.month.imports import import_file
+from xl_kpi.payroll.rollup import rollup
 from xl_kpi.workspace import builtin_plan, data_file, init_workspace
 
 MONTH = "2026-10"

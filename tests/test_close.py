@@ -122,7 +122,7 @@ def test_a_month_with_open_problems_closes_only_when_they_are_accepted(ws, capsy
 def test_the_ribbons_generate_refuses_a_closed_month(ws, capsys, monkeypatch):
     import xlwings as xw
 
-    from xl_kpi import addin
+    from xl_kpi.excel import ribbon as addin
     from test_addin_scripts import actions_by_func, payload
 
     run(capsys, "close", "--month", MONTH, "--dir", ws)

@@ -17,9 +17,11 @@ from xl_kpi import udfs
 from xl_kpi.core.numbers import snap
 from xl_kpi.core.plan import Plan
 from xl_kpi.core.scorecard import AdjustmentEntry, EmployeeInputs, score
-from xl_kpi.libreoffice import recalc
-from xl_kpi.monthly import Generator, score_data, workbook_path
-from xl_kpi.roster import Employee
+from xl_kpi.system.libreoffice import recalc
+from xl_kpi.month.generator import Generator
+from xl_kpi.month.score import score_data
+from xl_kpi.workspace.months import workbook_path
+from xl_kpi.workspace.roster import Employee
 from xl_kpi.workbook.formulas import workbook_formulas
 from xl_kpi.workbook.reader import read_workbook
 from xl_kpi.workspace import Workspace

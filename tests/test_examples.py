@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from xl_kpi.cli import main
-from xl_kpi.workspace import examples
+from xl_kpi.workspace.examples import examples
 
 from helpers import cell_of, run_cli
 

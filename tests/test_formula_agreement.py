@@ -7,10 +7,11 @@ import pytest
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from xl_kpi.core.plan import Commission, Plan
+from xl_kpi.core.commission import Commission
+from xl_kpi.core.plan import Plan
 from xl_kpi.core.rules import Bands, Event, InputError, Inputs, Rank, Rating, Ratio, Refs, Step, Veto
 from xl_kpi.core.scorecard import coefficient_formula, grade_formula, grade_of, total_formula, total_score
-from xl_kpi.libreoffice import recalc
+from xl_kpi.system.libreoffice import recalc
 
 from helpers import examples
 

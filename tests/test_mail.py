@@ -227,7 +227,7 @@ def test_id_number_passwords_and_rows_without_a_usable_address(ws):
 ])
 def test_header_injection_is_refused(name, address):
     with pytest.raises(ValueError, match="换行|格式"):
-        mail._address(name, address)
+        mail.messages._address(name, address)
 
 
 def test_injection_through_the_roster_is_refused_and_reported(ws):

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xl_kpi.libreoffice import convert
-from xl_kpi.monthly import Generator, score_month
+from xl_kpi.system.libreoffice import convert
+from xl_kpi.month.generator import Generator
+from xl_kpi.month.score import score_month
 from xl_kpi.workspace import Workspace
 
 pytestmark = pytest.mark.libreoffice
@@ -146,9 +147,10 @@ def test_mailed_copies_and_team_summaries(rendered):
 def test_no_hash_marks_at_the_pay_a_real_month_can_reach(rendered, tmp_path):
     """A 责任底薪 of 5,000,000 and a 绩效工资基数 of 4,000,000 (应发合计 9,800,000.00): every money
     column of the scorecard, the payroll and the mailed copy still shows the number."""
-    from xl_kpi.distribution import scorecard_copy
-    from xl_kpi.monthly import generate
-    from xl_kpi.payroll import rollup, summary_path, write_summary
+    from xl_kpi.mail.attachments import scorecard_copy
+    from xl_kpi.month.generate import generate
+    from xl_kpi.payroll.rollup import rollup
+    from xl_kpi.payroll.summary import summary_path, write_summary
 
     ws, _, _, _ = rendered
     big = Workspace(tmp_path / "ws")

@@ -5,10 +5,10 @@ import shutil
 
 import pytest
 
-from xl_kpi import parallel
+from xl_kpi.system import parallel
 from xl_kpi.cli import main
 from xl_kpi.core.errors import KpiError
-from xl_kpi.roster import Employee, write_roster
+from xl_kpi.workspace.roster import Employee, write_roster
 from xl_kpi.store import open_store
 from xl_kpi.workspace import Workspace, data_file, init_workspace
 

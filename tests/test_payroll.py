@@ -16,10 +16,12 @@ from openpyxl import load_workbook
 from xl_kpi.core.cohort import check_quotas, rank_bonuses
 from xl_kpi.core.plan import Grade
 from xl_kpi.core.rules import Rank
-from xl_kpi.libreoffice import recalc
-from xl_kpi.monthly import Generator, generate
-from xl_kpi.payroll import rollup, summary_path, write_summary
-from xl_kpi.roster import Employee
+from xl_kpi.system.libreoffice import recalc
+from xl_kpi.month.generator import Generator
+from xl_kpi.month.generate import generate
+from xl_kpi.payroll.rollup import rollup
+from xl_kpi.payroll.summary import summary_path, write_summary
+from xl_kpi.workspace.roster import Employee
 from xl_kpi.workspace import Workspace
 
 from helpers import cell_of
@@ -93,7 +95,7 @@ def test_cohort_bonus_is_applied_before_the_grade(demo, tmp_path):
     # the mailed copy shows the sheet's total, the bonus and the final total
     import io
 
-    from xl_kpi.distribution import scorecard_copy
+    from xl_kpi.mail.attachments import scorecard_copy
 
     sheet = load_workbook(io.BytesIO(scorecard_copy(plan, e011.employee, e011.card, MONTH))).active
     lines = {r[0]: r[2] for r in sheet.iter_rows(values_only=True) if r[0]}

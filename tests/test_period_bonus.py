@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from xl_kpi.core.plan import load_plan_text
+from xl_kpi.core.plan_load import load_plan_text
 from xl_kpi.core.review import period_bonus
-from xl_kpi.monthly import generate, import_file
+from xl_kpi.month.generate import generate
+from xl_kpi.month.imports import import_file
 from xl_kpi.workspace import Workspace, data_file, init_workspace
 
 BONUS = """

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from xl_kpi.core.errors import KpiError
-from xl_kpi.core.plan import load_plan_text
+from xl_kpi.core.plan_load import load_plan_text
 from xl_kpi.workspace import data_file, read_plan
 
 BUILTIN = data_file("plan.yaml").read_text(encoding="utf-8")
@@ -51,7 +51,7 @@ def line_of(text: str, needle: str) -> int:
 
 def test_weights_that_do_not_sum_to_100_are_a_located_warning():
     """Possible (a plan may mean a total of 105), probably not meant: the plan loads, check says so."""
-    from xl_kpi.core.plan import plan_warnings
+    from xl_kpi.core.plan_load import plan_warnings
 
     text = edit("name: 品牌知名度\n        weight: 30", "name: 品牌知名度\n        weight: 35")
     load_plan_text(text)

@@ -4,10 +4,11 @@ import pytest
 from openpyxl import load_workbook
 
 from xl_kpi.core.errors import KpiError
-from xl_kpi.core.plan import load_plan_text
+from xl_kpi.core.plan_load import load_plan_text
 from xl_kpi.core.review import KEEP, UP, MonthResult, review
 from xl_kpi.core.scorecard import AdjustmentResult
-from xl_kpi.monthly import generate, score_month
+from xl_kpi.month.generate import generate
+from xl_kpi.month.score import score_month
 from xl_kpi.workspace import builtin_plan, data_file, init_workspace
 
 from helpers import cell_of
@@ -153,7 +154,7 @@ def test_computed_values_and_their_words_agree_with_libreoffice(tmp_path):
 
     from xl_kpi.core import expr
     from xl_kpi.core.rules import shown, shown_expr
-    from xl_kpi.libreoffice import recalc
+    from xl_kpi.system.libreoffice import recalc
 
     from helpers import examples
 
@@ -216,7 +217,7 @@ def test_a_computed_metric_end_to_end(space, tmp_path):
 
 
 def test_computed_metrics_import_their_figures_not_their_value(space, tmp_path):
-    from xl_kpi.monthly import import_file
+    from xl_kpi.month.imports import import_file
 
     ws, plan, roster = space
     csv = tmp_path / "data.csv"
@@ -277,7 +278,7 @@ def test_rule_text_takes_the_seeds_number_forms():
 def test_a_log_with_the_seeds_headers_imports_once_however_often(space, tmp_path):
     """工号, 日期, 项目, 次数 / 名次, 分值, 备注 in GBK, and another system's headers through mapping.yaml;
     importing the same file twice leaves the same rows."""
-    from xl_kpi.monthly import import_file
+    from xl_kpi.month.imports import import_file
 
     ws, plan, roster = space
     log = tmp_path / "10月加减分.csv"
@@ -307,7 +308,7 @@ GROWTH = PLAN.replace(
 @pytest.mark.libreoffice
 def test_growth_against_last_month_in_python_and_in_the_sheet(tmp_path):
     """每月新增粉丝数量10%: 10,800 fans after 10,000 is 8% of the 10% target: 4 of 5 points."""
-    from xl_kpi.libreoffice import recalc
+    from xl_kpi.system.libreoffice import recalc
 
     assert GROWTH != PLAN
     ws, plan, e = workspace_with(tmp_path, GROWTH)
@@ -374,7 +375,7 @@ FIGURES = PLAN.replace("cohort_bonuses: []", "cohort_bonuses: []\nfigures:\n"
 def test_a_target_from_the_industry_figure_hr_imports(tmp_path):
     """领先行业: the month's 行业平均阅读量 (95,000) is every 运营专员's 阅读量 target; 97,860 reads is
     over 100% of it: the full 5 points (against the plan's 100,000 it would be 4.893)."""
-    from xl_kpi.monthly import import_file
+    from xl_kpi.month.imports import import_file
 
     assert FIGURES.count("industry_reads") == 2
     ws, plan, e = workspace_with(tmp_path, FIGURES)
@@ -406,8 +407,8 @@ def test_a_five_week_month_with_weekly_targets_and_summaries(space, tmp_path):
     """微信咨询 cut weeks by Monday: November 2026 has five (2, 9, 16, 23, 30), October four. Week 5 is
     typed and imported, a week's target can be HR's own, each week has its 数据分析总结, and the
     month's actual is the sum of all five — in Python and in the sheet."""
-    from xl_kpi.libreoffice import recalc
-    from xl_kpi.monthly import import_file
+    from xl_kpi.system.libreoffice import recalc
+    from xl_kpi.month.imports import import_file
 
     ws, plan, roster = space
     e = next(x for x in roster if x.role == "wechat")
@@ -447,8 +448,8 @@ POOLS = PLAN.replace("cohort_bonuses: []", "cohort_bonuses: []\npools:\n"
 
 def test_a_monthly_pool_split_by_the_lead(tmp_path):
     """新浪势力榜: the team gets +3 this month, split by the lead 2 : 1; the shares must add up to ±3."""
-    from xl_kpi.monthly import import_file
-    from xl_kpi.payroll import rollup
+    from xl_kpi.month.imports import import_file
+    from xl_kpi.payroll.rollup import rollup
 
     ws, plan, e = workspace_with(tmp_path, POOLS)
     roster = ws.roster(plan)
@@ -477,8 +478,8 @@ def test_a_monthly_pool_split_by_the_lead(tmp_path):
 
 def test_a_yearly_pool_goes_into_the_annual_composite(tmp_path):
     from xl_kpi.core.review import period_months
-    from xl_kpi.monthly import import_file
-    from xl_kpi.period_review import run_review
+    from xl_kpi.month.imports import import_file
+    from xl_kpi.period.review import run_review
 
     ws, plan, _ = workspace_with(tmp_path, POOLS.replace("min_months_share: 0.5", "min_months_share: 0.08"))
     roster = ws.roster(plan)  # one scored month is enough for a decision in this test
@@ -498,7 +499,7 @@ LED = POOLS.replace("role: ops, amount: 3}", "role: ops, amount: 3, lead: manage
 
 
 def _lead_space(tmp_path, month="2026-10", mode="native"):
-    from xl_kpi.monthly import import_file
+    from xl_kpi.month.imports import import_file
 
     ws, plan, _ = workspace_with(tmp_path, LED.replace("min_months_share: 0.5", "min_months_share: 0.08"))
     roster = ws.roster(plan)
@@ -511,7 +512,7 @@ def _lead_space(tmp_path, month="2026-10", mode="native"):
 def test_the_lead_splits_a_pool_in_the_sheet_of_their_workbook(tmp_path, mode):
     """The 部门经理 leads the 新浪势力榜 pool: their workbook lists the team (E002, E003 from the roster)
     in 积分分配; the split they type counts at roll-up, the team's own workbooks have no such sheet."""
-    from xl_kpi.payroll import rollup
+    from xl_kpi.payroll.rollup import rollup
 
     ws, plan, roster, people = _lead_space(tmp_path, mode=mode)
     before = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
@@ -538,8 +539,8 @@ def test_the_lead_splits_a_pool_in_the_sheet_of_their_workbook(tmp_path, mode):
 
 
 def test_an_imported_split_wins_over_the_sheet_and_regenerating_keeps_the_split(tmp_path):
-    from xl_kpi.monthly import import_file
-    from xl_kpi.payroll import rollup
+    from xl_kpi.month.imports import import_file
+    from xl_kpi.payroll.rollup import rollup
 
     ws, plan, roster, people = _lead_space(tmp_path)
     before = {s.employee.id: s.card.score for s in rollup(ws, plan, roster, "2026-10").entries if s.card}
@@ -555,7 +556,7 @@ def test_an_imported_split_wins_over_the_sheet_and_regenerating_keeps_the_split(
 
 
 def test_a_split_for_someone_who_left_the_team_is_never_dropped_silently(tmp_path):
-    from xl_kpi.roster import write_roster
+    from xl_kpi.workspace.roster import write_roster
 
     ws, plan, roster, people = _lead_space(tmp_path)
     type_in(ws, "2026-10", people["E001"], poolpts_sina_rank_0=2, poolpts_sina_rank_1=1)
@@ -566,7 +567,7 @@ def test_a_split_for_someone_who_left_the_team_is_never_dropped_silently(tmp_pat
 
 
 def test_the_year_pool_is_split_in_the_december_workbook_and_reaches_the_review(tmp_path):
-    from xl_kpi.period_review import run_review
+    from xl_kpi.period.review import run_review
 
     ws, plan, roster, people = _lead_space(tmp_path, "2026-12")
     wb = load_workbook(ws.month_dir("2026-12") / f"{people['E001'].file_stem}.xlsx")
@@ -580,7 +581,7 @@ def test_the_year_pool_is_split_in_the_december_workbook_and_reaches_the_review(
 @pytest.mark.libreoffice
 def test_the_split_sheet_checks_its_sum_in_the_spreadsheet(tmp_path):
     """The 合计核对 cell says whether the typed shares add up, in LibreOffice as in Excel."""
-    from xl_kpi.libreoffice import recalc
+    from xl_kpi.system.libreoffice import recalc
 
     ws, plan, roster, people = _lead_space(tmp_path)
     paths = []
@@ -600,7 +601,7 @@ def test_the_split_sheet_checks_its_sum_in_the_spreadsheet(tmp_path):
 
 def test_a_team_award_reaches_every_member(tmp_path):
     """团队表彰: one row naming the team (the role) gives the award to each of its members."""
-    from xl_kpi.monthly import import_file
+    from xl_kpi.month.imports import import_file
 
     text = POOLS.replace(
         '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}',

@@ -1,7 +1,7 @@
 """docs/plan.md is what the plan models say: regenerated and compared, every key described."""
 from pathlib import Path
 
-from xl_kpi import plan_reference
+from xl_kpi.workspace import plan_reference
 from xl_kpi.core.rules import AnyRule, parse_rule
 from xl_kpi.workspace import init_workspace
 
@@ -10,7 +10,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "plan.md"
 
 def test_docs_plan_md_is_up_to_date():
     assert DOC.read_text(encoding="utf-8") == plan_reference.render(), \
-        "docs/plan.md is stale: python -m xl_kpi.plan_reference > docs/plan.md"
+        "docs/plan.md is stale: python -m xl_kpi.workspace.plan_reference > docs/plan.md"
 
 
 def test_every_key_of_every_model_has_its_words_and_no_more():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xl_kpi.monthly import generate
+from xl_kpi.month.generate import generate
 from xl_kpi.workspace import init_workspace
 
 REFERENCE = Path(__file__).parent / "reference"

@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 
 from xl_kpi.core.review import DOWN, KEEP, NONE, UP, MonthResult, decision, period_months, review
 from xl_kpi.core.scorecard import AdjustmentResult
-from xl_kpi.monthly import generate, import_file
+from xl_kpi.month.generate import generate
+from xl_kpi.month.imports import import_file
 from xl_kpi.workspace import data_file, init_workspace
 
 

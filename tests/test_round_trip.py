@@ -10,9 +10,13 @@ import zipfile
 
 import pytest
 
-from xl_kpi.monthly import MODES, generate, import_file, month_workbooks, score_month
-from xl_kpi.payroll import rollup
-from xl_kpi.libreoffice import convert
+from xl_kpi.month.generator import MODES
+from xl_kpi.month.generate import generate
+from xl_kpi.month.imports import import_file
+from xl_kpi.workspace.months import month_workbooks
+from xl_kpi.month.score import score_month
+from xl_kpi.payroll.rollup import rollup
+from xl_kpi.system.libreoffice import convert
 from xl_kpi.workbook.reader import read_workbook
 from xl_kpi.workbook.formulas import workbook_formulas
 from xl_kpi.workspace import Workspace, data_file, init_workspace

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from xl_kpi.addin_file import buttons
-from xl_kpi.monthly import generate, score_file
+from xl_kpi.excel.addin_file import buttons
+from xl_kpi.month.generate import generate
+from xl_kpi.month.score import score_file
 from xl_kpi.workspace import init_workspace
 
 from helpers import cell_of

@@ -7,10 +7,10 @@ import sys
 from hypothesis import given, strategies as st
 from openpyxl import Workbook, load_workbook
 
-from xl_kpi.cli import _print_json_list
+from xl_kpi.cli.common import print_json_list as _print_json_list
 from xl_kpi.core.scorecard import EmployeeInputs, MetricResult, Scorecard
-from xl_kpi.roster import Employee
-from xl_kpi.scored import Scored
+from xl_kpi.workspace.roster import Employee
+from xl_kpi.month.scored import Scored
 from xl_kpi.workbook.stream import RowWriter, quick_styles, saved
 from xl_kpi.workbook.style import BOLD
 
@@ -113,8 +113,9 @@ def test_rows_are_written_as_openpyxl_writes_them(rows):
 
 
 def test_cards_packed_against_the_plan_read_back_the_same_and_smaller(tmp_path):
-    from xl_kpi import scored
-    from xl_kpi.monthly import generate, score_month
+    from xl_kpi.month import scored
+    from xl_kpi.month.generate import generate
+    from xl_kpi.month.score import score_month
     from xl_kpi.workspace import init_workspace
 
     ws, _ = init_workspace(tmp_path / "ws")
@@ -137,8 +138,8 @@ def test_beyond_a_screenful_the_terminal_shows_a_line_per_role(demo_root, monkey
 
     from rich.console import Console
 
-    from xl_kpi import cli
-    from xl_kpi.monthly import score_month
+    from xl_kpi.cli import common as cli
+    from xl_kpi.month.score import score_month
     from xl_kpi.workspace import Workspace
 
     ws = Workspace(demo_root)

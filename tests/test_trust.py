@@ -8,8 +8,9 @@ import yaml
 from openpyxl import load_workbook
 
 from xl_kpi.core.errors import KpiError
-from xl_kpi.monthly import generate, import_file
-from xl_kpi.payroll import rollup
+from xl_kpi.month.generate import generate
+from xl_kpi.month.imports import import_file
+from xl_kpi.payroll.rollup import rollup
 from xl_kpi.store import open_store
 from xl_kpi.workspace import data_file, init_workspace
 
@@ -196,7 +197,7 @@ def test_one_mailbox_for_two_employees_is_refused(tmp_path):
 
 
 def test_the_same_rater_twice_is_an_error(month):
-    from xl_kpi.period_review import read_ratings
+    from xl_kpi.period.review import read_ratings
 
     ws, plan, roster = month
     (ws.root / "reviews").mkdir()
@@ -268,7 +269,7 @@ def test_text_from_people_is_never_a_formula_in_any_workbook(tmp_path):
     import_file(ws, plan, roster, data_file(f"actuals-{MONTH}.csv"), MONTH)
     (ws.month_dir(MONTH) / f"={'A' * 3}.xlsx").write_bytes(b"not a workbook")  # a file name in 问题
     result = rollup(ws, plan, roster, MONTH, accept_problems=True)
-    from xl_kpi.payroll import summary_path, write_summary
+    from xl_kpi.payroll.summary import summary_path, write_summary
 
     written = [write_summary(result, summary_path(ws, MONTH))]
     mailing = mail.build(ws, MONTH, mail.load_config(ws))
@@ -320,7 +321,7 @@ def test_a_second_writer_waits_then_says_who_holds_the_workspace(month):
 
     ws, _, _ = month
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from xl_kpi.lock import workspace_lock\n"
+        "import sys, time; from pathlib import Path; from xl_kpi.system.lock import workspace_lock\n"
         f"with workspace_lock(Path({str(ws.root)!r})):\n    print('held', flush=True); time.sleep(30)")],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -489,7 +490,7 @@ def test_hrs_import_keeps_the_fillers_own_rows(month, tmp_path):
 
 
 def test_the_record_knows_whose_workbook_a_file_is_and_what_the_month_was_made_from(month):
-    from xl_kpi.monthly import plan_hash, roster_hash
+    from xl_kpi.month.record import plan_hash, roster_hash
 
     ws, plan, roster = month
     assert open_store(ws.root).month(MONTH) == (plan_hash(plan), roster_hash(roster))

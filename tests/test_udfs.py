@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 
 from xl_kpi import udfs
 from xl_kpi.core.rules import InputError, Inputs, parse_rule
-from xl_kpi.monthly import generate, score_file
+from xl_kpi.month.generate import generate
+from xl_kpi.month.score import score_file
 from xl_kpi.workspace import init_workspace
 
 from helpers import cell_of, fill_randomly
@@ -104,7 +105,7 @@ def test_every_udf_is_registered_for_the_add_in():
 def test_udf_workbooks_in_another_engine_equal_native_workbooks_and_python(tmp_path):
     from formulas_bridge import compute
 
-    from xl_kpi.libreoffice import recalc
+    from xl_kpi.system.libreoffice import recalc
 
     ws, _ = init_workspace(tmp_path / "ws")
     plan = ws.plan()

@@ -9,8 +9,11 @@ import pytest
 from openpyxl import load_workbook
 
 from xl_kpi.core.errors import KpiError
-from xl_kpi.libreoffice import recalc, render_png
-from xl_kpi.monthly import generate, import_file, month_workbooks, score_month
+from xl_kpi.system.libreoffice import recalc, render_png
+from xl_kpi.month.generate import generate
+from xl_kpi.month.imports import import_file
+from xl_kpi.workspace.months import month_workbooks
+from xl_kpi.month.score import score_month
 from xl_kpi.store import open_store
 from xl_kpi.workspace import init_workspace
 
@@ -41,7 +44,7 @@ def test_native_workbooks_recalculated_by_libreoffice_equal_python(space, tmp_pa
         fill_randomly(path, plan, e.role, rnd)
         paths.append((e, path))
     outs = recalc([p for _, p in paths], tmp_path / "out")
-    from xl_kpi.monthly import score_file
+    from xl_kpi.month.score import score_file
 
     for (e, path), out in zip(paths, outs):
         want = score_file(path, plan, e, MONTH)
@@ -369,7 +372,7 @@ def test_a_plan_change_that_would_drop_typed_values_leaves_the_workbook_alone(sp
 
 
 def test_a_workbook_that_cannot_be_replaced_is_reported(space, monkeypatch):
-    import xl_kpi.monthly as monthly
+    import xl_kpi.system.files as files
 
     ws, plan, roster = space
     e = roster[0]
@@ -378,7 +381,7 @@ def test_a_workbook_that_cannot_be_replaced_is_reported(space, monkeypatch):
     def locked(src, dst):
         raise PermissionError(13, "in use")
 
-    monkeypatch.setattr(monthly.os, "replace", locked)  # what Windows does to a file open in Excel
+    monkeypatch.setattr(files.os, "replace", locked)  # what Windows does to a file open in Excel
     report = generate(ws, plan, [e], MONTH)
     assert [p.type for p in report.problems] == ["file_locked"] and report.written == []
     assert not list(ws.month_dir(MONTH).glob(".tmp-*"))  # no temporary file left behind

@@ -12,7 +12,7 @@ import csv
 import random
 from pathlib import Path
 
-from xl_kpi.roster import Employee, write_roster
+from xl_kpi.workspace.roster import Employee, write_roster
 from xl_kpi.workspace import SAMPLE_MONTH, builtin_plan
 
 DATA = Path(__file__).resolve().parent.parent / "xl_kpi" / "data"

@@ -11,8 +11,14 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .core.errors import KpiError, Problem
-from .workspace import Workspace
+from ..close.appeals import decide, file_appeal
+from ..close.closing import close_month, reopen_month
+from ..core.errors import KpiError, Problem
+from ..store import open_store
+from ..store.audit import os_user
+from ..workspace import Workspace
+from .common import add as add_command
+from .common import console, dir_arg, err_console, month_arg
 
 EXAMPLES = {
     "close": "示例 / example:\n  xl-kpi close --month 2026-10                     # 结账: 记录各工作簿、工资与方案, 锁定该月\n"
@@ -38,16 +44,14 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD, 如 2026-11-03 / a date is YYYY-MM-DD: {text}") from None
 
 
-def register(sub, month_type) -> None:
+def register(sub) -> None:
     def add(name: str, func, help_: str):
-        p = sub.add_parser(name, help=help_, description=help_, epilog=EXAMPLES[name],
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.set_defaults(func=func)
-        p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
+        p = add_command(sub, name, func, help_)
+        dir_arg(p)
         return p
 
     p = add("close", cmd_close, "结账: 锁定已发工资的月份 / close a paid month (or --reopen it, --show its record)")
-    p.add_argument("--month", required=True, type=month_type, help="月份 YYYY-MM")
+    p.add_argument("--month", required=True, type=month_arg, help="月份 YYYY-MM")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--show", action="store_true", help="显示结账记录 / print the month's close records")
     what.add_argument("--reopen", action="store_true", help="重开已结账的月份(须 --reason) / reopen a closed month")
@@ -57,7 +61,7 @@ def register(sub, month_type) -> None:
     p = add("appeal", cmd_appeal, "申诉: 登记、列出、决定 / appeals: file, list, decide")
     p.add_argument("action", choices=("add", "list", "decide"))
     p.add_argument("number", nargs="?", type=int, help="decide: 申诉编号 / the appeal's number")
-    p.add_argument("--month", type=month_type, help="月份 YYYY-MM")
+    p.add_argument("--month", type=month_arg, help="月份 YYYY-MM")
     p.add_argument("--employee", help="工号 / employee id")
     p.add_argument("--metric", help="申诉的指标(编号或名称) / the metric disputed")
     p.add_argument("--item", help="申诉的加减分项目(编号或名称) / the 加减分 item disputed")
@@ -72,7 +76,7 @@ def register(sub, month_type) -> None:
     p = add("plan-followup", cmd_followup, "改进计划: 登记、列出、完成 / improvement plans: add, list, close")
     p.add_argument("action", choices=("add", "list", "close"))
     p.add_argument("number", nargs="?", type=int, help="close: 编号 / the plan's number")
-    p.add_argument("--month", type=month_type, help="考核月份 YYYY-MM / the month whose result called for it")
+    p.add_argument("--month", type=month_arg, help="考核月份 YYYY-MM / the month whose result called for it")
     p.add_argument("--employee", help="工号 / employee id")
     p.add_argument("--goals", default="", help="改进目标 / goals")
     p.add_argument("--measures", default="", help="改进措施 / measures")
@@ -81,7 +85,7 @@ def register(sub, month_type) -> None:
     p.add_argument("--note", default="", help="close: 完成情况 / how it went")
 
     p = add("audit", cmd_audit, "审计记录: 谁在何时改了什么 / the audit trail")
-    p.add_argument("--month", type=month_type, help="只列此月 / only this month")
+    p.add_argument("--month", type=month_arg, help="只列此月 / only this month")
     p.add_argument("--employee", help="只列此工号 / only this employee")
     p.add_argument("--csv", action="store_true", help="以CSV输出 / print CSV")
 
@@ -98,20 +102,10 @@ def _need(args, *names: str) -> None:
         raise KpiError([Problem("argument_missing", f"缺少参数 / missing: {' '.join(missing)}")])
 
 
-def _console():
-    from .cli import console
-
-    return console
-
-
 # --------------------------------------------------------------------------- close
 
 
 def cmd_close(args) -> int:
-    from .closing import close_month, reopen_month
-    from .store import open_store
-
-    console = _console()
     ws = Workspace(Path(args.dir))
     if args.show:
         records = open_store(ws.root).closes(args.month)
@@ -150,10 +144,6 @@ def cmd_close(args) -> int:
 
 
 def cmd_appeal(args) -> int:
-    from .appeals import decide, file_appeal
-    from .store import open_store
-
-    console = _console()
     if args.action == "list":
         ws = Workspace(Path(args.dir))
         rows = open_store(ws.root).appeals(args.month)
@@ -196,10 +186,6 @@ def cmd_appeal(args) -> int:
 
 
 def cmd_followup(args) -> int:
-    from .store import open_store
-    from .store.audit import os_user
-
-    console = _console()
     ws = Workspace(Path(args.dir))
     store = open_store(ws.root)
     if args.action == "list":
@@ -236,8 +222,6 @@ AUDIT_HEADER = ["#", "时间", "操作人", "命令", "月份", "工号", "字�
 
 
 def cmd_audit(args) -> int:
-    from .store import open_store
-
     store = open_store(Path(args.dir))
     entries = store.audit_entries(args.month, args.employee)
     rows = [[str(e.id), e.at, e.user, e.command, e.month, e.employee, e.field, e.before, e.after, e.file_hash[:12]]
@@ -254,10 +238,8 @@ def cmd_audit(args) -> int:
             table.add_column(col)
         for r in rows:
             table.add_row(*r)
-        _console().print(table)
+        console.print(table)
     broken = store.audit_problems()
     for why in broken:
-        from .cli import err_console
-
         err_console.print(f"[red]审计记录不完整 / the trail is broken: {why}[/red]")
     return 2 if broken else 0

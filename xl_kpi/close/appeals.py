@@ -9,17 +9,23 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .closing import workbook_hashes
-from .core.errors import KpiError, Problem
-from .core.plan import Plan
-from .core.scorecard import AdjustmentEntry
-from .core.typed import TypedNumberError, typed_number
-from .monthly import _form_rows, _try_read, log_values, plan_hash, workbook_path, write_values
-from .roster import Employee
-from .store import open_store
-from .store.audit import file_digest, os_user
-from .workbook.texts import date_zh, months_back
-from .workspace import Workspace
+from ..core.dates import working_days_after
+from ..core.errors import KpiError, Problem
+from ..core.plan import Plan
+from ..core.scorecard import AdjustmentEntry
+from ..core.typed import TypedNumberError, typed_number
+from ..month.closed import workbook_hashes
+from ..month.generate import write_values
+from ..month.imports.adjustments import form_rows, log_values
+from ..month.record import plan_hash
+from ..payroll.rollup import rollup, rollup_json
+from ..store import open_store
+from ..store.audit import file_digest, os_user
+from ..workbook.rendered import try_read
+from ..workbook.texts import date_zh, months_back
+from ..workspace import Workspace
+from ..workspace.months import workbook_path
+from ..workspace.roster import Employee
 
 
 def _bad(message: str) -> KpiError:
@@ -35,8 +41,6 @@ def mailed_on(ws: Workspace, month: str, employee: str) -> dt.date | None:
 
 
 def window_end(plan: Plan, mailed: dt.date) -> dt.date:
-    from .mail import working_days_after
-
     return working_days_after(mailed, plan.appeal.days)
 
 
@@ -167,7 +171,7 @@ def _current(ws: Workspace, store, a: dict, e: Employee) -> float | None:
     """The value the appeal disputes as it stands: the metric's actual in the workbook, or how many times
     HR recorded the item."""
     if a["kind"] == "metric":
-        old = _try_read(workbook_path(ws, a["month"], e))
+        old = try_read(workbook_path(ws, a["month"], e))
         value = old.values.get(f"actual_{a['target']}") if old is not None else None
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     rows = store.adjustments(a["month"]).get(e.id, [])
@@ -190,13 +194,11 @@ def _apply(ws: Workspace, plan: Plan, roster: list[Employee], store, a: dict, e:
     if new:
         kept.append(AdjustmentEntry(a["target"], new, None, f"{source}更正", dt.date.today().isoformat()))
     store.replace_adjustments(month, source, {e.id: [(None, x) for x in kept]})
-    old = _try_read(workbook_path(ws, month, e))
-    write_values(ws, plan, roster, month, {e.id: log_values(plan, kept + _form_rows(plan, e.role, old))}, store=store)
+    old = try_read(workbook_path(ws, month, e))
+    write_values(ws, plan, roster, month, {e.id: log_values(plan, kept + form_rows(plan, e.role, old))}, store=store)
 
 
 def _payroll(ws: Workspace, plan: Plan, roster: list[Employee], month: str) -> list[dict]:
-    from .payroll import rollup, rollup_json
-
     return rollup_json(rollup(ws, plan, roster, month, accept_problems=True))
 
 
@@ -209,16 +211,3 @@ def _shown(x) -> str:
     if x is None:
         return "空"
     return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def amendment_lines(appeals: list[dict], employee: str) -> list[str]:
-    """The 说明 sheet's lines about the employee's accepted appeals of the month."""
-    return [f"申诉第{a['id']}号已于{date_zh(dt.date.fromisoformat(a['decided_at'][:10]))}受理：{a['decision']}。"
-            for a in appeals if a["employee"] == employee and a["status"] == "accepted"]
-
-
-def followup_lines(followups: list[dict], employee: str) -> list[str]:
-    """The 说明 sheet's lines about the employee's open improvement plans (改进计划)."""
-    return [f"改进计划第{f['id']}号（{f['month']}起）：目标：{f['goals']}；措施：{f['measures']}；"
-            f"完成日期：{date_zh(dt.date.fromisoformat(f['due']))}。" for f in followups
-            if f["employee"] == employee and f["status"] == "open"]

@@ -10,52 +10,17 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core.errors import KpiError, Problem
-from .core.plan import Plan
-from .monthly import employee_of, month_workbooks, plan_hash
-from .roster import Employee
-from .store import open_store
-from .store.audit import file_digest, os_user
-from .store.db import CloseRecord
-from .workspace import Workspace
-
-
-def workbook_hashes(ws: Workspace, month: str) -> dict[str, str]:
-    """File name → sha256 of each employee workbook of the month."""
-    folder = ws.month_dir(month)
-    return {p.name: file_digest(p) for p in month_workbooks(folder)} if folder.is_dir() else {}
-
-
-def refuse_if_closed(ws: Workspace, month: str, what: str) -> None:
-    """A KpiError saying the month is closed and how to reopen it (generate, import, the ribbon's 生成)."""
-    record = open_store(ws.root).closed(month)
-    if record is not None:
-        raise KpiError([Problem("month_closed", f"{month}已于{record.at[:10]}由{record.user}结账，不能再{what}；如确需更改，"
-                                f"先运行 xl-kpi close --reopen --month {month} --reason 原因（会记入审计记录），或通过申诉更正 / "
-                                f"{month} was closed on {record.at[:10]} by {record.user}: reopen it first "
-                                f"(xl-kpi close --reopen --month {month} --reason …)", file=str(ws.month_dir(month)))])
-
-
-def changed_since_close(ws: Workspace, month: str, ids=()) -> list[Problem]:
-    """Each workbook of a closed month that differs from its hash at the close (or is gone, or is new),
-    on its employee when ``ids`` (the roster's) name one."""
-    record = open_store(ws.root).closed(month)
-    if record is None:
-        return []
-    now = workbook_hashes(ws, month)
-    folder = ws.month_dir(month)
-    out = []
-    for name in sorted(set(record.workbooks) | set(now)):
-        before, after = record.workbooks.get(name), now.get(name)
-        if before == after:
-            continue
-        why = ("结账后被删除 / removed after the close" if after is None else
-               "结账后新增 / added after the close" if before is None else "结账后被改动 / changed after the close")
-        emp = employee_of(Path(name).stem, ids)
-        out.append(Problem("changed_after_close", f"{name}{why.split(' / ')[0]}（{record.at[:10]}结账）；结账的数字以结账"
-                           f"记录为准 / {name}: {why.split(' / ')[1]}", file=str(folder / name),
-                           employee=emp if emp in ids else None))
-    return out
+from ..core.errors import KpiError, Problem
+from ..core.plan import Plan
+from ..month.closed import workbook_hashes
+from ..month.record import plan_hash
+from ..payroll.rollup import rollup, rollup_json
+from ..payroll.summary import summary_path, write_summary
+from ..store import open_store
+from ..store.audit import file_digest, os_user
+from ..store.db import CloseRecord
+from ..workspace import Workspace
+from ..workspace.roster import Employee
 
 
 @dataclass
@@ -68,8 +33,6 @@ def close_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
                 accept_problems: bool = False) -> CloseResult:
     """Record the month's state and lock it; refused while the roll-up has open problems, unless they are
     accepted (they are kept in the record)."""
-    from .payroll import rollup, rollup_json, summary_path, write_summary
-
     store = open_store(ws.root)
     if store.closed(month) is not None:
         raise KpiError([Problem("already_closed", f"{month}已经结账（xl-kpi close --show --month {month} 查看） / "
@@ -94,8 +57,6 @@ def close_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
 
 def reopen_month(ws: Workspace, month: str, reason: str) -> CloseRecord:
     """Unlock a closed month (the close stays on record, with who reopened it, when and why)."""
-    from .payroll import summary_path
-
     store = open_store(ws.root)
     record = store.closed(month)
     if record is None:

@@ -1,44 +1,28 @@
 """The plan HR edits: roles, categories, metrics, adjustments, grades, pay.
 
-Loaded from YAML and validated with pydantic; every problem is collected and
-reported with the file, the line and the field path, in Chinese and English.
+The models, validated with pydantic; ``plan_load`` reads plan.yaml into them and locates every
+problem by file, line and field path, in Chinese and English.
 """
 from __future__ import annotations
 
 import calendar
 import functools
-import types
-import typing
-from collections import Counter
-from decimal import Decimal
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from . import expr, strict_yaml
-from .errors import KpiError, Problem, bilingual, problems_from_validation
-from .numbers import money, num
-from .rules import AdjustRule, MetricRule, Rank, Rating, RATER_NAMES, coerce_rule
+from . import expr
+from .commission import Commission
+from .errors import bilingual
+from .model import Ident, Model, Money, no_duplicates
+from .numbers import num
+from .rules import RATER_NAMES, AdjustRule, MetricRule, Rank, Rating, coerce_rule
 
-Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 # the months a metric of each period is typed and scored in: the cycle's last month
 CYCLE_END = {"month": tuple(range(1, 13)), "quarter": (3, 6, 9, 12), "half": (6, 12), "year": (12,)}
 CYCLE_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 PERIOD_NAMES = {"month": "月度", "quarter": "季度", "half": "半年", "year": "年度"}
 MAX_WEEKS = 5  # report weeks a month can have
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _duplicates(items, what_zh: str, what_en: str) -> None:
-    dup = sorted(k for k, n in Counter(items).items() if n > 1)
-    if dup:
-        raise bilingual("duplicate_id", "{what_zh}重复: {ids}", "duplicate {what_en}: {ids}",
-                        what_zh=what_zh, what_en=what_en, ids=", ".join(dup))
 
 
 class Metric(Model):
@@ -170,91 +154,6 @@ class ReportItem(Model):
     target: float | None = None  # per week
 
 
-class CommissionBand(Model):
-    upto: float | None = None  # None: everything above the previous band
-    rate: float = Field(ge=0, le=1)
-
-
-class Commission(Model):
-    """业绩提成: progressive bands on one metric's actual (1% up to 40,000, 1.5% above)."""
-
-    metric: Ident
-    bands: list[CommissionBand] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _check(self):
-        uptos = [b.upto for b in self.bands]
-        if any(u is None for u in uptos[:-1]) or uptos[-1] is not None:
-            raise bilingual("band_gap", "只有最后一档可以不写upto, 且必须不写",
-                            "only the last band, and it alone, leaves upto empty")
-        if uptos[:-1] != sorted(set(uptos[:-1])):
-            raise bilingual("band_overlap", "提成档位upto须递增", "commission bands must rise")
-        return self
-
-    def _spans(self):
-        lo = 0.0
-        for b in self.bands:
-            yield lo, b.upto, b.rate
-            lo = b.upto
-
-    def amount(self, x: float) -> Decimal:
-        total = sum((Decimal(str(max(0.0, min(x, hi if hi is not None else x) - lo))) * Decimal(str(rate))
-                     for lo, hi, rate in self._spans()), Decimal(0))
-        return money(total)
-
-    def formula(self, ref: str) -> str:
-        parts = []
-        for lo, hi, rate in self._spans():
-            top = ref if hi is None else f"MIN({ref},{num(hi)})"
-            parts.append(f"MAX(0,{top}-{num(lo)})*{num(rate)}")
-        return f"ROUND({'+'.join(parts)},2)"
-
-    def to_text(self) -> str:
-        """``commission(40000:1%; *:1.5%)``: the form the UDF KPI_COMMISSION reads."""
-        parts = [f"{num(b.upto) if b.upto is not None else '*'}:{num(round(b.rate * 100, 9))}%" for b in self.bands]
-        return f"commission({'; '.join(parts)})"
-
-    @classmethod
-    def from_text(cls, text: str) -> "Commission":
-        import re
-
-        m = re.fullmatch(r"\s*commission\((.*)\)\s*", text)
-        if not m:
-            raise ValueError(f"提成规则应写成 commission(40000:1%; *:1.5%) / commission rule should look like "
-                             f"commission(40000:1%; *:1.5%): {text}")
-        bands = []
-        for part in filter(None, (p.strip() for p in m.group(1).split(";"))):
-            upto, _, rate = part.partition(":")
-            rate = rate.strip()
-            bands.append({"upto": None if upto.strip() == "*" else float(upto),
-                          "rate": float(rate[:-1]) / 100 if rate.endswith("%") else float(rate)})
-        return cls(metric="amount", bands=bands)
-
-    def describe(self) -> str:
-        """In words, as HR writes it: 4万元以内按1%，超出部分按1.5%."""
-        spans = list(self._spans())
-        if len(spans) == 1:
-            return f"全部按{_percent(spans[0][2])}"
-        parts = []
-        for i, (lo, hi, rate) in enumerate(spans):
-            if i == 0:
-                parts.append(f"{_yuan(hi)}以内按{_percent(rate)}")
-            elif hi is None:
-                parts.append(f"超出{_yuan(lo)}的部分按{_percent(rate)}" if len(spans) > 2 else f"超出部分按{_percent(rate)}")
-            else:
-                parts.append(f"{_yuan(lo)}至{_yuan(hi)}的部分按{_percent(rate)}")
-        return "，".join(parts)
-
-
-def _yuan(x: float) -> str:
-    """40000 → 4万元, 15000 → 1.5万元, 5000 → 5000元."""
-    return f"{num(x / 10000)}万元" if x >= 10000 else f"{num(x)}元"
-
-
-def _percent(rate: float) -> str:
-    return f"{num(round(rate * 100, 9))}%"
-
-
 class Adjustment(Model):
     """A 加减分 item: per-event deduction or bonus, award, rank bonus or veto."""
 
@@ -337,7 +236,6 @@ class Review(Model):
         return self
 
 
-
 @functools.lru_cache(maxsize=256)
 def mondays(month: str) -> int:
     """The Mondays of a month (YYYY-MM): 4 or 5."""
@@ -372,11 +270,11 @@ class Role(Model):
 
     @model_validator(mode="after")
     def _check(self):
-        _duplicates([c.id for c in self.categories], "类别编号", "category id")
-        _duplicates([m.id for m in self.metrics], "指标编号", "metric id")
-        _duplicates([i.id for i in self.weekly_report], "周报项目编号", "weekly report id")
-        _duplicates(self.adjustments, "加减分项目", "adjustment")
-        _duplicates([i.id for i in self.inputs] + [m.id for m in self.metrics], "原始数据与指标编号", "input or metric id")
+        no_duplicates([c.id for c in self.categories], "类别编号", "category id")
+        no_duplicates([m.id for m in self.metrics], "指标编号", "metric id")
+        no_duplicates([i.id for i in self.weekly_report], "周报项目编号", "weekly report id")
+        no_duplicates(self.adjustments, "加减分项目", "adjustment")
+        no_duplicates([i.id for i in self.inputs] + [m.id for m in self.metrics], "原始数据与指标编号", "input or metric id")
         figures = {i.id for i in self.inputs} | {m.id for m in self.metrics if m.compute is None}
         for m in self.metrics:
             unknown = [n for n in (expr.names(m.expression) if m.compute else []) if n not in figures]
@@ -470,8 +368,8 @@ class Plan(Model):
             raise bilingual("band_overlap", "两个等级的最低分相同", "two grades have the same minimum")
         if min(mins) > self.score_floor:
             raise bilingual("band_gap", "低于{v}分的总分没有等级", "totals below {v} have no grade", v=num(min(mins)))
-        _duplicates([g.name for g in self.grades], "等级名称", "grade name")
-        _duplicates([a.id for a in self.adjustments], "加减分编号", "adjustment id")
+        no_duplicates([g.name for g in self.grades], "等级名称", "grade name")
+        no_duplicates([a.id for a in self.adjustments], "加减分编号", "adjustment id")
         known = {a.id for a in self.adjustments}
         for rid, role in self.roles.items():
             missing = [a for a in role.adjustments if a not in known]
@@ -482,7 +380,7 @@ class Plan(Model):
             if b.role not in self.roles or b.metric not in {m.id for m in self.roles[b.role].metrics}:
                 raise bilingual("unknown_id", "名次奖励{b}引用了不存在的岗位或指标 {r}.{m}",
                                 "cohort bonus {b} names an unknown role or metric {r}.{m}", b=b.id, r=b.role, m=b.metric)
-        _duplicates([b.id for b in self.cohort_bonuses], "名次奖励编号", "cohort bonus id")
+        no_duplicates([b.id for b in self.cohort_bonuses], "名次奖励编号", "cohort bonus id")
         for a in self.adjustments:
             if a.requires is not None and a.requires not in known:
                 raise bilingual("unknown_id", "加减分项目{a}的 requires 指向不存在的项目{r}",
@@ -507,171 +405,4 @@ class Plan(Model):
     def role_adjustments(self, role_id: str) -> list[Adjustment]:
         return [self.adjustment(a) for a in self.roles[role_id].adjustments]
 
-
-# --------------------------------------------------------------------------- checks that need the whole plan
-
-
-def cross_problems(plan: Plan) -> list[tuple[tuple, str, str]]:
-    """(location, type, message) of what validates field by field but cannot work as a whole: names in
-    review that name nothing, a percent step that can never score."""
-    out = []
-    items = {a.id for a in plan.adjustments}
-    for key in ("award_items", "top3_items", "major_error_items"):
-        for i, item in enumerate(getattr(plan.review, key)):
-            if item not in items:
-                out.append((("review", key, i), "unknown_id",
-                            f"review.{key} 中的“{item}”不是方案中的加减分项目（有：{'、'.join(sorted(items)) or '无'}） / "
-                            f"review.{key} names “{item}”, which is not an adjustment of the plan"))
-    for i, pool in enumerate(plan.pools):
-        if pool.role not in plan.roles:
-            out.append((("pools", i, "role"), "unknown_id", f"积分池{pool.name}的 role “{pool.role}”不是方案中的岗位 / "
-                        f"pool {pool.id} names an unknown role"))
-        if pool.lead is not None and pool.lead not in plan.roles:
-            out.append((("pools", i, "lead"), "unknown_id", f"积分池{pool.name}的 lead “{pool.lead}”不是方案中的岗位 / "
-                        f"pool {pool.id} names an unknown lead role"))
-    figures = {f.id for f in plan.figures}
-    for rid, role in plan.roles.items():
-        for ci, cat in enumerate(role.categories):
-            for mi, m in enumerate(cat.metrics):
-                for key in ("target_figure", "baseline_figure"):
-                    if getattr(m, key) is not None and getattr(m, key) not in figures:
-                        out.append((("roles", rid, "categories", ci, "metrics", mi, key), "unknown_id",
-                                    f"{m.name}的 {key} “{getattr(m, key)}”不是方案 figures 中的外部数据 / "
-                                    f"{m.id}.{key} names an unknown outside figure"))
-    grades = {g.name for g in plan.grades}
-    for name in plan.review.bonus.by_grade:
-        if name not in grades:
-            out.append((("review", "bonus", "by_grade", name), "unknown_id",
-                        f"review.bonus.by_grade 中的“{name}”不是方案中的等级（有：{'、'.join(g.name for g in plan.grades)}） / "
-                        f"review.bonus.by_grade names “{name}”, which is not a grade"))
-    for i, role in enumerate(plan.review.adjusted_roles):
-        if role not in plan.roles:
-            out.append((("review", "adjusted_roles", i), "unknown_id",
-                        f"review.adjusted_roles 中的“{role}”不是方案中的岗位（有：{'、'.join(plan.roles)}） / "
-                        f"review.adjusted_roles names “{role}”, which is not a role of the plan"))
-    for rid, role in plan.roles.items():
-        for ci, cat in enumerate(role.categories):
-            for mi, m in enumerate(cat.metrics):
-                per = getattr(m.rule, "per", None)
-                if m.percent and per is not None and per >= 1:
-                    out.append((("roles", rid, "categories", ci, "metrics", mi, "rule"), "percent_step",
-                                f"{m.name}是百分比指标，per={num(per)} 表示每{num(per * 100)}个百分点才得分，永远得不到分；"
-                                f"每1%请写 per=1% / {m.id} is a percent metric: per={num(per)} is {num(per * 100)} "
-                                f"percentage points, which never scores; write per=1% for one point"))
-    return out
-
-
-def warnings_of(plan: Plan) -> list[tuple[tuple, str, str]]:
-    """(location, type, message) of what is possible but probably not meant: `check` shows them."""
-    out = []
-    for rid, role in plan.roles.items():
-        total = sum(c.weight for c in role.categories)
-        if abs(total - 100) > 1e-9:
-            out.append((("roles", rid, "categories"), "weights_sum",
-                        f"{role.name}的类别权重合计为{num(total)}，不是100：满分也将是{num(total)}分 / the category "
-                        f"weights of {rid} sum to {num(total)}, not 100: so will a full score"))
-        for ci, cat in enumerate(role.categories):
-            for mi, m in enumerate(cat.metrics):
-                if "target" in m.rule.needs and m.target is not None and m.target <= 0:
-                    out.append((("roles", rid, "categories", ci, "metrics", mi, "target"), "target_zero",
-                                f"{m.name}的目标为{num(m.target)}，完成率无法计算，除非为个人另行导入目标，该指标没有得分 / "
-                                f"{m.id} has a target of {num(m.target)}: no rate, no points unless one is imported"))
-    return out
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _line_index(node, path=(), out=None) -> dict[tuple, int]:
-    """Every YAML node's path → its 1-based line, for error locations."""
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            out[path + (k.value,)] = k.start_mark.line + 1
-            _line_index(v, path + (k.value,), out)
-            out[path + (k.value,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_index(v, path + (i,), out)
-    return out
-
-
-def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
-    for n in range(len(loc), -1, -1):
-        key = tuple(str(p) if not isinstance(p, int) else p for p in loc[:n])
-        if key in lines:
-            return lines[key]
-    return None
-
-
-def _model_at(loc: tuple):
-    """The plan model a location path ends in (roles.ops.categories.0.metrics.1 → Metric), or None."""
-    model, skip = Plan, False
-    for part in loc:
-        if skip:  # the index of a list, the key of a mapping (a role id)
-            skip = False
-            continue
-        field = model.model_fields.get(str(part)) if _is_model(model) else None
-        if field is None:
-            return None
-        model = field.annotation
-        if typing.get_origin(model) in (list, dict):
-            skip, model = True, typing.get_args(model)[-1]
-        if typing.get_origin(model) in (typing.Union, types.UnionType):
-            options = [a for a in typing.get_args(model) if a is not type(None)]
-            model = options[0] if len(options) == 1 else None
-    return model if _is_model(model) else None
-
-
-def _is_model(x) -> bool:
-    return isinstance(x, type) and issubclass(x, BaseModel)
-
-
-def _with_allowed_keys(p: Problem) -> str:
-    """An unknown key's message lists the keys allowed where it stands."""
-    model = _model_at(p.loc[:-1]) if p.type == "extra_forbidden" else None
-    if model is None:
-        return p.message
-    allowed = "、".join(model.model_fields)
-    return f"未知的键“{p.loc[-1]}”（是否拼写错误？此处可用：{allowed}） / unknown key “{p.loc[-1]}”; allowed here: {allowed}"
-
-
-def plan_warnings(text: str, filename: str = "plan.yaml") -> list[Problem]:
-    """The located warnings of a plan that loads (see :func:`warnings_of`)."""
-    plan = load_plan_text(text, filename)
-    lines = _line_index(strict_yaml.load(text)[1])
-    return [Problem(type_, message, loc, file=filename, line=_line_of(lines, loc))
-            for loc, type_, message in warnings_of(plan)]
-
-
-def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
-    try:
-        data, node, dups = strict_yaml.load(text)
-    except strict_yaml.YamlProblem as exc:
-        raise KpiError([Problem(exc.type, exc.message, file=filename, line=exc.line)]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise KpiError([Problem("yaml_syntax", f"YAML格式错误 / YAML syntax error: {getattr(exc, 'problem', exc)}",
-                                file=filename, line=mark.line + 1 if mark else None)]) from None
-    if not isinstance(data, dict):
-        raise KpiError([Problem("plan_empty", "方案文件为空或不是键值表 / the plan is empty or not a mapping",
-                                file=filename, line=1)])
-    lines = _line_index(node)
-    bad = [Problem(d.type, d.message, d.loc, file=filename, line=d.line) for d in dups]
-    bad += [Problem("number_range", f"{'.'.join(map(str, loc))}: {why}", loc, file=filename, line=_line_of(lines, loc))
-            for loc, why in strict_yaml.number_problems(data)]
-    if bad:
-        raise KpiError(bad)
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        probs = problems_from_validation(exc, file=filename)
-        raise KpiError([Problem(p.type, _with_allowed_keys(p), p.loc, file=filename, line=_line_of(lines, p.loc))
-                        for p in probs]) from None
-    whole = [Problem(type_, message, loc, file=filename, line=_line_of(lines, loc))
-             for loc, type_, message in cross_problems(plan)]
-    if whole:
-        raise KpiError(whole)
-    return plan
 

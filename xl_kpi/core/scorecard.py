@@ -18,7 +18,6 @@ from .plan import PERIOD_NAMES, Grade, Metric, Plan, Role
 from .rules import RATER_NAMES, Event, InputError, Inputs, Rating, Veto, fmt, shown
 from .typed import TypedNumberError, is_count, typed_number
 
-
 # --------------------------------------------------------------------------- inputs
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import xlwings
 import yaml
 
+from ..workbook import texts
+from ..workbook.cells import META_SHEET
 from . import udfs
-from .workbook import texts
-from .workbook.layout import META_SHEET
 
 ADDIN_NAME = "xl_kpi.xlam"
 RIBBON_MODULE = "XlKpiRibbon"

@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import KpiError, Problem
 from . import addin_file, udfs
-from .core.errors import KpiError, Problem
 
 INTERPRETER_KEYS = {"Windows": "INTERPRETER_WIN", "Darwin": "INTERPRETER_MAC"}
 EXCEL_PROCESS = {"Windows": "EXCEL.EXE", "Darwin": "Microsoft Excel"}

@@ -1,6 +1,6 @@
 """The 绩效KPI ribbon's scripts: 评分, 汇总, 发送, 生成.
 
-Each is a thin layer over the core and the monthly modules that reads and
+Each is a thin layer over the month's steps that reads and
 writes through the xlwings Book API only, so the same function runs under
 classic xlwings (``RunPython "import xl_kpi.addin as a; a.score()"``) and under
 xlwings Server / Lite (``@xw.script``, which hands it the book).
@@ -11,18 +11,27 @@ import datetime as dt
 import functools
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import xlwings as xw
 
-from .core.errors import KpiError, Problem
-from .core.plan import Plan
-from .workbook.layout import META_SHEET
-from .monthly import score_data
-from .roster import Employee
-from .workbook.reader import Ref, WorkbookData
-from .workbook.texts import message, zh
-from .workspace import Workspace, builtin_plan
+from ..core.errors import KpiError, Problem
+from ..core.plan import Plan
+from ..mail import SendLog, build, load_config
+from ..mail import send as send_mails
+from ..mail.smtp import SendReport
+from ..month.generate import generate as generate_month
+from ..month.score import score_data
+from ..payroll.rollup import rollup as rollup_workbooks
+from ..payroll.summary import summary_path, write_summary
+from ..store import open_store
+from ..workbook.cells import ADJ_COLUMNS, META_SHEET
+from ..workbook.reader import Ref, WorkbookData, _col_index
+from ..workbook.texts import message, zh
+from ..workspace import Workspace, builtin_plan
+from ..workspace.roster import Employee
+from .install import configured_workspace
 
 TITLE = "绩效KPI"
 INPUT_COLOR = "#FFF2CC"  # the yellow of the cells a person fills
@@ -37,8 +46,6 @@ MAX_LISTED = 10
 def workspace_of(book, machine=None) -> Workspace | None:
     """``XL_KPI_WORKSPACE``, else the workspace the book sits in (workbooks/YYYY-MM/…), else the
     one kept in the add-in's config (``xl-kpi addin install --workspace`` or the ribbon's 生成)."""
-    from .addin_setup import configured_workspace
-
     env = os.environ.get("XL_KPI_WORKSPACE")
     if env:
         return Workspace(Path(env))
@@ -93,9 +100,6 @@ def _ref(rng) -> Ref:
 
 def read_book(book) -> WorkbookData:
     """The same WorkbookData the file reader gives, from an open book."""
-    from .workbook.layout import ADJ_COLUMNS
-    from .workbook.reader import _col_index
-
     reader = BookReader(book)
     names = {}
     for n in book.names:
@@ -247,13 +251,11 @@ def _chinese(text: str) -> str:
 @_ribbon("汇总")
 def rollup(book: xw.Book | None = None):
     """汇总: roll the month of the active workbook up into the payroll summary and open it."""
-    from . import payroll
-
     ws, month = _month_folder(book)
     if ws is None or month is None:
         _alert(book, message("no_month"), f"{TITLE} · 汇总")
         return
-    result = payroll.rollup_month(ws, month)
+    result = _rollup_month(ws, month)
     _alert(book, _chinese(result.message), f"{TITLE} · 汇总")
     if result.path and not os.environ.get("XLWINGS_ON_SERVER"):
         xw.Book(str(result.path))
@@ -263,25 +265,21 @@ def rollup(book: xw.Book | None = None):
 @_ribbon("发送")
 def send(book: xw.Book | None = None):
     """发送: mail the month's workbooks after a confirmation naming how many go to whom."""
-    from . import mail
-
     ws, month = _month_folder(book)
     if ws is None or month is None:
         _alert(book, message("no_month"), f"{TITLE} · 发送")
         return
-    plan_text = _chinese(mail.plan_summary(ws, month))
+    plan_text = _chinese(build(ws, month, load_config(ws)).summary())
     answer = book.app.alert(message("send_confirm", plan=plan_text), title=f"{TITLE} · 发送", buttons="ok_cancel")
     if answer != "ok":
         return
-    _alert(book, _chinese(mail.send_month(ws, month).message), f"{TITLE} · 发送")
+    _alert(book, _chinese(_send_month(ws, month).message), f"{TITLE} · 发送")
 
 
 @xw.script
 @_ribbon("生成")
 def generate(book: xw.Book | None = None, month: str | None = None):
     """生成: the month's workbooks; the month comes from the ribbon's prompt (VBA InputBox)."""
-    from .monthly import generate as generate_month
-
     ws = workspace_of(book)
     if ws is None or not (ws.root / "plan.yaml").is_file():
         text = message("not_a_workspace", folder=ws.root) if ws else message("no_workspace")
@@ -296,3 +294,29 @@ def generate(book: xw.Book | None = None, month: str | None = None):
     lines = [message("generated", count=len(report.written), folder=ws.month_dir(month), kept=report.kept_inputs)]
     lines += [f"{p.place()}：{zh(p.message)}" for p in report.problems[:MAX_LISTED]]
     _alert(book, "\n".join(lines), f"{TITLE} · 生成")
+
+
+# --------------------------------------------------------------------------- the steps behind the buttons
+
+
+@dataclass
+class RollupResult:
+    path: Path | None
+    message: str
+
+
+def _rollup_month(ws: Workspace, month: str) -> RollupResult:
+    plan = ws.plan()
+    result = rollup_workbooks(ws, plan, ws.roster(plan), month)
+    problems = result.all_problems
+    held = sum(result.held(s) for s in result.entries)
+    counts = f"{len(result.entries)} 人, {len(problems)} 个问题, {held} 人待核 / employees, problem(s), held"
+    if open_store(ws.root).closed(month) is not None:  # the closed payroll stands; changes show as problems
+        return RollupResult(None, f"{month}已结账, 工资汇总未改写 / {month} is closed: the summary is kept\n{counts}")
+    path = write_summary(result, summary_path(ws, month))
+    return RollupResult(path, f"已生成工资汇总 / payroll summary written: {path}\n{counts}")
+
+
+def _send_month(ws: Workspace, month: str) -> SendReport:
+    config = load_config(ws)
+    return send_mails(build(ws, month, config), config, SendLog(open_store(ws.root), month))

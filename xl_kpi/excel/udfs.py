@@ -12,12 +12,14 @@ from functools import lru_cache
 
 import xlwings as xw
 
-from .core.plan import Commission, Grade
-from .core.rules import Event, InputError, Inputs, Rank, Rule, Veto, parse_rule
-from .core.scorecard import as_number, category_score, grade_in, performance_pay, total_of
+from ..core.commission import Commission
+from ..core.plan import Grade
+from ..core.rules import Event, InputError, Inputs, Rank, Rule, Veto, parse_rule
+from ..core.scorecard import as_number, category_score, grade_in, performance_pay, total_of
+from ..core.udf_calls import NAMES
 
 ERROR_PREFIX = "#KPI! "
-MODULE = "xl_kpi.udfs"
+MODULE = "xl_kpi.udfs"  # the name installed add-ins call (xl_kpi/udfs.py, kept for them)
 
 
 def _error(zh: str) -> str:
@@ -163,15 +165,4 @@ def _commission(text: str) -> Commission:
     return Commission.from_text(text)
 
 
-UDFS = [KPI_SCORE, KPI_EXPLAIN, KPI_ADJUST, KPI_CATEGORY, KPI_TOTAL, KPI_GRADE, KPI_COEF, KPI_PAY, KPI_COMMISSION]
-
-
-# --------------------------------------------------------------------------- formulas that call them
-
-
-def call(name: str, *args: str) -> str:
-    """A formula calling a UDF; trailing empty arguments are left out."""
-    args = list(args)
-    while args and args[-1] in ("", None):
-        args.pop()
-    return f"{name}({','.join(args)})"
+UDFS = [globals()[name] for name in NAMES]  # the functions UDF-mode formulas call, in their order

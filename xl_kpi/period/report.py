@@ -18,16 +18,19 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from .core.errors import KpiError, Problem
-from .core.plan import Plan
-from .core.report import PAY_PARTS, PersonRow, Report, WeekItem, WeeklyRole, build, change_text, sparkline
-from .core.report import Person as ReportPerson
-from .monthly import REPORT_PREFIX, _try_read, atomic_write, month_workbooks, workbook_path
-from .roster import Employee
-from .workbook.derive import stable_bytes
-from .workbook.style import BOLD, BOX, MONEY, TITLE, head, print_a4, put
-from .workbook.texts import date_zh, month_zh, months_back, phrase
-from .workspace import Workspace
+from ..core.errors import KpiError, Problem
+from ..core.plan import Plan
+from ..core.report import PAY_PARTS, PersonRow, Report, WeekItem, WeeklyRole, build, change_text, sparkline
+from ..core.report import Person as ReportPerson
+from ..payroll.rollup import rollup, rollup_json
+from ..system.files import atomic_write
+from ..workbook.derive import stable_bytes
+from ..workbook.rendered import try_read
+from ..workbook.style import BOLD, BOX, MONEY, TITLE, head, print_a4, put
+from ..workbook.texts import date_zh, month_zh, months_back, phrase
+from ..workspace import Workspace
+from ..workspace.months import REPORT_PREFIX, month_workbooks, workbook_path
+from ..workspace.roster import Employee
 
 SHEETS = ("总览", "趋势", "对照", "个人", "周报")
 
@@ -85,7 +88,7 @@ def _weekly(ws: Workspace, plan: Plan, month: str, people: list[Employee]) -> li
         if not role.weekly_report or not mine:
             continue
         weeks = role.weeks(month)
-        data = [(e, _try_read(workbook_path(ws, month, e))) for e in mine if workbook_path(ws, month, e).exists()]
+        data = [(e, try_read(workbook_path(ws, month, e))) for e in mine if workbook_path(ws, month, e).exists()]
         data = [(e, d) for e, d in data if d is not None]
         if not data:
             continue
@@ -111,8 +114,6 @@ def _weekly(ws: Workspace, plan: Plan, month: str, people: list[Employee]) -> li
 def month_records(ws: Workspace, plan: Plan, roster: list[Employee], month: str, n: int = 6,
                   progress=None, jobs: int = 1) -> tuple[list[str], dict[str, list[dict] | None]]:
     """The n months ending with ``month`` and each one's roll-up records (None: no workbooks, a gap)."""
-    from .payroll import rollup, rollup_json
-
     if n < 1:
         raise KpiError([Problem("months", "--months 至少为1 / --months must be at least 1")])
     months = months_of(month, n)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .store import Store
-from .store.audit import file_digest
+from .audit import file_digest
+from .db import Store
 
 Snapshot = tuple[int, dict[str, list[tuple]]]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .core.errors import KpiError, Problem
+from ..core.errors import KpiError, Problem
 
 LOCK, WHO = ".xl_kpi.lock", ".xl_kpi.lock.who"
 WAIT_SECONDS = float(os.environ.get("XL_KPI_LOCK_WAIT", "10"))

@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence
 
-from .core.errors import KpiError, Problem
+from ..core.errors import KpiError, Problem
 
 CHUNKS_PER_JOB = 4  # small enough to balance the workers, large enough that each builds its templates once
 MAX_CHUNK = 500  # a part's results cross to the parent together: bounded, so memory does not grow with the roster

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from . import zipped
-from .layout import Layout, Slot
+from .cells import Layout, Slot
 
 ZIP_DATE = zipped.ZIP_DATE
 _SHEET_RE = re.compile(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')

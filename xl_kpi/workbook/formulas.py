@@ -18,7 +18,7 @@ from pathlib import Path
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 from openpyxl.formula.translate import Translator, TranslatorError
 
-from ..udfs import UDFS
+from ..core.udf_calls import NAMES as UDF_NAMES
 from .derive import Template, sheet_parts
 
 _NS = rb"(?:[\w.-]+:)?"  # writers other than Excel may prefix the elements (<x:c>)
@@ -27,7 +27,7 @@ _F = re.compile(rb"<" + _NS + rb"f\b([^>]*?)(?:/>|>(.*?)</" + _NS + rb"f>)", re.
 _V = re.compile(rb"<" + _NS + rb"v>(.*?)</" + _NS + rb"v>", re.S)
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _PREFIXES = ("_XLFN.", "_XLUDF.", "_XLL.", "_XLWS.")
-_UDF_NAMES = frozenset(f.__name__ for f in UDFS)
+_UDF_NAMES = frozenset(UDF_NAMES)
 ADDIN_FILE = "xl_kpi.xlam"
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from .cells import META_SHEET
 from .derive import Template, sheet_parts
-from .layout import META_SHEET
 
 _CELL = re.compile(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _COMMENT_REF = re.compile(rb'<(?:\w+:)?comment\b[^>]*?\sref="([A-Z]+\d+)"')

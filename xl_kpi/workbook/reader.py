@@ -18,8 +18,8 @@ from python_calamine import CalamineWorkbook
 from ..core.errors import Problem
 from ..core.plan import MAX_WEEKS, Plan
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
+from .cells import ADJ_COLUMNS, META_SHEET, RULE_COLUMN, TYPED_PREFIXES
 from .derive import sheet_parts
-from .layout import ADJ_COLUMNS, META_SHEET, RULE_COLUMN, TYPED_PREFIXES
 
 _NAME_RE = re.compile(r'<definedName [^>]*?name="([^"]+)"[^>]*>([^<]+)</definedName>')
 _REF_RE = re.compile(r"^'?(.+?)'?!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
@@ -282,3 +282,12 @@ def locate(data: WorkbookData, problem: Problem, adj_index: list[int] | None = N
         return Problem(problem.type, problem.message, problem.loc, sheet=data.names["adj_log"].sheet,
                        cell=data.adj_cells[row][field_])
     return problem
+
+
+def typed_pool_shares(data: WorkbookData, pool_id: str) -> list[tuple[str, object]]:
+    """(工号, share as typed) of each row of a pool in a workbook's 积分分配 sheet."""
+    out, i = [], 0
+    while f"poolpts_{pool_id}_{i}" in data.names:
+        out.append((str(data.values.get(f"poolwho_{pool_id}_{i}") or ""), data.values.get(f"poolpts_{pool_id}_{i}")))
+        i += 1
+    return out

@@ -18,10 +18,9 @@ from xml.sax.saxutils import unescape
 from python_calamine import CalamineWorkbook
 
 from . import zipped
+from .cells import META_SHEET
 from .derive import Template
-from .layout import META_SHEET
-from .reader import (MAX_EXPANDED, WorkbookData, _clean, _col_index, _formula_coords, _layout, assemble,
-                     read_workbook)
+from .reader import MAX_EXPANDED, WorkbookData, _clean, _col_index, _formula_coords, _layout, assemble, read_workbook
 
 _NUMBER = re.compile(r"><v>(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)</v></c>")  # repr of a finite float, or an int
 _TEXT = re.compile(r' t="inlineStr"><is><t xml:space="preserve">([^<\r]*)</t></is></c>')
@@ -112,6 +111,14 @@ def read_any(path: Path, template: Template | None = None, keep_grids: bool = Fa
     """A monthly workbook: off its template's text when it is still as written, else parsed in full.
     Raises on a file that is not a readable xlsx."""
     return (template is not None and read_as_written(path, template)) or read_workbook(path, keep_grids)
+
+
+def try_read(path: Path, keep_grids: bool = False, template: Template | None = None) -> WorkbookData | None:
+    """:func:`read_any`, or None for a file that cannot be read (the caller reports it, never overwrites it)."""
+    try:
+        return read_any(path, template, keep_grids)
+    except Exception:  # any unreadable or foreign file
+        return None
 
 
 def _slot_cells(path: Path, template: Template) -> dict[str, dict[tuple[int, int], object]] | None:

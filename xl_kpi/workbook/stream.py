@@ -13,8 +13,8 @@ import zipfile
 from xml.sax.saxutils import escape
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.cell_range import CellRange
 
 from .derive import sheet_parts, stable_bytes

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
+
 def _shipped() -> Path:
     """The templates that ship with xl_kpi: the package's copy, or the repository's templates/."""
     from importlib import resources

@@ -11,7 +11,6 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 _DOSDATE = (ZIP_DATE[0] - 1980) << 9 | ZIP_DATE[1] << 5 | ZIP_DATE[2]
 _DOSTIME = ZIP_DATE[3] << 11 | ZIP_DATE[4] << 5 | ZIP_DATE[5] // 2

@@ -13,14 +13,15 @@ from decimal import Decimal
 import yaml
 from pydantic import BaseModel
 
-from .core import plan as plan_models
-from .core.numbers import num
-from .core.rules import parse_rule
-from .workbook import texts
+from ..core import commission
+from ..core import plan as plan_models
+from ..core.numbers import num
+from ..core.rules import parse_rule
+from ..workbook import texts
 
 MODELS = [plan_models.Plan, plan_models.Role, plan_models.Category, plan_models.Metric, plan_models.OutsideFigure,
           plan_models.InputItem,
-          plan_models.ReportItem, plan_models.Commission, plan_models.CommissionBand, plan_models.Adjustment,
+          plan_models.ReportItem, commission.Commission, commission.CommissionBand, plan_models.Adjustment,
           plan_models.CohortBonus, plan_models.Pool, plan_models.Review, plan_models.PeriodBonus, plan_models.Grade, plan_models.Promotion,
           plan_models.Appeal]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from .core.errors import KpiError, Problem
-from .core.numbers import CENT, to_decimal
-from .core.plan import Plan
-from .core.typed import TypedNumberError, typed_number
+from ..core.errors import KpiError, Problem
+from ..core.numbers import CENT, to_decimal
+from ..core.plan import Plan
+from ..core.typed import TypedNumberError, typed_number
 
 # column header (Chinese or English) → field
 COLUMNS = {

@@ -1,0 +1,82 @@
+"""A workbook against HR's record: the values its filler does not own (pay bases, targets, baselines) as
+shown against their owner's, and the 加减分 rows that count (HR's, and those the filler may enter)."""
+from __future__ import annotations
+
+from ..core.errors import Problem
+from ..core.numbers import num, snap
+from ..core.plan import Plan
+from ..core.scorecard import AdjustmentEntry, EmployeeInputs
+from ..workbook.reader import WorkbookData
+from .record import Owned
+
+LABELS = {"base_salary": "责任底薪", "performance_pay_base": "绩效工资基数"}
+
+
+def hr_adjustments(x: EmployeeInputs, adj_index: list, recorded: list[AdjustmentEntry], plan: Plan,
+                    data: WorkbookData) -> tuple[list, list[Problem]]:
+    """The 加减分 that count: HR's recorded rows, and the workbook's rows of items its filler may enter.
+    A workbook row of an HR item that HR did not record is reported and not counted; a recorded row
+    missing from the workbook is reported and counted."""
+    sheet = data.names["adj_log"].sheet if "adj_log" in data.names else None
+    known = {a.id: a for a in plan.adjustments}
+    typed = list(zip(x.adjustments, adj_index))
+    # the filler's own rows, and rows of unknown items (the scorecard reports those)
+    form = [(a, i) for a, i in typed if a.item not in known or known[a.item].entered_by == "form"]
+    unmatched = list(recorded)
+    problems = []
+    for a, i in typed:
+        if a.item not in known or known[a.item].entered_by == "form":
+            continue
+        match = next((r for r in unmatched if _same_row(r, a)), None)
+        if match is not None:
+            unmatched.remove(match)
+            continue
+        problems.append(Problem("adjustment_unregistered", f"加减分“{plan.adjustment(a.item).name}”不在人力资源部的记录中, "
+                                f"未计入(须由人力资源部导入) / a 加减分 row HR did not record: not counted",
+                                sheet=sheet, cell=data.adj_cells[i]["item"]))
+    for r in unmatched:
+        problems.append(Problem("adjustment_missing", f"人力资源部记录的加减分“{plan.adjustment(r.item).name}”"
+                                f"{'×' + num(r.count) if r.count is not None else ''}不在表中, 已按记录计入 / a recorded "
+                                f"加减分 row is missing from the workbook: counted", sheet=sheet))
+    x.adjustments = [a for a, _ in form] + list(recorded)
+    return [i for _, i in form] + [None] * len(recorded), problems
+
+
+def _same_row(a: AdjustmentEntry, b: AdjustmentEntry) -> bool:
+    count = lambda v: 1.0 if v in (None, "") else v  # noqa: E731  (a blank count is one event)
+    return a.item == b.item and same_number(count(a.count), count(b.count)) and \
+        (a.chosen in (None, "") and b.chosen in (None, "") or same_number(a.chosen, b.chosen))
+
+
+def display_problems(data: WorkbookData, owned: dict[str, Owned], role) -> list[Problem]:
+    """The workbook's copies of values it does not own, against their owner: a workbook showing
+    something else (someone unprotected the sheet, or the roster changed) is a problem naming the cell,
+    both values and the owner. The owner's value is the one that counts."""
+    out = []
+    for key, o in owned.items():
+        where = data.where(key)
+        if where is None:
+            continue
+        shown = data.values.get(key)
+        if same_number(shown, o.value):
+            continue
+        kind, _, mid = key.partition("_")
+        label = LABELS.get(key) or f"{role.metric(mid).name}{'目标' if kind == 'target' else '基准'}"
+        out.append(Problem("owned_value_changed", f"{label}：表内为 {_show(shown)}，{o.owner}为 {_show(o.value)}"
+                           f"（以{o.owner.split()[0]}为准） / {key}: the workbook shows {_show(shown)}, its owner "
+                           f"({o.owner}) says {_show(o.value)}", sheet=where[0], cell=where[1]))
+    return out
+
+
+def same_number(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or not isinstance(a, (int, float)):
+        return False
+    return snap(float(a)) == snap(float(b))
+
+
+def _show(v) -> str:
+    if v is None or v == "":
+        return "空白"
+    return num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else f"“{v}”"
