@@ -31,7 +31,7 @@ BASELINE_SAMPLE = 200
 
 def build(root: Path, n: int) -> Path:
     """A workspace of n employees and the month's data export for all of them; returns the CSV."""
-    from xl_kpi.roster import Employee, write_roster
+    from xl_kpi.workspace.roster import Employee, write_roster
     from xl_kpi.workspace import data_file, init_workspace
 
     ws, _ = init_workspace(root)
@@ -98,7 +98,7 @@ def baseline(name: str, root: Path, k: int) -> float:
     out = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
     if name == "generate":  # a workbook built with openpyxl and saved, per employee
-        from xl_kpi.monthly import Generator
+        from xl_kpi.month.generator import Generator
 
         for e in roster:
             t = titles(None, **Generator(ws, plan, MONTH)._ctx(e, e.role))
@@ -124,12 +124,13 @@ def main() -> None:
         child(sys.argv[2:])
         return
     sys.path.insert(0, str(HERE))
-    from xl_kpi.parallel import default_jobs
+    from xl_kpi.system.parallel import default_jobs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=10_000)
     parser.add_argument("--jobs", type=int, default=default_jobs())
     parser.add_argument("--keep", help="build the workspace here and keep it")
+    parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="where the table goes (default: bench/RESULTS.md)")
     args = parser.parse_args()
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "ws"
     t0 = time.perf_counter()
@@ -166,8 +167,8 @@ def write_results(args, rows: list, total: float) -> None:
         lines.append(f"| {name} | {sec:.1f} s | {rate:,.0f} | {cpu:.2f} ms | {rss:.0f} MB / {wrss:.0f} MB | {base:,.0f}/s | "
                      f"{ratio:.1f}× | {'met' if fast else f'{TARGET_RATE / rate:.1f}× short'} | {'met' if small else 'missed'} |")
     lines += ["", f"The four steps together: {total:.1f} s ({args.n / total:,.0f} employees a second).", ""]
-    (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
-    print(f"written: {HERE / 'RESULTS.md'}")
+    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
+    print(f"written: {args.results}")
 
 
 if __name__ == "__main__":

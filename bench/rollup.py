@@ -13,9 +13,10 @@ from pathlib import Path
 
 from baseline import openpyxl_read
 
-from xl_kpi.actuals import apply_rows, read_actuals
-from xl_kpi.monthly import Generator, slot_values
-from xl_kpi.roster import Employee, write_roster
+from xl_kpi.month.imports.actuals import apply_rows, read_actuals
+from xl_kpi.month.generator import Generator
+from xl_kpi.month.score import slot_values
+from xl_kpi.workspace.roster import Employee, write_roster
 from xl_kpi.workspace import SAMPLE_MONTH, data_file, init_workspace, Workspace
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "--child" else 10_000
@@ -42,7 +43,7 @@ def build(root: Path, n: int) -> None:
 
 
 def child(root: Path) -> None:
-    from xl_kpi.payroll import rollup
+    from xl_kpi.payroll.rollup import rollup
 
     ws = Workspace(root)
     plan = ws.plan()

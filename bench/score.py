@@ -10,9 +10,10 @@ from pathlib import Path
 
 from baseline import openpyxl_read
 
-from xl_kpi.actuals import apply_rows, read_actuals
-from xl_kpi.monthly import Generator, score_file, slot_values
-from xl_kpi.roster import Employee
+from xl_kpi.month.imports.actuals import apply_rows, read_actuals
+from xl_kpi.month.generator import Generator
+from xl_kpi.month.score import score_file, slot_values
+from xl_kpi.workspace.roster import Employee
 from xl_kpi.workspace import SAMPLE_MONTH, data_file, init_workspace
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
