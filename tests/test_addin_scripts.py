@@ -118,19 +118,21 @@ def test_score_script_alerts_once(filled):
     assert alert["args"][0].startswith("评分完成") and "评分" in alert["args"][1]
 
 
-def test_rollup_and_send_say_when_they_are_not_available(filled):
-    import importlib.util
-
+def test_rollup_and_send_outside_a_month_folder_say_so(filled, monkeypatch):
+    """A book that is not in a workspace's workbooks/YYYY-MM/ (the remote Book has a bare name) names the
+    problem in a message instead of rolling up or mailing anything."""
     import xlwings as xw
 
+    from xl_kpi.workbook.texts import message
+
+    monkeypatch.delenv("XL_KPI_WORKSPACE", raising=False)
+    monkeypatch.setattr(addin, "configured_workspace", lambda machine=None: None)  # no add-in config here
     _, _, path = filled
-    book = xw.Book(json=payload(path))
-    if importlib.util.find_spec("xl_kpi.payroll") is None:
-        addin.rollup(book)
-        assert "尚未提供" in actions_by_func(book)["alert"][-1]["args"][0]
-    if importlib.util.find_spec("xl_kpi.mail") is None:
-        addin.send(book)
-        assert "尚未提供" in actions_by_func(book)["alert"][-1]["args"][0]
+    for script in (addin.rollup, addin.send):
+        book = xw.Book(json=payload(path))
+        script(book)
+        (alert,) = actions_by_func(book)["alert"]
+        assert alert["args"][0] == message("no_month")
 
 
 def test_generate_script_uses_the_workspace(filled, monkeypatch):

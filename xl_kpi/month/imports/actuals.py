@@ -136,8 +136,8 @@ def actual_rows(rows: Iterable[Row], file: str, plan: Plan, roster: list[Employe
             checks[(emp.role, what, mid)] = check
         try:
             value = parse_value(v.get("value"), check if kind not in RATER_NAMES else check.model_copy(update={"unit": ""}))
-        except ValueError as exc:
-            yield bad(str(exc))
+        except ValueError as exc:  # named by its metric: a wide file's row holds many
+            yield bad(str(exc) if check.name in str(exc) else f"{check.name}：{exc}")
             continue
         yield ImportedRow(row.line, emp_id, kind, mid, value, week)
 
