@@ -81,3 +81,22 @@ def test_the_file_is_read_once(tmp_path, capsys, monkeypatch):
         opened.clear()
         run_cli(capsys, "import", data_file(name), "--month", MONTH, "--dir", ws.root, "--jobs", "1")
         assert len(opened) == 1, opened
+
+
+def test_a_targets_file_sets_what_long_rows_of_type_target_set(tmp_path, capsys):
+    scores = {}
+    for form in ("long", "targets"):
+        ws, _ = init_workspace(tmp_path / form)
+        run_cli(capsys, "generate", "--month", MONTH, "--dir", ws.root, "--jobs", "1")
+        run_cli(capsys, "import", data_file(f"actuals-{MONTH}.csv"), "--month", MONTH, "--dir", ws.root, "--jobs", "1")
+        if form == "long":
+            f = _write(tmp_path / "t.csv", ["工号", "指标", "数值", "类型"],
+                       [["E002", "阅读量", "120000", "目标"], ["E003", "reads", "80000", "目标"]])
+        else:
+            f = _write(tmp_path / "t2.csv", ["工号", "指标", "目标", "基准"],
+                       [["E002", "阅读量", "120000", ""], ["E003", "reads", "80000", ""]])
+        assert "已导入 2 行" in run_cli(capsys, "import", f, "--month", MONTH, "--dir", ws.root, "--jobs", "1")
+        scores[form] = json.loads(run_cli(capsys, "score", "--month", MONTH, "--json", "--dir", ws.root, "--jobs", "1"))
+    assert scores["targets"] == scores["long"]
+    by_id = {r["employee_id"]: r for r in scores["targets"]}
+    assert by_id["E002"]["metrics"]["reads"]["target"] == 120000 and by_id["E003"]["metrics"]["reads"]["target"] == 80000

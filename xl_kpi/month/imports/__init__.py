@@ -17,7 +17,8 @@ from . import actuals, adjustments, figures, pools
 from .kinds import ImportJob, ImportKind, ImportReport
 from .table import Source, load_mapping
 
-KINDS: list[ImportKind] = [adjustments.KIND, figures.KIND, pools.KIND, actuals.LONG, actuals.WIDE_KIND]
+KINDS: list[ImportKind] = [adjustments.KIND, figures.KIND, pools.KIND, actuals.LONG, actuals.TARGETS_KIND,
+                           actuals.WIDE_KIND]
 
 __all__ = ["KINDS", "ImportReport", "classify", "import_file"]
 

@@ -267,3 +267,30 @@ def _wide(job: ImportJob, source: Source) -> ImportReport:
 
 WIDE = {"工号": "employee", "employee_id": "employee"}
 WIDE_KIND = ImportKind("数据（宽表，每行一人）", WIDE, "工号, 以及以指标名称为表头的各列（如 阅读量, 回复条数）", _is_wide, _wide)
+
+
+# --------------------------------------------------------------------------- targets: a row a person and metric
+
+TARGETS = {"工号": "employee", "employee_id": "employee", "指标": "metric", "metric": "metric",
+           "目标": "target", "target": "target", "基准": "baseline", "baseline": "baseline", "周": "week", "week": "week"}
+
+
+def _is_targets(source: Source, job: ImportJob) -> bool:
+    """工号 and 指标 with a 目标 or 基准 column instead of 数值: each person's own targets or baselines."""
+    return has(source, TARGETS, "employee", "metric") and not has(source, HEADERS, "value") and \
+        (has(source, TARGETS, "target") or has(source, TARGETS, "baseline"))
+
+
+def _targets(job: ImportJob, source: Source) -> ImportReport:
+    def long_rows():  # each filled 目标 or 基准 as the long form's row of that 类型
+        for row in source.records(TARGETS, ("employee", "metric")):
+            for field, kind in (("target", "目标"), ("baseline", "基准")):
+                if cell_text(row.values.get(field)):
+                    yield Row(row.line, {"employee": row.values["employee"], "metric": row.values["metric"],
+                                         "value": row.values[field], "kind": kind, "week": row.values.get("week", "")})
+
+    return import_actuals(job, long_rows())
+
+
+TARGETS_KIND = ImportKind("个人目标与基准", TARGETS, "工号, 指标, 目标和/或基准[, 周]（或 employee_id, metric, target, baseline"
+                          "[, week]）", _is_targets, _targets)
