@@ -8,7 +8,17 @@ from rich.table import Table
 from ..core.review import period_months
 from ..period.report import gather, report_json, report_path, write_report
 from ..period.review import review_json, review_path, run_review, write_review
-from .common import EXIT_OK, add, console, exit_with, jobs_arg, loaded, month_arg, period_arg, with_progress
+from .common import (
+    EXIT_OK,
+    add,
+    console,
+    exit_with,
+    jobs_arg,
+    loaded,
+    month_arg,
+    period_arg,
+    with_progress,
+)
 
 
 def cmd_report(args) -> int:

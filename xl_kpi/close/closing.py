@@ -18,7 +18,7 @@ from ..payroll.rollup import rollup, rollup_json
 from ..payroll.summary import summary_path, write_summary
 from ..store import open_store
 from ..store.audit import file_digest, os_user
-from ..store.db import CloseRecord
+from ..store.rows import CloseRecord
 from ..workspace import Workspace
 from ..workspace.roster import Employee
 

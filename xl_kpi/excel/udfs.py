@@ -15,7 +15,13 @@ import xlwings as xw
 from ..core.commission import Commission
 from ..core.plan import Grade
 from ..core.rules import Event, InputError, Inputs, Rank, Rule, Veto, parse_rule
-from ..core.scorecard import as_number, category_score, grade_in, performance_pay, total_of
+from ..core.scorecard import (
+    as_number,
+    category_score,
+    grade_in,
+    performance_pay,
+    total_of,
+)
 from ..core.udf_calls import NAMES
 
 ERROR_PREFIX = "#KPI! "

@@ -13,7 +13,17 @@ from ..core.plan import Plan
 from ..core.rules import shown
 from ..core.scorecard import Scorecard
 from ..workbook.derive import stable_bytes
-from ..workbook.style import BOLD, MONEY, TITLE, box, fit_row, head, print_a4, put, signature_block
+from ..workbook.style import (
+    BOLD,
+    MONEY,
+    TITLE,
+    box,
+    fit_row,
+    head,
+    print_a4,
+    put,
+    signature_block,
+)
 from ..workbook.texts import month_zh, phrase
 from ..workspace.roster import Employee
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..core.errors import KpiError, Problem
 from ..core.plan import Plan
 from ..store import Store, open_store
-from ..store.db import Generated
+from ..store.rows import Generated
 from ..store.trail import record_written
 from ..system import parallel
 from ..workbook.rendered import try_read

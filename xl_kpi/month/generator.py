@@ -10,7 +10,7 @@ from ..core.errors import KpiError, Problem
 from ..core.plan import MAX_WEEKS, Plan
 from ..core.typed import TypedNumberError, typed_number
 from ..store import Store, open_store
-from ..store.db import Generated
+from ..store.rows import Generated
 from ..system.files import atomic_write
 from ..workbook import texts
 from ..workbook.cells import ADJ_ROWS, TYPED_PREFIXES

@@ -14,7 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..core.errors import Problem
-from ..core.scorecard import AdjustmentEntry, AdjustmentResult, EmployeeInputs, MetricResult, Pay, Scorecard
+from ..core.scorecard import (
+    AdjustmentEntry,
+    AdjustmentResult,
+    EmployeeInputs,
+    MetricResult,
+    Pay,
+    Scorecard,
+)
 from ..workspace.roster import Employee
 
 _RECENT = 16  # unpacked objects kept: the department-wide steps read one employee's card several times in a row

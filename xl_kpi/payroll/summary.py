@@ -17,7 +17,16 @@ from ..core.plan import Plan
 from ..month.scored import Scored
 from ..system.files import atomic_write
 from ..workbook.stream import RowWriter, quick_styles, saved
-from ..workbook.style import BAD_FILL, BOLD, MONEY, TITLE, head, print_a4, put, signature_block
+from ..workbook.style import (
+    BAD_FILL,
+    BOLD,
+    MONEY,
+    TITLE,
+    head,
+    print_a4,
+    put,
+    signature_block,
+)
 from ..workbook.texts import month_zh, phrase, zh
 from ..workspace import Workspace
 from .cohort import rankings

@@ -20,7 +20,16 @@ from openpyxl.utils import get_column_letter
 
 from ..core.errors import KpiError, Problem
 from ..core.plan import Plan
-from ..core.report import PAY_PARTS, PersonRow, Report, WeekItem, WeeklyRole, build, change_text, sparkline
+from ..core.report import (
+    PAY_PARTS,
+    PersonRow,
+    Report,
+    WeekItem,
+    WeeklyRole,
+    build,
+    change_text,
+    sparkline,
+)
 from ..core.report import Person as ReportPerson
 from ..payroll.rollup import rollup, rollup_json
 from ..system.files import atomic_write

@@ -15,13 +15,33 @@ from openpyxl.styles import Alignment
 
 from ..core.errors import KpiError, Problem
 from ..core.plan import PERIOD_NAMES, Plan
-from ..core.review import DOWN, UP, MonthResult, ReviewResult, period_bonus, period_kind, period_months, review
+from ..core.review import (
+    DOWN,
+    UP,
+    MonthResult,
+    ReviewResult,
+    period_bonus,
+    period_kind,
+    period_months,
+    review,
+)
 from ..core.rules import RATER_NAMES, InputError, Rating
 from ..month.imports.table import read_table
 from ..payroll.pools import pool_shares
 from ..payroll.rollup import rollup
 from ..system.files import atomic_write
-from ..workbook.style import BAD_FILL, BOLD, GOOD_FILL, MONEY, TITLE, box, head, print_a4, put, signature_block
+from ..workbook.style import (
+    BAD_FILL,
+    BOLD,
+    GOOD_FILL,
+    MONEY,
+    TITLE,
+    box,
+    head,
+    print_a4,
+    put,
+    signature_block,
+)
 from ..workbook.texts import month_zh, period_zh, phrase, zh
 from ..workspace import Workspace
 from ..workspace.roster import Employee

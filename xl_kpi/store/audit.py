@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import itertools
 import json
+import sqlite3
 from dataclasses import dataclass
+from typing import Iterable
+
+from .rows import stamp
 
 FIELDS = ("at", "user", "command", "month", "employee", "field", "before", "after", "file_hash")
 GENESIS = "0" * 64
@@ -78,3 +83,50 @@ def broken(entries: list[Entry], head: tuple[int, str] | None) -> list[str]:
             out.append(f"审计记录的最后{'几' if entries else ''}条被删除（应以第{head[0]}条结尾） / entries after #{last[0]} "
                        f"were removed (the trail ended at #{head[0]})")
     return out
+
+
+class AuditTable:
+    """The append-only, hash-chained audit trail."""
+
+    conn: sqlite3.Connection
+
+    def audit(self, command: str, rows: Iterable[tuple], user: str | None = None) -> None:
+        """Append (month, employee, field, before, after, file_hash) rows (a list or a stream), chained, in one
+        transaction."""
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
+            return
+        rows = itertools.chain([first], rows)
+        user = user or os_user()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")  # one writer extends the chain at a time
+            last = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            prev = last[0] if last else GENESIS
+            for month, employee, field_, before, after, file_hash in rows:
+                values = dict(at=stamp(), user=user, command=command, month=month, employee=employee, field=field_,
+                              before=text(before), after=text(after), file_hash=file_hash)
+                digest = entry_hash(prev, values)
+                cur = self.conn.execute("INSERT INTO audit (at, user, command, month, employee, field, before, after, "
+                                        "file_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                        (*[values[f] for f in FIELDS], prev, digest))
+                prev = digest
+            self.conn.execute("INSERT INTO settings VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET "
+                              "value = excluded.value", (f"{cur.lastrowid}:{prev}",))
+
+    def audit_entries(self, month: str | None = None, employee: str | None = None) -> list[Entry]:
+        sql, args = "SELECT * FROM audit WHERE 1 = 1", []
+        if month is not None:
+            sql, args = sql + " AND month = ?", [month]
+        if employee is not None:
+            sql, args = sql + " AND employee = ?", args + [employee]
+        return [Entry(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def audit_problems(self) -> list[str]:
+        """Why the audit trail cannot be trusted (empty when it is whole)."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = 'audit_head'").fetchone()
+        head = None
+        if row:
+            number, _, digest = row[0].partition(":")
+            head = (int(number), digest)
+        return broken(self.audit_entries(), head)

@@ -11,8 +11,23 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from ..core.plan import Plan
-from .cells import COMMISSION_RULE, META_SHEET, RULE_COLUMN, UNLOCKED, WRAP, Layout, boxed_head, define_name
-from .scorecard_sheet import inputs_block, metric_row, rating_block, signatures, summary_block
+from .cells import (
+    COMMISSION_RULE,
+    META_SHEET,
+    RULE_COLUMN,
+    UNLOCKED,
+    WRAP,
+    Layout,
+    boxed_head,
+    define_name,
+)
+from .scorecard_sheet import (
+    inputs_block,
+    metric_row,
+    rating_block,
+    signatures,
+    summary_block,
+)
 from .side_sheets import adjustment_sheet, pool_sheet, weekly_sheet
 from .style import BOLD, BOX, print_a4, put
 

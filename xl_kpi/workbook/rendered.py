@@ -20,7 +20,16 @@ from python_calamine import CalamineWorkbook
 from . import zipped
 from .cells import META_SHEET
 from .derive import Template
-from .reader import MAX_EXPANDED, WorkbookData, _clean, _col_index, _formula_coords, _layout, assemble, read_workbook
+from .reader import (
+    MAX_EXPANDED,
+    WorkbookData,
+    _clean,
+    _col_index,
+    _formula_coords,
+    _layout,
+    assemble,
+    read_workbook,
+)
 
 _NUMBER = re.compile(r"><v>(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)</v></c>")  # repr of a finite float, or an int
 _TEXT = re.compile(r' t="inlineStr"><is><t xml:space="preserve">([^<\r]*)</t></is></c>')

@@ -12,7 +12,16 @@ from ..core.rules import Refs
 from ..core.typed import is_count
 from ..core.udf_calls import call
 from . import texts
-from .cells import ADJ_COLUMNS, ADJ_ROWS, WRAP, Layout, add_validation, boxed_head, define_name, input_cell
+from .cells import (
+    ADJ_COLUMNS,
+    ADJ_ROWS,
+    WRAP,
+    Layout,
+    add_validation,
+    boxed_head,
+    define_name,
+    input_cell,
+)
 from .style import BOLD, BOX, put
 
 

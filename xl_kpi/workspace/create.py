@@ -33,7 +33,9 @@ def init_workspace(root: Path, example: str | None = None) -> tuple[Workspace, l
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, dest)
-    from .plan_reference import render  # the plan reference plan.yaml points to, always this version's
+    from .plan_reference import (
+        render,  # the plan reference plan.yaml points to, always this version's
+    )
 
     (ws.root / PLAN_REFERENCE).write_text(render(), encoding="utf-8")
     return ws, kept

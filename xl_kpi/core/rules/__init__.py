@@ -12,7 +12,17 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from ..errors import bilingual_message
 from .bands import Band, Bands
-from .base import RATER_NAMES, InputError, Inputs, Refs, Rule, fmt, shown, shown_expr, text
+from .base import (
+    RATER_NAMES,
+    InputError,
+    Inputs,
+    Refs,
+    Rule,
+    fmt,
+    shown,
+    shown_expr,
+    text,
+)
 from .events import Event, Rank, Veto
 from .rating import Rating
 from .ratio import Ratio
