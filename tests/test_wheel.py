@@ -17,8 +17,13 @@ def test_the_wheel_ships_templates_data_and_the_command(tmp_path):
     done = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(source)],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    import xl_kpi
+
     wheel = next((tmp_path / "dist").glob("xl_kpi-*.whl"))
+    assert wheel.name == f"xl_kpi-{xl_kpi.__version__}-py3-none-any.whl"  # the one version number
     names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "xl_kpi").rglob("*.py") if "__pycache__" not in p.parts}
+    assert modules <= names, sorted(modules - names)  # every stage's package is listed in pyproject.toml
     shipped = {f"xl_kpi/templates/{p.relative_to(ROOT / 'templates').as_posix()}"
                for p in (ROOT / "templates").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert shipped and shipped <= names, sorted(shipped - names)

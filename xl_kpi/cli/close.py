@@ -218,14 +218,14 @@ def cmd_followup(args) -> int:
 # --------------------------------------------------------------------------- audit
 
 
-AUDIT_HEADER = ["#", "时间", "操作人", "命令", "月份", "工号", "字段", "原值", "新值", "文件哈希"]
+AUDIT_HEADER = ["#", "时间", "操作人", "命令", "月份", "工号", "字段", "原值", "新值", "文件哈希", "版本"]
 
 
 def cmd_audit(args) -> int:
     store = open_store(Path(args.dir))
     entries = store.audit_entries(args.month, args.employee)
-    rows = [[str(e.id), e.at, e.user, e.command, e.month, e.employee, e.field, e.before, e.after, e.file_hash[:12]]
-            for e in entries]
+    rows = [[str(e.id), e.at, e.user, e.command, e.month, e.employee, e.field, e.before, e.after, e.file_hash[:12],
+             e.version] for e in entries]
     if args.csv:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from .. import __version__
 from ..core.errors import KpiError, Problem
 from ..mail import load_config
 from ..month.generate import generate, select
@@ -13,6 +14,7 @@ from ..payroll.rollup import rollup, rollup_records
 from ..payroll.summary import summary_path, write_summary
 from ..store import open_store
 from ..store.audit import file_digest
+from ..store.backups import backups
 from ..workspace import init_workspace
 from ..workspace.examples import example_steps, examples
 from .common import (
@@ -31,6 +33,7 @@ from .common import (
     print_problems,
     score_table,
     with_progress,
+    workspace_of,
 )
 
 
@@ -156,13 +159,33 @@ def cmd_rollup(args) -> int:
     if problems:
         console.print(f"[yellow]{len(problems)} 个问题, 已列在「问题」表 / problem(s), listed in sheet 问题[/yellow]")
         print_problems(problems)
+    if result.notices:
+        console.print(f"[yellow]{len(result.notices)} 人的工资与旧版本的汇总不同（未待核，已列在「问题」表） / "
+                      f"{len(result.notices)} pay line(s) differ from an earlier release's roll-up[/yellow]")
+        print_problems(result.notices)
     if held:
         console.print(f"[yellow]待核 {len(held)} 人: 修正后重新汇总, 或加 --accept-problems 照发 / {len(held)} pay line(s) "
                       f"held: fix and roll up again, or pay anyway with --accept-problems[/yellow]")
     return EXIT_PROBLEMS if held else EXIT_OK
 
 
+def cmd_upgrade(args) -> int:
+    """The upgrade itself ran before the command (as before any command): say where the workspace stands."""
+    ws = workspace_of(args)
+    store = open_store(ws.root)
+    console.print(f"工作区为版本{store.setting('workspace_version') or __version__}的数据，本程序为{__version__}；"
+                  f"HR的记录结构{store.conn.execute('PRAGMA user_version').fetchone()[0]} / the workspace is up to date "
+                  f"with xl_kpi {__version__}")
+    saved = backups(ws.root)
+    if saved:
+        console.print(f"HR的记录的副本 / copies of the record: {len(saved)}，最新 / newest: {saved[-1]}")
+    return EXIT_OK
+
+
 EXAMPLES = {
+    "upgrade": "示例 / example:\n  xl-kpi upgrade --dir ~/kpi   # 升级新版本后: 备份 xl_kpi.db, 记入各月工作簿生成时的公式, 说明做了什么\n"
+               "  (任何命令第一次遇到旧版本的工作区时都会先这样做 / any command does this first on an earlier release's "
+               "workspace)",
     "init": "示例 / example:\n  xl-kpi init ~/kpi   # 新建工作区, 含内置方案与示例花名册\n"
             "  xl-kpi init ~/bianji --example bianji   # 从编辑考核方案的示例开始",
     "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2\n"
@@ -189,6 +212,9 @@ def register(sub) -> None:
     p.add_argument("dir", metavar="DIR", help="工作区目录 / workspace folder")
     p.add_argument("--example", metavar="NAME", help="从方案示例开始: 方案、花名册与几个月的示例数据 / start from an "
                    "example plan with its roster and months of sample data")
+    p = add(sub, "upgrade", cmd_upgrade, "把旧版本建立的工作区升级到本版本 / bring a workspace made by an earlier "
+                                         "release up to this one")
+    p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add(sub, "check", cmd_check, "校验方案与花名册 / validate the plan and the roster")
     p.add_argument("--month", type=month_arg, help="并列出该月工作簿的公式方式(默认最近一个月) / also list that month's "
                    "formula modes (default: the latest month)")

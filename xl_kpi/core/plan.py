@@ -9,7 +9,7 @@ import calendar
 import functools
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from . import expr
 from .commission import Commission
@@ -330,6 +330,11 @@ class Plan(Model):
     appeal: Appeal = Appeal()
     # 改进计划: a total below this calls for an improvement plan (none: the lowest grade does)
     improvement_below: float | None = None
+    _source: dict | None = PrivateAttr(default=None)  # plan.yaml as HR wrote it, read as data
+
+    @property
+    def source(self) -> dict | None:
+        return self._source
 
     def needs_improvement(self, score: float | None, grade: str | None) -> bool:
         if score is None:

@@ -2,6 +2,7 @@
 checks that need the whole plan, and the warnings ``check`` shows."""
 from __future__ import annotations
 
+import re
 import types
 import typing
 
@@ -79,6 +80,37 @@ def warnings_of(plan: Plan) -> list[tuple[tuple, str, str]]:
                     out.append((("roles", rid, "categories", ci, "metrics", mi, "target"), "target_zero",
                                 f"{m.name}的目标为{num(m.target)}，完成率无法计算，除非为个人另行导入目标，该指标没有得分 / "
                                 f"{m.id} has a target of {num(m.target)}: no rate, no points unless one is imported"))
+    return out + releases_warnings(plan)
+
+
+TEAM_WORDS = ("团队", "势力榜", "小组", "全组", "部门")
+ONE_A_MONTH = re.compile(r"每月(?:评|选|评选)?\s*[1一]\s*[项名人个次]")
+
+
+def releases_warnings(plan: Plan) -> list[tuple[tuple, str, str]]:
+    """Where a plan written for an earlier release relies on what a later one changed or now does properly,
+    each with the edit to make (``check`` shows them; nothing changes on its own)."""
+    out = []
+    for i, b in enumerate(plan.cohort_bonuses):
+        ranked = [a for a in plan.role_adjustments(b.role) if a.rule.type == "rank"]
+        if ranked:
+            out.append((("cohort_bonuses", i), "rank_twice",
+                        f"名次奖励“{b.name}”已在汇总时按{plan.roles[b.role].metric(b.metric).name}排名加分，"
+                        f"{plan.roles[b.role].name}的加减分项目“{'、'.join(a.name for a in ranked)}”也按名次加分："
+                        f"同一名次会计两次；删去其中一种（名次由数据决定时保留 cohort_bonuses） / {b.id} ranks "
+                        f"{b.role} and its 加减分 items rank too: the same rank counts twice; keep one"))
+    for i, a in enumerate(plan.adjustments):
+        if not plan.pools and any(w in a.name for w in TEAM_WORDS) and a.rule.type in ("bonus", "deduct") \
+                and not a.to_team:
+            out.append((("adjustments", i), "pool_by_hand",
+                        f"“{a.name}”看来是团队的加减分，由人逐个录入；现在可写成 pools:（团队、分值、由谁分配，见"
+                        f"docs/plan.md），负责人在工作簿中分配、合计自动核对 / {a.id} looks like a team's points "
+                        f"split by hand: pools: do it properly now"))
+        if a.rule.type == "award" and a.per_month is None and ONE_A_MONTH.search(a.name + a.note):
+            out.append((("adjustments", i), "award_per_month",
+                        f"“{a.name}”写明每月只评一项，但没有 per_month：limit 只限每人的次数，同月评给两人不会被发现；"
+                        f"请加 per_month: 1，汇总时会检查 / {a.id} is one a month: add per_month: 1 so the roll-up "
+                        f"checks it"))
     return out
 
 
@@ -173,4 +205,5 @@ def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
              for loc, type_, message in cross_problems(plan)]
     if whole:
         raise KpiError(whole)
+    plan._source = data  # what HR wrote: its meaning is compared across releases (month/record.plan_meaning)
     return plan

@@ -38,22 +38,25 @@ def generate(ws: Workspace, plan: Plan, roster: list[Employee], month: str, mode
     password = password or store.protect_password()  # drawn once, here, for every worker
     report = GenerateReport()
     written: list[Generated] = []
+    sets: dict[str, dict] = {}
     try:
-        for part_report, part_written in parallel.run(_generate_part, parallel.chunks(roster, jobs), jobs, progress,
-                                                      parallel.employees, (ws, plan, month, mode, password,
-                                                                           everyone or roster, force)):
+        for part_report, part_written, part_sets in parallel.run(
+                _generate_part, parallel.chunks(roster, jobs), jobs, progress, parallel.employees,
+                (ws, plan, month, mode, password, everyone or roster, force)):
             _merge(report, part_report)
             written += part_written
+            sets.update(part_sets)
     finally:
-        _record(store, plan, month, roster, written)
+        _record(store, plan, month, roster, written, sets)
         ids = {e.id for e in roster}
         record_written(store, "generate", month, {employee_of(p.stem, ids): p for p in report.written})
     return report
 
 
-def _generate_part(args, part: list[Employee]) -> tuple[GenerateReport, list[Generated]]:
-    """One worker's share of generate: its own templates, its employees' files; what it wrote comes back
-    for the parent to record (one writer of HR's record, in roster order)."""
+def _generate_part(args, part: list[Employee]) -> tuple[GenerateReport, list[Generated], dict]:
+    """One worker's share of generate: its own templates, its employees' files; what it wrote (and the
+    formulas it wrote them with) comes back for the parent to record (one writer of HR's record, in roster
+    order)."""
     ws, plan, month, mode, password, everyone, force = args
     gen = Generator(ws, plan, month, mode, password, roster=everyone, people={e.id for e in part})
     report = GenerateReport()
@@ -63,7 +66,7 @@ def _generate_part(args, part: list[Employee]) -> tuple[GenerateReport, list[Gen
         except Exception as exc:  # reported with its employee; the others go on
             report.problems.append(Problem("generate_failed", f"生成失败 / could not generate: {exc}", employee=e.id,
                                            file=str(workbook_path(ws, month, e))))
-    return report, gen.written
+    return report, gen.written, gen.templates.sets
 
 
 def _merge(into: GenerateReport, part: GenerateReport) -> None:
@@ -73,10 +76,11 @@ def _merge(into: GenerateReport, part: GenerateReport) -> None:
     into.problems += part.problems
 
 
-def _record(store: Store, plan: Plan, month: str, roster: list[Employee], written: list[Generated]) -> None:
+def _record(store: Store, plan: Plan, month: str, roster: list[Employee], written: list[Generated],
+            sets: dict[str, dict]) -> None:
     if written:
         store.record_month(month, plan_hash(plan), roster_hash(roster))
-        store.record_generated(month, written)
+        store.record_generated(month, written, sets)
 
 
 @dataclass(frozen=True)
@@ -103,19 +107,22 @@ def write_values(ws: Workspace, plan: Plan, roster: list[Employee], month: str, 
              else [(emp, values, existing.get(emp)) for emp, values in extra.items()])
     shared = (ws, plan, roster, month, mode, modes, store.protect_password(), since)
     written: list[Generated] = []
+    sets: dict[str, dict] = {}
     if progress:
         progress(0, total=len(items))  # the workbooks this import touches
     try:
-        for part_report, part_written in parallel.run(_write_part, parallel.chunks(items, jobs), jobs, progress,
-                                                      lambda part: f"{part[0][0]}–{part[-1][0]}", shared):
+        for part_report, part_written, part_sets in parallel.run(_write_part, parallel.chunks(items, jobs), jobs,
+                                                                 progress, lambda part: f"{part[0][0]}–{part[-1][0]}",
+                                                                 shared):
             _merge(report, part_report)
             written += part_written
+            sets.update(part_sets)
     finally:
-        _record(store, plan, month, roster, written)
+        _record(store, plan, month, roster, written, sets)
     return report
 
 
-def _write_part(args, part: list[tuple[str, dict | None, Path | None]]) -> tuple[GenerateReport, list[Generated]]:
+def _write_part(args, part: list[tuple[str, dict | None, Path | None]]) -> tuple[GenerateReport, list[Generated], dict]:
     """(employee, values or None: this part's share of the import since the id given, their workbook if any)."""
     ws, plan, roster, month, mode, modes, password, since = args
     people = {e.id: e for e in roster}
@@ -141,4 +148,5 @@ def _write_part(args, part: list[tuple[str, dict | None, Path | None]]) -> tuple
             gen.write(people[emp_id], extra=values, report=report, read=old)
         except Exception as exc:  # reported with its employee; the others go on
             report.problems.append(Problem("write_failed", f"写入失败 / could not write: {exc}", employee=emp_id))
-    return report, [g for gen in generators.values() for g in gen.written]
+    sets = {fp: f for gen in generators.values() for fp, f in gen.templates.sets.items()}
+    return report, [g for gen in generators.values() for g in gen.written], sets

@@ -6,6 +6,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..core.errors import KpiError, Problem
 from ..core.plan import MAX_WEEKS, Plan
 from ..core.typed import TypedNumberError, typed_number
@@ -15,13 +16,13 @@ from ..system.files import atomic_write
 from ..workbook import texts
 from ..workbook.cells import ADJ_ROWS, TYPED_PREFIXES
 from ..workbook.derive import Template
-from ..workbook.notes import OUTPUT_NAMES, stray_notes, template_cells
-from ..workbook.reader import WorkbookData, typed_pool_shares
+from ..workbook.notes import OUTPUT_NAMES, label_key, stray_notes, template_cells, template_words
+from ..workbook.reader import WorkbookData, typed_pool_shares, written_by
 from ..workbook.rendered import try_read
 from ..workspace import Workspace
 from ..workspace.months import backup_name, workbook_path
 from ..workspace.roster import Employee
-from .record import MonthRecord
+from .record import MonthRecord, plan_meaning
 from .templates import Templates
 
 EMPLOYEE_TITLES = ("title", "weekly_title", "adjustments_title", "pools_title", "baseline_employee")  # per workbook
@@ -53,6 +54,7 @@ class Generator:
         self.tpl_dir = str(ws.root / "templates")
         self.written: list[Generated] = []  # what this run wrote, for the caller to record in the store
         self._known: dict[str, set] = {}  # role → the cells its template fills
+        self._words: dict[str, set] = {}  # role → the texts its template writes
         self.base_titles = texts.titles(self.tpl_dir, **self._ctx(None, None))
         self.record = MonthRecord(ws, plan, month, self.store, people, self.base_titles)
         self.templates = Templates(plan, month, mode, self.password, self.base_titles,
@@ -96,6 +98,7 @@ class Generator:
             "base_salary": owned["base_salary"].value,
             "performance_pay_base": owned["performance_pay_base"].value,
             "meta_employee": e.id, "meta_role": e.role, "meta_month": self.month, "meta_mode": self.mode,
+            "meta_version": __version__,
         }
         v.update({key: owned[key].value for key in defaults})  # HR's imports over the plan's defaults
         kept = 0
@@ -163,7 +166,13 @@ class Generator:
         if e.role not in self._known:
             self._known[e.role] = template_cells(self.template(e.role))
         outputs = {old.where(n) for n in old.names if n.startswith(OUTPUT_NAMES)}
-        return stray_notes(old.path, self._known[e.role], outputs, old.grids)
+        labels: set[str] = set()
+        if written_by(old) != __version__:  # an earlier release's own labels stand elsewhere: not notes
+            if e.role not in self._words:
+                self._words[e.role] = template_words(self.template(e.role))
+            labels = self._words[e.role] | {label_key(str(v)) for v in self.values(e, old, None)[0].values()
+                                            if isinstance(v, str)}
+        return stray_notes(old.path, self._known[e.role], outputs, old.grids, labels)
 
     # ---------------------------------------------------------------- files
 
@@ -218,7 +227,8 @@ class Generator:
             return report
         report.written.append(path)
         report.kept_inputs += kept
-        self.written.append(Generated(e.id, e.role, self.mode, path.name, self.fingerprint(e.role)))
+        self.written.append(Generated(e.id, e.role, self.mode, path.name, self.fingerprint(e.role), __version__,
+                                      plan_meaning(self.plan)))
         return report
 
 

@@ -43,6 +43,13 @@ def plan_hash(plan: Plan) -> str:
     return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()
 
 
+def plan_meaning(plan: Plan) -> str:
+    """What the plan says, as HR wrote it (plan.yaml read as data): the same text gives the same digest whatever
+    the release of xl_kpi, which the models' own dump would not (a release that adds a key with a default)."""
+    source = plan.source if plan.source is not None else plan.model_dump(mode="json", exclude_defaults=True)
+    return hashlib.sha256(json.dumps(source, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def roster_hash(roster: list[Employee]) -> str:
     rows = [(e.id, e.name, e.department, e.role, str(e.base_salary), str(e.performance_pay_base), e.email,
              e.manager_email) for e in sorted(roster, key=lambda e: e.id)]

@@ -1,13 +1,12 @@
 """The month's role templates: each role's workbook built once with openpyxl, every employee's derived from
-it; and the fingerprint of the formulas a role's workbook is generated with (what the tamper check expects)."""
+it; and the formulas a role's workbook is generated with, by meaning (what the tamper check expects)."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 from ..core.plan import Plan
 from ..workbook.derive import Template
-from ..workbook.formulas import template_formula_bytes
+from ..workbook.formulas import by_cell, meaning_fingerprint, template_formulas
 from ..workbook.layout import build_role_template
 from .record import plan_hash
 
@@ -22,6 +21,7 @@ class Templates:
         self.plan, self.month, self.mode, self.password, self.titles, self.teams = plan, month, mode, password, titles, teams
         self.built: dict[str, Template] = {}
         self.fingerprints: dict[str, str] = {}
+        self.sets: dict[str, dict[str, str]] = {}  # fingerprint → formulas (Sheet!A1 → formula)
 
     def template(self, role_id: str) -> Template:
         if role_id not in self.built:
@@ -43,10 +43,11 @@ class Templates:
         return self.built[role_id]
 
     def fingerprint(self, role_id: str) -> str:
-        """A digest of the formulas a role's workbook is generated with (what the tamper check expects)."""
+        """The meaning of the formulas a role's workbook is generated with (what the tamper check expects);
+        the formulas themselves go to HR's record under it (``sets``)."""
         if role_id not in self.fingerprints:
-            digest = hashlib.sha256()
-            for part, formulas in sorted(template_formula_bytes(self.template(role_id)).items()):
-                digest.update(part.encode() + b"\0" + b"\0".join(formulas) + b"\1")
-            self.fingerprints[role_id] = digest.hexdigest()
+            formulas = by_cell(template_formulas(self.template(role_id)))
+            fingerprint = meaning_fingerprint(formulas)
+            self.fingerprints[role_id] = fingerprint
+            self.sets[fingerprint] = formulas
         return self.fingerprints[role_id]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from ..core.errors import Problem
 from ..core.numbers import round_half_up
 from ..core.plan import Plan
+from ..core.rules import parse_rule
 from ..month.generator import MODES, Generator
+from ..month.record import plan_meaning
 from ..month.scored import Scored
 from ..workbook.cells import RULE_COLUMN
 from ..workbook.formulas import (
     FormulaCell,
     WorkbookFormulas,
+    from_cells,
     sheet_bytes,
     template_formula_bytes,
     template_formulas,
@@ -30,6 +33,7 @@ class Checker:
         self.generators: dict[str, Generator] = {"native": self.owner}
         self.recorded = self.owner.store.generated(month)
         self.expected: dict[tuple[str, str], tuple[dict, dict]] = {}
+        self.sets: dict[str, dict | None] = {}  # fingerprint → formulas recorded under it
 
     def formulas(self, role: str, mode: str) -> tuple[dict, dict]:
         """The generated formulas of a role's workbook: by cell, and per sheet part in order."""
@@ -42,17 +46,18 @@ class Checker:
             self.expected[(role, mode)] = (template_formulas(template), template_formula_bytes(template))
         return self.expected[(role, mode)]
 
+    def reference(self, fingerprint: str) -> dict | None:
+        """The formulas a workbook was generated with, as HR's record keeps them under their fingerprint (a
+        workbook of an earlier release is checked against its own formulas, not today's)."""
+        if fingerprint not in self.sets:
+            recorded = self.owner.store.formula_set(fingerprint)
+            self.sets[fingerprint] = from_cells(recorded) if recorded is not None else None
+        return self.sets[fingerprint]
+
     def check(self, s: Scored) -> list[Problem]:
         data, e = s.data, s.employee
-        out = []
         where = dict(file=str(data.path), employee=e.id)
-        for m in self.plan.roles[e.role].metrics:
-            text = data.rules.get(m.id)
-            if text is not None and text != m.rule.to_text():
-                ref = data.names[f"score_{m.id}"]
-                out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text()}” / "
-                                   f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
-                                   **where))
+        out = self._rules(data, e, where)
         record = self.recorded.get(e.id)  # what xl_kpi wrote, from HR's record, not from the workbook
         mode = record.mode if record else str(data.meta.get("meta_mode") or "")
         if mode not in MODES:
@@ -61,10 +66,17 @@ class Checker:
                                   **where)]
         expected, per_part = self.formulas(e.role, mode)
         if record and record.formulas != self.generators[mode].fingerprint(e.role):
-            return out + [Problem("plan_changed", "方案在生成此工作簿后已修改, 公式与现行方案不同; 请重新生成(xl-kpi generate, "
-                                  "已填写的值会保留) / the plan changed since this workbook was generated: generate "
-                                  "it again (typed values are kept)", **where)]
-        if data.as_written and mode == self.owner.mode or untouched(sheet_bytes(data.path, per_part), per_part):
+            if record.plan != plan_meaning(self.plan):
+                return out + [Problem("plan_changed", "方案在生成此工作簿后已修改, 公式与现行方案不同; 请重新生成(xl-kpi "
+                                      "generate, 已填写的值会保留) / the plan changed since this workbook was generated: "
+                                      "generate it again (typed values are kept)", **where)]
+            expected, per_part = self.reference(record.formulas), None  # the same plan, an earlier release's formulas
+            if expected is None:
+                return out + [Problem("formulas_unrecorded", "人力资源部的记录中没有此工作簿生成时的公式，无法核对；请运行 "
+                                      "xl-kpi upgrade / the formulas this workbook was generated with are not in HR's "
+                                      "record: run xl-kpi upgrade", **where)]
+        if per_part is not None and (data.as_written and mode == self.owner.mode
+                                     or untouched(sheet_bytes(data.path, per_part), per_part)):
             # as generated (the whole file, or its formulas), nothing computed yet: the common case
             return out
         found = workbook_formulas(data.path)
@@ -76,6 +88,20 @@ class Checker:
                                f"{f'（共{len(changed)}处）' if len(changed) > 1 else ''} / the formula was changed",
                                sheet=sheet, cell=cell, **where))
         return out + self._shown(s, found)
+
+    def _rules(self, data, e, where: dict) -> list[Problem]:
+        """Rule cells that say another rule than the plan's, compared by what they mean (an earlier release
+        may have written the same rule in other words)."""
+        out = []
+        for m in self.plan.roles[e.role].metrics:
+            text = data.rules.get(m.id)
+            if text is None or text == m.rule.to_text() or _rule_of(text) == m.rule:
+                continue
+            ref = data.names[f"score_{m.id}"]
+            out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text()}” / "
+                               f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
+                               **where))
+        return out
 
     def _shown(self, s: Scored, found: WorkbookFormulas) -> list[Problem]:
         """The results the person's spreadsheet computed and showed, against the rule engine's:
@@ -96,6 +122,13 @@ class Checker:
                                    f"{name}: the sheet shows {display(shown)}, xl_kpi computes {display(want)}",
                                    file=str(data.path), employee=s.employee.id, sheet=ref.sheet, cell=ref.cell))
         return out
+
+
+def _rule_of(text):
+    try:
+        return parse_rule(str(text))
+    except ValueError:
+        return None
 
 
 MAX_LISTED = 5  # changed cells listed one by one per workbook; the count says how many in all

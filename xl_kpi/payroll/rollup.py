@@ -25,6 +25,7 @@ from ..workspace.months import employee_of, month_workbooks
 from ..workspace.roster import Employee
 from .checker import Checker
 from .cohort import apply_cohort_bonuses, check_award_limits
+from .releases import pay_changes
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Rollup:
     accept_problems: bool = False  # pay those with problems too (the problems are printed beside them)
     # 补发/扣回 settled with this payroll: (appeal, month corrected, employee, amount) of accepted appeals
     corrections: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # pay lines an earlier release rolled up differently for the same inputs: named, not held
+    notices: list[Problem] = field(default_factory=list)
 
     def held(self, s: Scored) -> bool:
         """A problem holds the pay line until it is fixed, unless HR accepts the problems."""
@@ -124,7 +127,9 @@ def rollup(ws: Workspace, plan: Plan, roster: list[Employee], month: str, progre
     apply_cohort_bonuses(plan, month, result, scored, ws)
     check_award_limits(ws, plan, month, result)
     _after_close(ws, month, result)
-    result.corrections = open_store(ws.root).corrections(month)
+    store = open_store(ws.root)
+    result.corrections = store.corrections(month)
+    result.notices = pay_changes(store, result)
     final = [(s.employee.id, s.card.grade, s.card.score) for s in result.entries if s.card and s.card.score is not None]
     result.quotas = check_quotas(plan.grades, final)
     return result
@@ -198,4 +203,7 @@ def rollup_records(result: Rollup) -> Iterator[dict]:
         mine = corrections.get(s.employee.id)
         if mine:  # 补发/扣回 of an earlier month's accepted appeal, settled with this payroll
             record["correction"] = str(sum(mine))
+        notices = [p.as_dict() for p in result.notices if p.employee == s.employee.id]
+        if notices:  # paid differently than an earlier release paid it, and why
+            record["notices"] = notices
         yield record

@@ -49,7 +49,7 @@ def write_summary(result: Rollup, path: Path, locked: bool = False) -> Path:
     quick_styles(wb)
     words = {"department": result.plan.department, "month_zh": month_zh(result.month)}
     sheets = [(SUMMARY, _pay_sheet), ("等级分布", _grade_sheet), ("排名", _rank_sheet)]
-    if result.all_problems:  # printed only when there is something to fix
+    if result.all_problems or result.notices:  # printed only when there is something to fix or to know
         sheets.append(("问题", _problem_sheet))
     if result.corrections:
         sheets.append(("补发扣回", _correction_sheet))
@@ -274,7 +274,7 @@ def _problem_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
     put(ws, 1, 1, phrase("problems_title", **words)).font = TITLE
     head(ws, 2, ["工号", "姓名", "文件", "工作表", "单元格", "问题"])
     names = {s.employee.id: s.employee.name for s in result.entries}
-    problems = result.all_problems
+    problems = result.all_problems + result.notices  # notices hold nobody's pay: they say what changed and why
     ws.box(2, 1, len(problems) + 2, 6)
     for row, p in enumerate(problems, start=3):
         put(ws, row, 1, p.employee)

@@ -12,9 +12,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
+from .. import __version__
 from .rows import stamp
 
 FIELDS = ("at", "user", "command", "month", "employee", "field", "before", "after", "file_hash")
+COLUMNS = ("id", *FIELDS, "prev_hash", "hash", "version")
 GENESIS = "0" * 64
 
 
@@ -32,6 +34,7 @@ class Entry:
     file_hash: str
     prev_hash: str
     hash: str
+    version: str = ""  # the release that wrote it (entries of releases before 0.3.0 have none)
 
 
 def os_user() -> str:
@@ -43,7 +46,10 @@ def os_user() -> str:
 
 
 def entry_hash(prev: str, values: dict) -> str:
-    body = json.dumps([prev] + [values[f] for f in FIELDS], ensure_ascii=False, separators=(",", ":"))
+    """The entry's own hash, over the one before and its fields (and the release that wrote it, for the
+    entries that say so: those of earlier releases keep the hash they were written with)."""
+    fields = FIELDS + ("version",) if values.get("version") else FIELDS
+    body = json.dumps([prev] + [values[f] for f in fields], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -71,7 +77,7 @@ def broken(entries: list[Entry], head: tuple[int, str] | None) -> list[str]:
     out = []
     prev = GENESIS
     for e in entries:
-        values = {f: getattr(e, f) for f in FIELDS}
+        values = {f: getattr(e, f) for f in FIELDS + ("version",)}
         if e.prev_hash != prev:
             out.append(f"第{e.id}条之前的记录被删除或改动（链接不符） / the entry before #{e.id} was removed or changed")
         if entry_hash(e.prev_hash, values) != e.hash:
@@ -93,29 +99,32 @@ class AuditTable:
     def audit(self, command: str, rows: Iterable[tuple], user: str | None = None) -> None:
         """Append (month, employee, field, before, after, file_hash) rows (a list or a stream), chained, in one
         transaction."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")  # one writer extends the chain at a time
+            self.append_audit(command, rows, user)
+
+    def append_audit(self, command: str, rows: Iterable[tuple], user: str | None = None) -> None:
+        """:meth:`audit` inside the caller's transaction."""
         rows = iter(rows)
         first = next(rows, None)
         if first is None:
             return
-        rows = itertools.chain([first], rows)
         user = user or os_user()
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")  # one writer extends the chain at a time
-            last = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-            prev = last[0] if last else GENESIS
-            for month, employee, field_, before, after, file_hash in rows:
-                values = dict(at=stamp(), user=user, command=command, month=month, employee=employee, field=field_,
-                              before=text(before), after=text(after), file_hash=file_hash)
-                digest = entry_hash(prev, values)
-                cur = self.conn.execute("INSERT INTO audit (at, user, command, month, employee, field, before, after, "
-                                        "file_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                        (*[values[f] for f in FIELDS], prev, digest))
-                prev = digest
-            self.conn.execute("INSERT INTO settings VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET "
-                              "value = excluded.value", (f"{cur.lastrowid}:{prev}",))
+        last = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        prev = last[0] if last else GENESIS
+        for month, employee, field_, before, after, file_hash in itertools.chain([first], rows):
+            values = dict(at=stamp(), user=user, command=command, month=month, employee=employee, field=field_,
+                          before=text(before), after=text(after), file_hash=file_hash, version=__version__)
+            digest = entry_hash(prev, values)
+            cur = self.conn.execute("INSERT INTO audit (at, user, command, month, employee, field, before, after, "
+                                    "file_hash, prev_hash, hash, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                    (*[values[f] for f in FIELDS], prev, digest, __version__))
+            prev = digest
+        self.conn.execute("INSERT INTO settings VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET "
+                          "value = excluded.value", (f"{cur.lastrowid}:{prev}",))
 
     def audit_entries(self, month: str | None = None, employee: str | None = None) -> list[Entry]:
-        sql, args = "SELECT * FROM audit WHERE 1 = 1", []
+        sql, args = f"SELECT {', '.join(COLUMNS)} FROM audit WHERE 1 = 1", []
         if month is not None:
             sql, args = sql + " AND month = ?", [month]
         if employee is not None:

@@ -90,3 +90,15 @@ class CloseTables:
             cur = self.conn.execute("UPDATE followups SET status = 'closed', note = ?, closed_at = ? WHERE id = ? "
                                     "AND status = 'open'", (note, stamp(), number))
         return cur.rowcount == 1
+
+    # ---------------------------------------------------------------- pay an earlier release rolled up
+
+    def add_earlier_pay(self, month: str, employee: str, version: str, lines: dict, source: str) -> None:
+        """Inside the caller's transaction (an upgrade's): the first one kept stands."""
+        self.conn.execute("INSERT OR IGNORE INTO earlier_pay VALUES (?, ?, ?, ?, ?)",
+                          (month, employee, version, json.dumps(lines, ensure_ascii=False, sort_keys=True), source))
+
+    def earlier_pay(self, month: str) -> dict[str, tuple[str, dict, str]]:
+        """employee → (release, lines, source) of the pay an earlier release rolled up for the month."""
+        return {e: (v, json.loads(lines), source) for e, v, lines, source in self.conn.execute(
+            "SELECT employee, version, lines, source FROM earlier_pay WHERE month = ?", (month,))}

@@ -21,6 +21,12 @@ class ImportedTables:
                                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   [(month, e, slot, v, source, line, now) for e, slot, v, line in rows])
 
+    def add_values(self, month: str, rows: list[tuple[str, str, float, str, int | None]]) -> None:
+        """(employee, slot, value, source, line) rows, inside the caller's transaction."""
+        now = stamp()
+        self.conn.executemany("INSERT INTO imports (month, employee, slot, value, source, line, imported_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)", [(month, *row, now) for row in rows])
+
     def last_import(self) -> int:
         """The id of the latest imported value (0 before any): the imports after it are a later command's."""
         return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM imports").fetchone()[0]
@@ -98,15 +104,18 @@ class ImportedTables:
     def replace_adjustments(self, month: str, source: str, rows: dict[str, list[tuple[int | None, object]]]) -> None:
         """HR's 加减分 rows of one imported file: employee → [(line, AdjustmentEntry)]; each named employee's
         rows of the month are replaced by the file's, all in one transaction."""
-        now = stamp()
         with self.conn:
             for employee, entries in rows.items():
                 self.conn.execute("DELETE FROM adjustments WHERE month = ? AND employee = ?", (month, employee))
-                self.conn.executemany(
-                    "INSERT INTO adjustments (month, employee, item, count, chosen, note, date, source, line, "
-                    "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(month, employee, a.item, a.count, a.chosen, a.note, a.date, source, line, now)
-                     for line, a in entries])
+                self.add_adjustments(month, employee, entries, source)
+
+    def add_adjustments(self, month: str, employee: str, entries: list[tuple[int | None, object]], source: str) -> None:
+        """(line, AdjustmentEntry) rows of one employee, inside the caller's transaction."""
+        now = stamp()
+        self.conn.executemany(
+            "INSERT INTO adjustments (month, employee, item, count, chosen, note, date, source, line, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(month, employee, a.item, a.count, a.chosen, a.note, a.date, source, line, now) for line, a in entries])
 
     def adjustments(self, month: str) -> dict[str, list[tuple]]:
         """employee → [(item, count, chosen, note, date, source, line)] HR recorded for the month."""

@@ -16,7 +16,9 @@ class Generated:
     role: str
     mode: str
     file: str
-    formulas: str
+    formulas: str  # the fingerprint of the formulas it was written with (m1:…, a formula set of the record)
+    version: str = ""  # the release that wrote it
+    plan: str = ""  # the meaning of the plan it was written from
 
 
 @dataclass(frozen=True)

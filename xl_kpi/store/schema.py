@@ -148,4 +148,26 @@ MIGRATIONS = [
     );
     CREATE INDEX audit_by_month ON audit (month, employee, id);
     """,
+    # 5 (0.3.0): which release wrote each row; the formulas each workbook was generated with, by meaning; the
+    # pay an earlier release rolled up, kept when a workspace is upgraded so a difference is named
+    """
+    ALTER TABLE audit ADD COLUMN version TEXT NOT NULL DEFAULT '';
+    ALTER TABLE generated ADD COLUMN version TEXT NOT NULL DEFAULT '';
+    ALTER TABLE generated ADD COLUMN plan TEXT NOT NULL DEFAULT '';  -- the meaning of the plan it was generated from
+    CREATE TABLE formula_sets (
+        fingerprint TEXT PRIMARY KEY,  -- m1:<sha256 of the formulas' tokens>
+        formulas TEXT NOT NULL,        -- JSON {"sheet!cell": formula} as generated
+        version TEXT NOT NULL,         -- the release that generated them
+        origin TEXT NOT NULL,          -- generate, or how an upgrade took them over
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE earlier_pay (
+        month TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        version TEXT NOT NULL,         -- the release that rolled it up
+        lines TEXT NOT NULL,           -- JSON: score, grade, and the money lines as exact decimal strings
+        source TEXT NOT NULL,          -- the payroll summary (or close record) it was read from
+        PRIMARY KEY (month, employee)
+    );
+    """,
 ]

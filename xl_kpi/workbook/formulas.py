@@ -8,7 +8,9 @@ stream of tokens normalised for all of that, and for nothing that changes a resu
 """
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -241,3 +243,36 @@ def template_formulas(template: Template) -> dict[tuple[str, str], str]:
         for coord, cell in sheet_formulas(xml.get(part, "").encode("utf-8")).items():
             out[(sheet, coord)] = cell.formula
     return out
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def meaning_fingerprint(formulas: dict[str, str]) -> str:
+    """``m1:`` and a digest of what the formulas (``Sheet!A1`` → formula) compute: their tokens, never the
+    bytes an XML writer chose (openpyxl writes 次 as ``&#27425;`` with lxml and as UTF-8 without), so the same
+    workbook has the same fingerprint on every machine, with any library version."""
+    tokens = [[cell, list(normalize(formulas[cell]))] for cell in sorted(formulas)]
+    return "m1:" + hashlib.sha256(json.dumps(tokens, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def by_cell(formulas: dict[tuple[str, str], str]) -> dict[str, str]:
+    """(sheet, coordinate) → formula as ``Sheet!A1`` → formula, the form HR's record keeps."""
+    return {f"{sheet}!{coord}": f for (sheet, coord), f in formulas.items()}
+
+
+def from_cells(formulas: dict[str, str]) -> dict[tuple[str, str], str]:
+    """The inverse of :func:`by_cell`."""
+    return {tuple(key.rsplit("!", 1)): f for key, f in formulas.items()}
+
+
+def legacy_fingerprint(path: Path) -> str:
+    """The fingerprint releases before 0.3.0 recorded for a workbook's formulas (a digest of the formula
+    texts as openpyxl wrote them): matched against an untouched workbook of such a release, it proves the
+    file's formulas are the ones that release generated."""
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist() if n.startswith("xl/") and n.endswith((".xml", ".rels"))}
+    digest = hashlib.sha256()
+    for part in sorted(sheet_parts(files).values()):
+        digest.update(part.encode() + b"\0" + b"\0".join(_PLAIN_F.findall(files.get(part, b""))) + b"\1")
+    return digest.hexdigest()

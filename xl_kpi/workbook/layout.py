@@ -139,7 +139,7 @@ def _print_setup(ws, titles: dict, title_rows: int) -> None:
 
 
 def _meta(ws, lay: Layout) -> None:
-    """Hidden facts about the file: who, which month and mode, and the defaults written."""
-    for i, key in enumerate(("meta_employee", "meta_role", "meta_month", "meta_mode"), start=1):
+    """Hidden facts about the file: who, which month and mode, and the release of xl_kpi that wrote it."""
+    for i, key in enumerate(("meta_employee", "meta_role", "meta_month", "meta_mode", "meta_version"), start=1):
         put(ws, i, 1, key)
         lay.slot(key, ws, f"B{i}")

@@ -6,6 +6,7 @@ leave the workbook alone.
 """
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
@@ -16,6 +17,8 @@ from python_calamine import CalamineWorkbook
 from .cells import META_SHEET
 from .derive import Template, sheet_parts
 
+_TEXT = re.compile(r"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+_LABEL_NOISE = re.compile(r"[\s_:：]+")
 _CELL = re.compile(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _COMMENT_REF = re.compile(rb'<(?:\w+:)?comment\b[^>]*?\sref="([A-Z]+\d+)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*>')
@@ -44,10 +47,25 @@ def _letters(col: int) -> str:
     return s
 
 
+def template_words(template: Template) -> set[str]:
+    """Every text the template writes, as :func:`label_key` compares them: the words of the form wherever they
+    stand (an earlier release placed its labels elsewhere, and worded its signature lines a little apart)."""
+    out = set()
+    for xml in template.sheet_xml().values():
+        out |= {label_key(html.unescape(t)) for t in _TEXT.findall(xml)}
+    return out
+
+
+def label_key(text: str) -> str:
+    """A label without the spacing, colons and blanks to sign on that releases wrote differently."""
+    return _LABEL_NOISE.sub("", text)
+
+
 def stray_notes(path: Path, known: set[tuple[str, str]], outputs: set[tuple[str, str]],
-                grids: dict | None = None) -> list[str]:
+                grids: dict | None = None, labels: set[str] = frozenset()) -> list[str]:
     """What a person wrote that regenerating would drop, as ``Sheet!A1 “text”`` and ``批注 Sheet!A1``
-    (``grids``: the sheets' cells as already read)."""
+    (``grids``: the sheets' cells as already read). ``labels``: texts that are the form's own wherever they
+    stand (for a workbook an earlier release wrote, whose cells are not where today's template has them)."""
     found = []
     if grids is None:
         wb = CalamineWorkbook.from_path(str(path))
@@ -59,7 +77,8 @@ def stray_notes(path: Path, known: set[tuple[str, str]], outputs: set[tuple[str,
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 where = (sheet, f"{_letters(c)}{r + 1}")
-                if value not in ("", None) and where not in known and where not in outputs:
+                if value not in ("", None) and where not in known and where not in outputs \
+                        and label_key(str(value)) not in labels:
                     found.append(f"{sheet}!{where[1]} “{str(value)[:20]}”")
     with zipfile.ZipFile(path) as z:
         files = {n: z.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}

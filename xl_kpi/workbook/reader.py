@@ -291,3 +291,11 @@ def typed_pool_shares(data: WorkbookData, pool_id: str) -> list[tuple[str, objec
         out.append((str(data.values.get(f"poolwho_{pool_id}_{i}") or ""), data.values.get(f"poolpts_{pool_id}_{i}")))
         i += 1
     return out
+
+
+def written_by(data: WorkbookData) -> str:
+    """The release of xl_kpi that wrote a workbook, from its hidden sheet: 0.3.0 and later say so; 0.1.0 kept
+    the defaults it wrote there, 0.2.0 neither."""
+    if data.meta.get("meta_version"):
+        return str(data.meta["meta_version"])
+    return "0.1.0" if "meta_defaults" in data.meta else "0.2.0"

@@ -13,11 +13,11 @@ from ...workspace import Workspace
 from ...workspace.months import employee_of, month_workbooks
 from ...workspace.roster import Employee
 from ..closed import refuse_if_closed
-from . import actuals, adjustments, figures, pools
+from . import actuals, adjustments, figures, pools, returned
 from .kinds import ImportJob, ImportKind, ImportReport
 from .table import Source, load_mapping
 
-KINDS: list[ImportKind] = [adjustments.KIND, figures.KIND, pools.KIND, actuals.LONG, actuals.TARGETS_KIND,
+KINDS: list[ImportKind] = [returned.KIND, adjustments.KIND, figures.KIND, pools.KIND, actuals.LONG, actuals.TARGETS_KIND,
                            actuals.WIDE_KIND]
 
 __all__ = ["KINDS", "ImportReport", "classify", "import_file"]
