@@ -294,3 +294,27 @@ def test_a_new_workspace_is_up_to_date_from_the_start(tmp_path, capsys):
     assert not (ws.root / "backups").exists()
     path = next(Workspace(ws.root).month_dir("2026-10").glob("E001-*.xlsx"))
     assert read_workbook(path).meta["meta_version"] == xl_kpi.__version__
+
+
+@pytest.mark.parametrize("schema", range(1, len(MIGRATIONS)))
+def test_the_record_migrates_from_every_earlier_schema(tmp_path, schema):
+    from xl_kpi.store import open_store
+    from xl_kpi.store.rows import Generated
+
+    conn = sqlite3.connect(tmp_path / "xl_kpi.db")
+    for n, script in enumerate(MIGRATIONS[:schema], start=1):
+        conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {n}")
+    conn.execute("INSERT INTO settings VALUES ('protect_password', 'kept')")
+    conn.commit()
+    conn.close()
+    store = open_store(tmp_path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert store.protect_password() == "kept"
+    was, copy = store.migrated
+    assert was == schema and sqlite3.connect(copy).execute("PRAGMA user_version").fetchone()[0] == schema
+    store.record_generated("2026-10", [Generated("E001", "ops", "native", "E001-张明.xlsx", "m1:x", "0.3.0", "p")],
+                           {"m1:x": {"考核表!H6": "1+1"}})
+    assert store.generated("2026-10")["E001"].version == "0.3.0" and store.formula_set("m1:x") == {"考核表!H6": "1+1"}
+    store.audit("test", [("2026-10", "E001", "x", "", "1", "")])
+    assert not store.audit_problems()

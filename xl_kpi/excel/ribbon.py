@@ -23,6 +23,7 @@ from ..mail import send as send_mails
 from ..mail.smtp import SendReport
 from ..month.generate import generate as generate_month
 from ..month.score import score_data
+from ..month.upgrade import bring_up_to_date
 from ..payroll.rollup import rollup as rollup_workbooks
 from ..payroll.summary import summary_path, write_summary
 from ..store import open_store
@@ -269,7 +270,8 @@ def send(book: xw.Book | None = None):
     if ws is None or month is None:
         _alert(book, message("no_month"), f"{TITLE} · 发送")
         return
-    plan_text = _chinese(build(ws, month, load_config(ws)).summary())
+    upgraded = _upgraded(ws)
+    plan_text = "\n".join(upgraded + [_chinese(build(ws, month, load_config(ws)).summary())])
     answer = book.app.alert(message("send_confirm", plan=plan_text), title=f"{TITLE} · 发送", buttons="ok_cancel")
     if answer != "ok":
         return
@@ -289,9 +291,10 @@ def generate(book: xw.Book | None = None, month: str | None = None):
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         _alert(book, message("bad_month", month=month), f"{TITLE} · 生成")
         return
+    lines = _upgraded(ws)
     plan = ws.plan()
     report = generate_month(ws, plan, ws.roster(plan), month)
-    lines = [message("generated", count=len(report.written), folder=ws.month_dir(month), kept=report.kept_inputs)]
+    lines += [message("generated", count=len(report.written), folder=ws.month_dir(month), kept=report.kept_inputs)]
     lines += [f"{p.place()}：{zh(p.message)}" for p in report.problems[:MAX_LISTED]]
     _alert(book, "\n".join(lines), f"{TITLE} · 生成")
 
@@ -305,16 +308,24 @@ class RollupResult:
     message: str
 
 
+def _upgraded(ws: Workspace) -> list[str]:
+    """A workspace an earlier release made is brought up first, as by any xl-kpi command; what was done, said."""
+    said: list[str] = []
+    bring_up_to_date(ws, lambda text: said.append(_chinese(text)))
+    return said
+
+
 def _rollup_month(ws: Workspace, month: str) -> RollupResult:
+    upgraded = "".join(f"{line}\n" for line in _upgraded(ws))
     plan = ws.plan()
     result = rollup_workbooks(ws, plan, ws.roster(plan), month)
     problems = result.all_problems
     held = sum(result.held(s) for s in result.entries)
     counts = f"{len(result.entries)} 人, {len(problems)} 个问题, {held} 人待核 / employees, problem(s), held"
     if open_store(ws.root).closed(month) is not None:  # the closed payroll stands; changes show as problems
-        return RollupResult(None, f"{month}已结账, 工资汇总未改写 / {month} is closed: the summary is kept\n{counts}")
+        return RollupResult(None, f"{upgraded}{month}已结账, 工资汇总未改写 / {month} is closed: the summary is kept\n{counts}")
     path = write_summary(result, summary_path(ws, month))
-    return RollupResult(path, f"已生成工资汇总 / payroll summary written: {path}\n{counts}")
+    return RollupResult(path, f"{upgraded}已生成工资汇总 / payroll summary written: {path}\n{counts}")
 
 
 def _send_month(ws: Workspace, month: str) -> SendReport:
