@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from ...core.errors import KpiError, Problem
+from ...core.numbers import num
 from ...store import open_store
 from ...store.audit import file_digest
 from ...workbook.cells import META_SHEET, TYPED_PREFIXES
@@ -103,9 +104,14 @@ def _same(a, b) -> bool:
 
 def _conflict(data: WorkbookData, name: str, value, other, where: str) -> Problem:
     sheet, cell = data.where(name) or (None, None)
+    value, other = _shown(value), _shown(other)
     return Problem("returned_conflict", f"退回的工作簿中{sheet}!{cell}为{value}，{where}为{other}；未合并。请确认后在本月"
                    f"工作簿中改正，再重新导入 / the returned workbook holds {value} where the month already has {other}",
                    file=str(data.path), sheet=sheet, cell=cell)
+
+
+def _shown(v) -> str:
+    return num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else f"“{v}”"
 
 
 def _refused_problem(path: Path, message: str) -> Problem:
