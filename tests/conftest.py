@@ -4,6 +4,11 @@ import os
 # The free noncommercial key is for these tests only, never a product default.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 os.environ.setdefault("TQDM_DISABLE", "1")  # the formulas package's progress bars would fill the test log
+# the keys of attachment passwords (system/secrets.py) go to a folder of this run, not the user's own
+if not os.environ.get("XL_KPI_TESTS_KEYS"):
+    import tempfile
+
+    os.environ["XL_KPI_TESTS_KEYS"] = os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="xl-kpi-keys-")
 
 import pytest
 

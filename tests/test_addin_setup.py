@@ -127,7 +127,10 @@ def python_folder(tmp_path):
     """A Windows-shaped Python folder: pythonw.exe is this interpreter, the xlwings DLL beside it."""
     folder = tmp_path / "Python312"
     folder.mkdir()
-    (folder / "pythonw.exe").symlink_to(sys.executable)
+    # a script that runs this interpreter, not a link to it: a linked interpreter outside a virtualenv's
+    # folder does not find the virtualenv's packages
+    (folder / "pythonw.exe").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (folder / "pythonw.exe").chmod(0o755)
     (folder / f"xlwings64-{xlwings.__version__}.dll").write_bytes(b"MZ")
     return folder
 

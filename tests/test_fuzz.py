@@ -67,3 +67,79 @@ def test_no_input_makes_a_traceback(tmp_path_factory, capsys, base, target, rule
 def test_the_fuzzing_reached_the_payroll():
     """Runs after the fuzz test: some of its cases got all the way to a payroll summary."""
     assert any(REACHED), "no fuzz case got past check: the fuzzing proves little"
+
+
+# --------------------------------------------------------------------------- the record, files and numbers
+
+
+ATTACKS = ["delete_record", "empty_record", "scribble_record", "bad_head", "fifo_workbook", "link_workbook",
+           "log_dates", "ulp_counts", "appeal_value", "many_jobs"]
+
+
+@settings(max_examples=int(os.environ.get("XL_KPI_FUZZ_EXAMPLES", "20")), deadline=None, database=None,
+          derandomize=bool(os.environ.get("CI")), suppress_health_check=list(HealthCheck))
+@given(attack=st.sampled_from(ATTACKS), offset=st.integers(0, 400_000), text=nasty_text, n=st.integers(0, 9999),
+       ulps=st.integers(-4, 4), number=numbers)
+def test_attacks_on_the_record_and_files_end_in_a_message(demo_root, tmp_path_factory, attack, offset, text, n, ulps,
+                                                           number):
+    """Each attack ends with exit status 0 or 2 and no traceback, within a minute (no hang); what is valid
+    (a count a few ulps off a whole number) is taken as the cell shows it; a lost record is never made anew."""
+    import math
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("attack") / "ws"
+    shutil.copytree(demo_root, root)
+    db, folder = root / "xl_kpi.db", root / "workbooks" / MONTH
+    args = [["rollup", "--month", MONTH]]
+    if attack in ("delete_record", "empty_record"):
+        for f in root.glob("xl_kpi.db*"):
+            f.unlink()
+        if attack == "empty_record":
+            db.write_bytes(b"")
+    elif attack == "scribble_record":
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = bytearray(db.read_bytes())
+        at = offset % max(1, len(data) - 16)
+        data[at:at + 16] = os.urandom(16)
+        db.write_bytes(bytes(data))
+    elif attack == "bad_head":
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE settings SET value = ? WHERE key = 'audit_head'", (text,))
+        args = [["check"], ["audit"]]
+    elif attack == "fifo_workbook":
+        (folder / "E004-赵敏.xlsx").unlink()
+        os.mkfifo(folder / "E004-赵敏.xlsx")
+        args = [["rollup", "--month", MONTH], ["score", "--month", MONTH], ["generate", "--month", MONTH]]
+    elif attack == "link_workbook":
+        outside = root.parent / "outside.xlsx"
+        (folder / "E004-赵敏.xlsx").rename(outside)
+        (folder / "E004-赵敏.xlsx").symlink_to(outside)
+        args = [["rollup", "--month", MONTH], ["generate", "--month", MONTH]]
+    elif attack == "log_dates":
+        with (root / "adj.csv").open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([("工号", "日期", "项目", "数量"), ("E011", text, "错别字", number)])
+        args = [["import", str(root / "adj.csv"), "--month", MONTH]]
+    elif attack == "ulp_counts":
+        value = float(n) + ulps * math.ulp(float(n) or 1.0)
+        with (root / "a.csv").open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([("工号", "指标", "数值"), ("E004", "回复条数", repr(value))])
+        args = [["import", str(root / "a.csv"), "--month", MONTH]]
+    elif attack == "appeal_value":
+        args = [["appeal", "add", "--month", MONTH, "--employee", "E004", "--metric", "回复条数", "--reason", text or "x"],
+                ["appeal", "decide", "1", "--accept", "--value", str(number)]]
+    elif attack == "many_jobs":
+        args = [["score", "--month", MONTH, "--jobs", str(n * 100)]]
+    for a in args:
+        done = subprocess.run([sys.executable, "-m", "xl_kpi", *a, "--dir", str(root)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode in (0, 2) and "Traceback" not in done.stderr, (attack, a, done.stderr[-2000:])
+        if attack == "ulp_counts":  # a whole number a few ulps off is the whole number every spreadsheet shows
+            assert done.returncode == 0, done.stderr
+            stored = sqlite3.connect(db).execute("SELECT value FROM imports ORDER BY id DESC LIMIT 1").fetchone()[0]
+            assert stored == n
+    if attack in ("delete_record", "empty_record"):
+        assert not db.exists() or db.stat().st_size == 0  # never made anew

@@ -205,7 +205,7 @@ def test_import_matches_names_whatever_the_width_of_their_brackets(space, tmp_pa
     (("E004", "likes", 5, "", ""), "按周填写"),
     (("E004", "likes", 5, 6, ""), "1–4"),
     (("E004", "replies", 5, "", "猜测"), "类型"),
-    (("E004", "replies", 1.4, "", ""), "计数(条), 应为整数"),
+    (("E004", "replies", 1.4, "", ""), "计数（条），应为整数"),
     (("E004", "moments_posts", "2.5", 1, ""), "应为整数"),
     (("E004", "purchase_amount", "1.234,5", "", ""), "千位分隔"),
     (("E004", "purchase_amount", "约4万", "", ""), "不是数字"),

@@ -6,6 +6,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from ..close.closing import close_month, reopen_month
 from ..core.errors import KpiError, Problem
 from ..store import open_store
 from ..store.audit import os_user
+from ..store.backups import backups, restore, summarize
+from ..store.db import DB_NAME
 from ..workspace import Workspace
 from .common import add as add_command
 from .common import console, dir_arg, err_console, month_arg
@@ -33,7 +36,11 @@ EXAMPLES = {
     "plan-followup": "示例 / example:\n  xl-kpi plan-followup add --month 2026-10 --employee E009 --goals 回复条数达到3000 "
                      "--measures 每日早晚各巡检一次社群 --due 2026-12-31\n"
                      "  xl-kpi plan-followup list --open\n  xl-kpi plan-followup close 1 --note 11月已达标",
-    "audit": "示例 / example:\n  xl-kpi audit --month 2026-10\n  xl-kpi audit --employee E002 --csv > 审计-E002.csv",
+    "audit": "示例 / example:\n  xl-kpi audit --month 2026-10\n  xl-kpi audit --employee E002 --csv > 审计-E002.csv\n"
+             "  xl-kpi audit --verify 857:3f2a…   # 与工资汇总上印的结账审计链核对",
+    "restore": "示例 / example:\n  xl-kpi restore             # 列出 backups/ 中的副本, 及恢复每一个会失去什么\n"
+               "  xl-kpi restore 3           # 恢复列表中的第3个(会先问; 现有记录先另存一份)\n"
+               "  xl-kpi restore backups/xl_kpi-20261130-180000-000000-close.db --yes",
 }
 
 
@@ -88,6 +95,13 @@ def register(sub) -> None:
     p.add_argument("--month", type=month_arg, help="只列此月 / only this month")
     p.add_argument("--employee", help="只列此工号 / only this employee")
     p.add_argument("--csv", action="store_true", help="以CSV输出 / print CSV")
+    p.add_argument("--verify", metavar="HASH", help="核对审计链是否含有纸面或邮件上的链头(编号:哈希, 如工资汇总上所印) / check "
+                   "the chain against a head taken from paper or mail (id:hash)")
+
+    p = add("restore", cmd_restore, "HR的记录: 列出备份并恢复 / list the copies of HR's record and restore one")
+    p.add_argument("copy", nargs="?", metavar="COPY", help="要恢复的副本(backups/ 中的文件, 或其编号) / the copy to restore "
+                   "(a file in backups/, or its number in the list)")
+    p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
 
 
 def _loaded(args):
@@ -226,11 +240,19 @@ def cmd_audit(args) -> int:
     entries = store.audit_entries(args.month, args.employee)
     rows = [[str(e.id), e.at, e.user, e.command, e.month, e.employee, e.field, e.before, e.after, e.file_hash[:12],
              e.version] for e in entries]
+    if args.verify:
+        why = store.verify_head(args.verify)
+        if why:
+            err_console.print(f"[red]审计链与 {args.verify} 不符 / the chain does not hold that head: {why}[/red]",
+                              soft_wrap=True)
+            return 2
+        console.print(f"审计链完整，且含有 {args.verify} / the chain is whole and holds that head")
+        return 0
     if args.csv:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(AUDIT_HEADER)
-        writer.writerows(rows)
+        writer.writerows([[safe_cell(v) for v in r] for r in rows])
         sys.stdout.write(buf.getvalue())
     else:
         table = Table(title="审计记录 / audit trail")
@@ -243,3 +265,55 @@ def cmd_audit(args) -> int:
     for why in broken:
         err_console.print(f"[red]审计记录不完整 / the trail is broken: {why}[/red]")
     return 2 if broken else 0
+
+
+# --------------------------------------------------------------------------- HR's record: the copies
+
+
+def cmd_restore(args) -> int:
+    root = Path(args.dir)
+    current = root / DB_NAME
+    copies = backups(root)
+    if args.copy is None:
+        if not copies:
+            console.print("backups/ 中没有副本 / no copies in backups/")
+            return 0
+        table = Table(title="HR的记录的副本 / copies of HR's record")
+        for col in ("#", "副本 / copy", "审计条数", "最后一条", "已结账", "恢复会失去 / lost by restoring"):
+            table.add_column(col)
+        for i, c in enumerate(summarize(p, current) for p in copies):
+            lost = "已损坏 / damaged" if c.damaged else (
+                f"{c.lost_entries}条审计记录" + (f"，结账：{'、'.join(c.lost_closes)}" if c.lost_closes else ""))
+            table.add_row(str(i + 1), c.path.name, str(c.entries), c.last, "、".join(c.closes), lost)
+        console.print(table)
+        return 0
+    chosen = copies[int(args.copy) - 1] if args.copy.isdigit() and 0 < int(args.copy) <= len(copies) else Path(args.copy)
+    c = summarize(chosen, current)
+    if c.damaged or not chosen.is_file():
+        raise KpiError([Problem("copy_unusable", f"副本无法使用：{c.damaged or '找不到'} / the copy cannot be used",
+                                file=str(chosen))])
+    console.print(f"恢复 {chosen.name}：{c.entries}条审计记录，最后一条 {c.last}；会失去现有记录中的{c.lost_entries}条审计记录"
+                  + (f"（{'；'.join(c.lost_commands)}…）" if c.lost_commands else "")
+                  + (f"，以及{'、'.join(c.lost_closes)}的结账" if c.lost_closes else "")
+                  + " / restoring loses what the record in use holds beyond the copy", soft_wrap=True)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            err_console.print("需要确认: 在终端中运行, 或加 --yes / confirmation needed: run in a terminal or add --yes")
+            return 2
+        if input("确认恢复? / restore now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
+            console.print("未恢复 / nothing restored")
+            return 0
+    kept = restore(root, chosen, current)
+    console.print(f"已恢复 / restored {chosen.name}" + (f"；原记录另存为 / the record it replaced: {kept}" if kept else ""))
+    return 0
+
+
+def safe_cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ (a formula, =HYPERLINK(…) in an
+    appeal's reason) gets a leading '; a plain number such as -5 stays a number."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")

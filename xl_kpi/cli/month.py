@@ -7,9 +7,12 @@ from pathlib import Path
 from .. import __version__
 from ..core.errors import KpiError, Problem
 from ..mail import load_config
+from ..month.closed import summary_changed
 from ..month.generate import generate, select
+from ..month.guard import anchor_problems
 from ..month.imports import import_file
 from ..month.score import formula_modes, month_modes, score_month, scored_json
+from ..month.upgrade import month_folders
 from ..payroll.rollup import rollup, rollup_records
 from ..payroll.summary import summary_path, write_summary
 from ..store import open_store
@@ -69,10 +72,13 @@ def cmd_check(args) -> int:
     months = [args.month] if args.month else sorted(p.name for p in ws.root.joinpath("workbooks").glob("????-??"))[-1:]
     for month in months:
         print_modes(month, month_modes(ws, month))
-    broken = open_store(ws.root).audit_problems()
-    if broken:
-        raise KpiError([Problem("audit_broken", f"审计记录被改动或删除 / the audit trail was tampered with: {why}",
-                                file=str(ws.root / "xl_kpi.db")) for why in broken])
+    store = open_store(ws.root)
+    broken = [Problem("audit_broken", f"审计记录被改动或删除 / the audit trail was tampered with: {why}",
+                      file=str(ws.root / "xl_kpi.db")) for why in store.audit_problems()]
+    closed = [c for m in month_folders(ws) if store.closed(m) for c in [summary_changed(ws, m)] if c]
+    anchored = anchor_problems(ws)  # a record older than a close, or a chain rewritten since one
+    if broken or closed or anchored:
+        raise KpiError(broken + closed + anchored)
     console.print("审计记录完整 / audit trail intact")
     return EXIT_OK
 
@@ -146,7 +152,7 @@ def cmd_rollup(args) -> int:
     if args.json:
         print_json_list(rollup_records(result))
         print_problems(problems)
-        return EXIT_PROBLEMS if held else EXIT_OK
+        return EXIT_PROBLEMS if held or result.problems else EXIT_OK
     console.print(score_table(f"{plan.department} {args.month} 工资汇总 / payroll", result.entries, plan))
     total = sum(s.card.pay.total for s in result.entries if result.paid(s))
     console.print(f"应发合计 / total pay: {total:,.2f}" + (f"（{len(held)}人待核，未计入 / {len(held)} held, not "
@@ -166,7 +172,7 @@ def cmd_rollup(args) -> int:
     if held:
         console.print(f"[yellow]待核 {len(held)} 人: 修正后重新汇总, 或加 --accept-problems 照发 / {len(held)} pay line(s) "
                       f"held: fix and roll up again, or pay anyway with --accept-problems[/yellow]")
-    return EXIT_PROBLEMS if held else EXIT_OK
+    return EXIT_PROBLEMS if held or result.problems else EXIT_OK  # held lines, or a file to look at
 
 
 def cmd_upgrade(args) -> int:

@@ -11,12 +11,14 @@ from decimal import Decimal
 
 from ..core.dates import working_days_after
 from ..core.errors import KpiError, Problem
+from ..core.numbers import num, snap
 from ..core.plan import Plan
 from ..core.scorecard import AdjustmentEntry
 from ..core.typed import TypedNumberError, typed_number
 from ..month.closed import workbook_hashes
 from ..month.generate import write_values
 from ..month.imports.adjustments import form_rows, log_values
+from ..month.imports.table import parse_value
 from ..month.record import plan_hash
 from ..payroll.rollup import rollup, rollup_json
 from ..store import open_store
@@ -83,6 +85,10 @@ def file_appeal(ws: Workspace, plan: Plan, roster: list[Employee], month: str, e
             raise _bad(f"申诉值：{exc}") from None
     filed_on = filed_on or dt.date.today()
     mailed = mailed_on(ws, month, employee)
+    first_day = dt.date.fromisoformat(f"{month}-01")
+    if filed_on < (mailed or first_day):  # an appeal of results not yet given: a mistyped --filed
+        raise _bad(f"收到申诉的日期{date_zh(filed_on)}早于{'结果发出的' + date_zh(mailed) if mailed else month + '本身'}，"
+                   f"请核对 --filed / the day received is before the results were mailed (or the month began)")
     if mailed is not None and filed_on > window_end(plan, mailed):
         end = window_end(plan, mailed)
         raise KpiError([Problem("appeal_late", f"申诉期已于{date_zh(end)}结束（结果于{date_zh(mailed)}发出，"
@@ -118,7 +124,11 @@ def decide(ws: Workspace, plan: Plan, roster: list[Employee], number: int, accep
     if a["status"] != "open":
         raise _bad(f"第{number}号申诉已于{a['decided_at'][:10]}{'受理' if a['status'] == 'accepted' else '驳回'} / "
                    f"appeal #{number} was decided already")
-    e = next(x for x in roster if x.id == a["employee"])
+    e = next((x for x in roster if x.id == a["employee"]), None)
+    if e is None:
+        raise _bad(f"第{number}号申诉的员工{a['employee']}已不在花名册中，无法按现行岗位核对和更正；请在花名册中恢复此人"
+                   f"（可注明离职）后再决定，或驳回并说明 / {a['employee']} has left the roster: put them back to decide, "
+                   f"or reject with a reason")
     month = a["month"]
     name = target_of(plan, e, a["target"] if a["kind"] == "metric" else None,
                      a["target"] if a["kind"] == "item" else None)[2]
@@ -157,13 +167,17 @@ def _new_value(a: dict, e: Employee, plan: Plan, value: str | None) -> float:
         if a["claimed"] is None:
             raise _bad("受理须给出更正后的值（--value），申诉时未填申诉值 / accepting needs --value")
         return a["claimed"]
-    unit = plan.roles[e.role].metric(a["target"]).unit if a["kind"] == "metric" else ""
+    if a["kind"] == "metric":  # checked as an import of the metric is: the same rules, the same words
+        try:
+            return parse_value(value, plan.roles[e.role].metric(a["target"]))
+        except ValueError as exc:
+            raise _bad(f"--value：{exc}") from None
     try:
-        new = typed_number(value, unit)
+        new = snap(typed_number(value))
     except TypedNumberError as exc:
         raise _bad(f"--value：{exc}") from None
-    if a["kind"] == "item" and (new < 0 or new != int(new)):
-        raise _bad("加减分项目的更正值是次数（整数，0为撤销） / an item's value is its count (0 removes it)")
+    if new < 0 or new != int(new):
+        raise _bad(f"加减分项目的更正值是次数（整数，0为撤销），不是{num(new)} / an item's value is its count (0 removes it)")
     return new
 
 

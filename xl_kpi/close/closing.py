@@ -46,7 +46,8 @@ def close_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
         raise KpiError([Problem("close_problems", f"{month}还有{len(problems)}个待核问题，不能结账；修正后再结账，或加 "
                                 f"--accept-problems 照此结账（问题记入结账记录） / {len(problems)} open problem(s): fix them "
                                 f"or close with --accept-problems")] + problems)
-    path = write_summary(result, summary_path(ws, month), locked=True)
+    anchor = store.audit_head()  # printed on the summary HR signs: the record can be checked against paper
+    path = write_summary(result, summary_path(ws, month), locked=True, anchor=anchor)
     set_read_only(path, True)
     record_id = store.record_close(month, "closed", plan_hash(plan), workbook_hashes(ws, month), rollup_json(result),
                                    [p.as_dict() for p in problems], os_user())

@@ -96,6 +96,14 @@ class Metric(Model):
                             "a cohort_rank source needs a rank rule and vice versa")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise bilingual("rule_contradiction", "取值下限min高于上限max", "min is above max")
+        for key in ("target", "baseline"):  # 2 meant as 2%: a fraction above the metric's own cap of 100%
+            value = getattr(self, key)
+            if self.percent and self.max is not None and self.max <= 1 and value is not None and value > self.max:
+                raise bilingual("percent_as_number", "{what}写成了{v}，即{pct}%，超过此指标的上限{cap}%；百分比指标写小数："
+                                "{v}%应写成 {key}: {frac}", "{key} {v} is {pct}%, above the metric's cap of {cap}%: "
+                                "a percent is written as a fraction, {v}% is {key}: {frac}",
+                                what="目标" if key == "target" else "基准", key=key, v=num(value),
+                                pct=num(value * 100), cap=num(self.max * 100), frac=num(value / 100))
         if self.compute is not None:
             if self.source != "input":
                 raise bilingual("rule_contradiction", "计算指标（compute）不能同时取自{s}", "a computed metric cannot "

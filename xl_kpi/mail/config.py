@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.errors import KpiError, Problem, problems_from_validation
+from ..system.secrets import keyring_secret
 from ..workspace import Workspace
 from ..workspace.roster import EMAIL
 
@@ -83,8 +84,4 @@ def smtp_password(config: MailConfig) -> str | None:
     """From XL_KPI_SMTP_PASSWORD, else the system keyring (service xl_kpi), else none."""
     if os.environ.get("XL_KPI_SMTP_PASSWORD"):
         return os.environ["XL_KPI_SMTP_PASSWORD"]
-    try:
-        import keyring
-    except ImportError:
-        return None
-    return keyring.get_password("xl_kpi", config.smtp.username or config.sender.address)
+    return keyring_secret(config.smtp.username or config.sender.address)

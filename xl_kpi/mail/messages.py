@@ -20,6 +20,7 @@ from email.utils import format_datetime, make_msgid
 
 from ..core.dates import working_days_after
 from ..core.errors import KpiError, Problem
+from ..month.closed import summary_changed
 from ..month.scored import Scored
 from ..payroll.rollup import rollup
 from ..payroll.summary import summary_path, write_summary
@@ -111,6 +112,9 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     if not summary_path(ws, month).exists():
         raise KpiError([Problem("not_rolled_up", f"{month}尚未汇总, 不发送; 请先运行 xl-kpi rollup --month {month} / "
                                 f"{month} has not been rolled up: nothing is sent", file=str(summary_path(ws, month)))])
+    edited = summary_changed(ws, month)
+    if edited is not None:  # never mail a closed month's summary that is not the one written at the close
+        raise KpiError([edited])
     kpi_plan = ws.plan()
     roster = ws.roster(kpi_plan)
     result = rollup(ws, kpi_plan, roster, month)

@@ -41,6 +41,7 @@ class SendReport:
     skipped_sent: list[str] = field(default_factory=list)  # already in the log
     failed: list[tuple[str, str]] = field(default_factory=list)
     stopped: bool = False  # the server could not be reached STOP_AFTER times in a row
+    login_refused: str = ""  # the server refused the login: stopped at once (tries again could lock the account)
 
     @property
     def message(self) -> str:
@@ -50,6 +51,11 @@ class SendReport:
             text += (f"\n连续{STOP_AFTER}封无法连接邮件服务器, 已停止; 恢复后再运行同一条 xl-kpi send 命令, 只补发未发出的 / "
                      f"could not reach the mail server {STOP_AFTER} times in a row: stopped; run the same xl-kpi send "
                      f"again later, it sends only what has not gone out")
+        if self.login_refused:
+            text += (f"\n邮件服务器拒绝了登录（{self.login_refused}），已立即停止，没有再试（多次登录失败会锁定邮箱）。请检查 "
+                     f"mail.yaml 的 smtp.username，并用 xl-kpi mail password 或环境变量 XL_KPI_SMTP_PASSWORD 设置正确的密码"
+                     f"（或邮箱的授权码），再运行同一条 xl-kpi send 命令 / the server refused the login: stopped at once; "
+                     f"fix the user name and password, then run the same xl-kpi send again")
         return text
 
 
@@ -109,7 +115,10 @@ def send(mailing: Mailing, config: MailConfig, log: SendLog, resend: bool = Fals
             if out.key in log.sent and not resend:
                 report.skipped_sent.append(out.key)
             else:
-                unreachable = unreachable + 1 if _send_one(conn, out, config, log, report, sleep) else 0
+                outcome = _send_one(conn, out, config, log, report, sleep)
+                if outcome == "login":
+                    break
+                unreachable = unreachable + 1 if outcome == "unreachable" else 0
                 if unreachable >= STOP_AFTER:
                     report.stopped = True
                     break
@@ -120,29 +129,46 @@ def send(mailing: Mailing, config: MailConfig, log: SendLog, resend: bool = Fals
     return report
 
 
-def _unreachable(exc: Exception) -> bool:
-    """The server was not reached at all (refused, timed out, no route), as opposed to an SMTP answer."""
+def _unreachable(exc: Exception, opening: bool = False) -> bool:
+    """The server was not reached at all (refused, timed out, no route), as opposed to an SMTP answer; while
+    opening, a server that takes the connection and never greets (or drops it) counts as not reached too."""
+    if opening and isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+        return True
     return isinstance(exc, OSError) and not isinstance(exc, (smtplib.SMTPException, ssl.SSLError))
 
 
-def _send_one(conn: Connection, out: Outgoing, config: MailConfig, log: SendLog, report: SendReport, sleep) -> bool:
-    """Send one message with retries; True when it failed because the server could not be reached."""
+def _login_refused(exc: Exception) -> bool:
+    """The server said no to who we are (535), or wants a login it did not get (530)."""
+    return isinstance(exc, smtplib.SMTPAuthenticationError) or \
+        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 530
+
+
+def _send_one(conn: Connection, out: Outgoing, config: MailConfig, log: SendLog, report: SendReport, sleep) -> str:
+    """Send one message, retrying what may pass on its own (a 4xx answer, a dropped connection); "sent",
+    "failed", "unreachable" (no answer at all: not retried, the next message tries again and three in a row
+    stop the run) or "login" (a refused login: stop at once, or the account may be locked)."""
     delay = config.smtp.backoff
     for attempt in range(config.smtp.retries + 1):
+        opening = conn.smtp is None
         try:
             conn.send(out.message)
             log.record(out, "sent")
             report.sent.append(out.key)
-            return False
-        except Exception as exc:  # every SMTP or network failure is logged, none stops the others
+            return "sent"
+        except Exception as exc:  # every SMTP or network failure is logged
             error = f"{type(exc).__name__}: {exc}"
             conn.reset()
-            if not _temporary(exc) or attempt == config.smtp.retries:
+            unreachable = _unreachable(exc, opening and not _login_refused(exc))
+            if not _temporary(exc) or unreachable or attempt == config.smtp.retries:
                 log.record(out, "failed", error)
                 report.failed.append((out.key, error))
-                return _unreachable(exc)
+                if _login_refused(exc):
+                    report.login_refused = error
+                    return "login"
+                return "unreachable" if unreachable else "failed"
             sleep(delay)
             delay *= 2
+    return "failed"
 
 
 def write_eml(mailing: Mailing, folder: Path) -> list[Path]:

@@ -8,7 +8,7 @@ from ..core.errors import KpiError, Problem
 from ..store import open_store
 from ..store.audit import file_digest
 from ..workspace import Workspace
-from ..workspace.months import employee_of, month_workbooks
+from ..workspace.months import SUMMARY_PREFIX, employee_of, month_workbooks
 
 
 def workbook_hashes(ws: Workspace, month: str) -> dict[str, str]:
@@ -46,4 +46,21 @@ def changed_since_close(ws: Workspace, month: str, ids=()) -> list[Problem]:
         out.append(Problem("changed_after_close", f"{name}{why.split(' / ')[0]}（{record.at[:10]}结账）；结账的数字以结账"
                            f"记录为准 / {name}: {why.split(' / ')[1]}", file=str(folder / name),
                            employee=emp if emp in ids else None))
-    return out
+    summary = summary_changed(ws, month)
+    return out + ([summary] if summary else [])
+
+
+def summary_changed(ws: Workspace, month: str) -> Problem | None:
+    """A closed month's payroll summary (the file HR prints and send attaches) that is not the one written at
+    the close: its hash then is in the close's audit entry."""
+    store = open_store(ws.root)
+    if store.closed(month) is None:
+        return None
+    path = ws.month_dir(month) / f"{SUMMARY_PREFIX}-{month}.xlsx"
+    closes = [e for e in store.audit_entries(month) if e.command == "close" and e.field == "结账" and e.file_hash]
+    if not closes or file_digest(path) == closes[-1].file_hash:
+        return None
+    return Problem("summary_changed_after_close", f"{path.name}在结账后被改动（或被删除），与结账时写入的不同；工资以结账"
+                   f"记录为准，不要打印或发送此文件。用 xl-kpi close --show --month {month} 查看结账记录，必要时重开后重新汇总 / "
+                   f"the closed month's payroll summary was changed after the close: do not print or send it",
+                   file=str(path))

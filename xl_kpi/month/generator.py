@@ -16,11 +16,17 @@ from ..system.files import atomic_write
 from ..workbook import texts
 from ..workbook.cells import ADJ_ROWS, TYPED_PREFIXES
 from ..workbook.derive import Template
-from ..workbook.notes import OUTPUT_NAMES, label_key, stray_notes, template_cells, template_words
+from ..workbook.notes import (
+    OUTPUT_NAMES,
+    label_key,
+    stray_notes,
+    template_cells,
+    template_words,
+)
 from ..workbook.reader import WorkbookData, typed_pool_shares, written_by
 from ..workbook.rendered import try_read
 from ..workspace import Workspace
-from ..workspace.months import backup_name, workbook_path
+from ..workspace.months import backup_name, strange_problem, workbook_path
 from ..workspace.roster import Employee
 from .record import MonthRecord, plan_meaning
 from .templates import Templates
@@ -183,6 +189,9 @@ class Generator:
         path = workbook_path(self.ws, self.month, e)
         path.parent.mkdir(parents=True, exist_ok=True)
         old = None
+        if path.is_symlink() or path.exists() and not path.is_file():
+            report.problems.append(strange_problem(path, e.id))  # never read or replaced: a link, a pipe
+            return report
         if path.exists():
             if force:
                 backup = backup_name(path)

@@ -12,7 +12,12 @@ from ..system import parallel
 from ..workbook.reader import WorkbookData, employee_inputs, locate, log_rows
 from ..workbook.rendered import read_any, try_read
 from ..workspace import Workspace
-from ..workspace.months import employee_of, month_workbooks
+from ..workspace.months import (
+    employee_of,
+    month_workbooks,
+    strange_files,
+    strange_problem,
+)
 from ..workspace.roster import Employee
 from .closed import changed_since_close
 from .generator import Generator
@@ -91,6 +96,10 @@ def score_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str, p
     for p in changed_since_close(ws, month, ids):  # a closed month's workbook changed since the close
         if p.employee:
             people[p.employee].problems.append(p)
+    for path in strange_files(ws.month_dir(month)):  # a link or a pipe in the workbook's place: never read
+        emp = employee_of(path.stem, ids)
+        if emp in people:
+            people[emp].problems.append(strange_problem(path, emp))
     return out
 
 

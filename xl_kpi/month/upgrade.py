@@ -25,15 +25,20 @@ from typing import Callable
 from python_calamine import CalamineWorkbook
 
 from .. import __version__
-from ..core.errors import KpiError, Problem
+from ..core.errors import KpiError
 from ..core.plan import Plan
 from ..core.releases import key
 from ..store import Store, open_store
 from ..store.audit import file_digest
 from ..store.db import DB_NAME
 from ..store.rows import Generated
-from ..workbook.formulas import by_cell, legacy_fingerprint, meaning_fingerprint, workbook_formulas
-from ..workbook.reader import WorkbookData, employee_inputs, written_by
+from ..workbook.formulas import (
+    by_cell,
+    legacy_fingerprint,
+    meaning_fingerprint,
+    workbook_formulas,
+)
+from ..workbook.reader import WorkbookData, employee_inputs
 from ..workbook.rendered import try_read
 from ..workspace import Workspace
 from ..workspace.months import SUMMARY_PREFIX, employee_of, month_workbooks
@@ -79,9 +84,7 @@ def bring_up_to_date(ws: Workspace, say: Callable[[str], None]) -> None:
 
 def ensure_upgraded(ws: Workspace, plan: Plan, roster: list[Employee], say: Callable[[str], None]) -> None:
     """Bring the workspace up to this release if an earlier one made it, saying what is done."""
-    had_record = (ws.root / DB_NAME).exists()
-    if not had_record:
-        _refuse_without_record(ws)  # only release 0.1.0 kept no record
+    had_record = (ws.root / DB_NAME).exists()  # without one, a release before 0.2.0 made it (guard.py refuses the rest)
     store = open_store(ws.root)
     _say_migrated(store, say)
     before = release_before(store) if had_record else "0.1.0" if month_folders(ws) else None
@@ -103,23 +106,6 @@ def _say_migrated(store: Store, say: Callable[[str], None]) -> None:
     if store.migrated and store.migrated[1] is not None:
         say(f"HR的记录（xl_kpi.db）由结构{store.migrated[0]}升级为本版本的结构，升级前的副本：{store.migrated[1]} / "
             f"xl_kpi.db upgraded from schema {store.migrated[0]}; the copy from before: {store.migrated[1]}")
-
-
-def _refuse_without_record(ws: Workspace) -> None:
-    """A workspace whose months were written by a release that kept HR's record has lost it: never made anew
-    (the imports, 加减分 rows, closes and audit trail would be gone without a word)."""
-    later = []
-    for month in month_folders(ws):
-        for path in month_workbooks(ws.month_dir(month)):
-            data = try_read(path)
-            if data is not None and written_by(data) != "0.1.0":
-                later.append(path)
-                break
-    if later:
-        raise KpiError([Problem("store_missing", f"工作区已有由记录HR数据的版本生成的工作簿（如{later[0].name}），但 "
-                                f"{DB_NAME} 不见了；不会新建空记录。请从 backups/ 或别处的副本恢复 {DB_NAME}（xl-kpi restore） / "
-                                f"{DB_NAME} is missing from a workspace whose months it recorded: restore it "
-                                f"(xl-kpi restore), a new empty record is never made", file=str(ws.root / DB_NAME))])
 
 
 @dataclass

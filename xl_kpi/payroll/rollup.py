@@ -21,7 +21,12 @@ from ..system import parallel
 from ..workbook.reader import WorkbookData
 from ..workbook.rendered import read_any
 from ..workspace import Workspace
-from ..workspace.months import employee_of, month_workbooks
+from ..workspace.months import (
+    employee_of,
+    month_workbooks,
+    strange_files,
+    strange_problem,
+)
 from ..workspace.roster import Employee
 from .checker import Checker
 from .cohort import apply_cohort_bonuses, check_award_limits
@@ -67,6 +72,9 @@ def _files(ws: Workspace, month: str, roster_ids: set[str], rollup: Rollup) -> d
     record, the workbook read here to tell whose it is); strays and unreadable files become problems."""
     by_emp: dict[str, list] = defaultdict(list)
     recorded = {g.file: g.employee for g in open_store(ws.root).generated(month).values()}
+    for path in strange_files(ws.month_dir(month)):  # a link or a pipe named like a workbook: never read
+        emp = employee_of(path.stem, roster_ids)
+        rollup.problems.append(strange_problem(path, emp if emp in roster_ids else None))
     for path in month_workbooks(ws.month_dir(month)):
         emp = recorded.get(path.name)  # whose workbook it is: HR's record of the file written, before anything it says
         if emp is not None:

@@ -42,12 +42,13 @@ def summary_path(ws: Workspace, month: str) -> Path:
     return ws.month_dir(month) / f"{SUMMARY}-{month}.xlsx"
 
 
-def write_summary(result: Rollup, path: Path, locked: bool = False) -> Path:
+def write_summary(result: Rollup, path: Path, locked: bool = False, anchor: tuple[int, str] | None = None) -> Path:
     """The payroll summary, streamed row by row (memory does not grow with the roster); ``locked`` (a
-    closed month): every sheet protected."""
+    closed month): every sheet protected; ``anchor``: the audit trail's head at the close (entry, hash),
+    printed under the signatures so a record replaced or rewritten later is found out."""
     wb = Workbook(write_only=True)
     quick_styles(wb)
-    words = {"department": result.plan.department, "month_zh": month_zh(result.month)}
+    words = {"department": result.plan.department, "month_zh": month_zh(result.month), "anchor": anchor}
     sheets = [(SUMMARY, _pay_sheet), ("等级分布", _grade_sheet), ("排名", _rank_sheet)]
     if result.all_problems or result.notices:  # printed only when there is something to fix or to know
         sheets.append(("问题", _problem_sheet))
@@ -111,11 +112,11 @@ def _pay_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
     money = [cols[name] for name in MONEY_COLUMNS]
     row = 3
 
-    def sums(label: str, first: int) -> None:
+    def sums(label: str, first: int, paid: list[Scored]) -> None:
         put(ws, row, 1, label).font = BOLD
-        for col in money:
-            ws[f"{col}{row}"] = f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})"
-            ws[f"{col}{row}"].font = BOLD
+        for name, col in zip(MONEY_COLUMNS, money):  # each total with its value: viewers show it as it is
+            total = sum((_money_of(s.card.pay, name) for s in paid if s.card and s.card.score is not None), Decimal(0))
+            ws.formula(f"{col}{row}", f"=SUBTOTAL(9,{col}{first}:{col}{row - 1})", total).font = BOLD
         _money_row(ws, row, cols)
 
     for dept, entries in by_dept.items():
@@ -124,12 +125,21 @@ def _pay_sheet(ws: RowWriter, result: Rollup, words: dict) -> None:
             _pay_row(ws, row, s, plan, cols)
             row += 1
             ws.flush(row)
-        sums(f"{dept} 小计", first)
+        sums(f"{dept} 小计", first, entries)
         row += 1
-    sums("合计", 3)
+    sums("合计", 3, [s for entries in by_dept.values() for s in entries])
     ws.end_box(row)
     after = _held_section(ws, row + 2, result, width)
-    signature_block(ws, after + 1, phrase("signatures"), phrase("signature_date"))
+    after = signature_block(ws, after + 1, phrase("signatures"), phrase("signature_date"))
+    if words.get("anchor"):
+        number, digest = words["anchor"]
+        put(ws, after + 1, 1, phrase("close_anchor", id=number, digest=digest))
+
+
+def _money_of(pay, column: str) -> Decimal:
+    """The pay line of a money column (应发合计: the total)."""
+    return {"责任底薪": pay.base_salary, "绩效工资": pay.performance_pay, "业绩提成": pay.commission, "奖励": pay.awards,
+            "扣款": pay.deductions, "应发合计": pay.total}[column]
 
 
 def _money_row(ws: RowWriter, row: int, cols: "Columns") -> None:
@@ -181,7 +191,7 @@ def _pay_row(ws: RowWriter, row: int, s: Scored, plan: Plan, cols: Columns) -> N
             cell(name, float(value))
         # the total is a formula, so HR can audit it; the parts are the rule engine's values
         b, p, c, a, d = (f"{cols[name]}{row}" for name in MONEY_COLUMNS[:5])
-        ws[f"{cols['应发合计']}{row}"] = f"=ROUND({b}+{p}+{c}+{a}-{d},2)"
+        ws.formula(f"{cols['应发合计']}{row}", f"=ROUND({b}+{p}+{c}+{a}-{d},2)", pay.total)
     _money_row(ws, row, cols)
     if s.problems:
         cell("问题", phrase("problem_note", count=len(s.problems), first=zh(s.problems[0].message)[:60]))
@@ -207,9 +217,10 @@ def _grade_sheet(ws, result: Rollup, words: dict) -> None:
         ws.cell(row, len(grades) + 2, sum(c.values()))
         row += 1
     put(ws, row, 1, "合计").font = BOLD
-    for i in range(2, len(grades) + 3):
+    totals = [sum(c[g] for c in counts.values()) for g in grades] + [sum(sum(c.values()) for c in counts.values())]
+    for i, total in zip(range(2, len(grades) + 3), totals):
         col = ws.cell(row, i).column_letter
-        ws.cell(row, i, f"=SUM({col}3:{col}{row - 1})").font = BOLD
+        ws.formula(f"{col}{row}", f"=SUM({col}3:{col}{row - 1})", total).font = BOLD
     total_row = row
     chart = BarChart()
     chart.title, chart.y_axis.title = "等级分布", "人数"
@@ -298,7 +309,7 @@ def _correction_sheet(ws, result: Rollup, words: dict) -> None:
             put(ws, row, col, value)
         ws.cell(row, 6).number_format = MONEY
     put(ws, row + 1, 5, "合计").font = BOLD
-    ws.cell(row + 1, 6, f"=SUM(F3:F{row})").number_format = MONEY
+    ws.formula(f"F{row + 1}", f"=SUM(F3:F{row})", sum(Decimal(a) for *_, a in result.corrections)).number_format = MONEY
     ws.box(2, 1, row + 1, 6)
     signature_block(ws, row + 3, phrase("signatures"), phrase("signature_date"), spacing=2)
     for col, width in zip("ABCDEF", (10, 12, 9, 9, 8, 15)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -30,6 +31,8 @@ from ..month.imports.table import read_table
 from ..payroll.pools import pool_shares
 from ..payroll.rollup import rollup
 from ..system.files import atomic_write
+from ..workbook.cached import with_cached
+from ..workbook.derive import stable_bytes
 from ..workbook.style import (
     BAD_FILL,
     BOLD,
@@ -180,8 +183,10 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
         print_a4(ps, footer=phrase("footer"))
     buf = io.BytesIO()
     wb.save(buf)
+    bonuses = sum((r.bonus for _, r in pr.results if r.bonus is not None), Decimal(0))
+    data = stable_bytes(with_cached(buf.getvalue(), {("期间考核", f"{letter}{last + 1}"): bonuses}))
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, buf.getvalue())
+    atomic_write(path, data)  # the same period, the same bytes
     return path
 
 

@@ -136,6 +136,27 @@ class AuditTable:
         row = self.conn.execute("SELECT value FROM settings WHERE key = 'audit_head'").fetchone()
         head = None
         if row:
-            number, _, digest = row[0].partition(":")
+            number, _, digest = str(row[0]).partition(":")
+            if not number.isdigit() or len(digest) != 64:
+                return [f"审计记录的链头“{str(row[0])[:40]}”格式不对（应为 编号:哈希），已被改动 / the trail's head is "
+                        f"not id:hash: it was altered"]
             head = (int(number), digest)
         return broken(self.audit_entries(), head)
+
+    def audit_head(self) -> tuple[int, str]:
+        """(id, hash) of the trail's last entry: what a close prints, to check the record against later."""
+        last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (last[0], last[1]) if last else (0, GENESIS)
+
+    def verify_head(self, digest: str, whole: bool = True) -> str | None:
+        """Why a head taken from paper or mail (a hash, or ``id:hash``) does not hold for this trail, or None
+        when the trail holds that entry where the paper says (and, with ``whole``, is whole besides)."""
+        number, _, value = digest.strip().rpartition(":")
+        found = self.conn.execute("SELECT id FROM audit WHERE hash = ?", (value.lower(),)).fetchone()
+        if found is None:
+            return (f"审计记录中没有哈希为{value[:16]}…的条目：记录被整体改写或换成了更早的副本 / no entry has that hash: the "
+                    f"record was rewritten or replaced by an older copy")
+        if number and number.isdigit() and int(number) != found[0]:
+            return f"该哈希在第{found[0]}条，纸面上为第{number}条 / that hash is entry #{found[0]}, not #{number}"
+        broken_by = self.audit_problems() if whole else []
+        return "；".join(broken_by) if broken_by else None

@@ -4,7 +4,11 @@ whatever the number of workers. A failure is reported with its employee; a worke
 reported with the employees it held, never a hung pool."""
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence
@@ -13,6 +17,11 @@ from ..core.errors import KpiError, Problem
 
 CHUNKS_PER_JOB = 4  # small enough to balance the workers, large enough that each builds its templates once
 MAX_CHUNK = 500  # a part's results cross to the parent together: bounded, so memory does not grow with the roster
+
+
+def max_jobs() -> int:
+    """The most workers a step uses: one per core (more only wait for each other and multiply memory)."""
+    return default_jobs()
 
 
 def default_jobs() -> int:
@@ -35,9 +44,31 @@ def chunks(items: Sequence, jobs: int) -> list[list]:
 _shared = None  # in a worker process: what every part of the step needs (the plan, the roster, …)
 
 
-def _share(shared) -> None:
+def _share(shared, parent: int) -> None:
     global _shared
+    _die_with(parent)
     _shared = shared
+
+
+def _die_with(parent: int) -> None:
+    """A worker ends the moment its parent does: it must write nothing after the command was killed (the
+    workspace's lock went with the parent). Linux kills it through the kernel (PR_SET_PDEATHSIG); elsewhere a
+    watcher thread looks for the parent twice a second."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before the request took hold
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _with_shared(work: Callable, part):
@@ -59,7 +90,8 @@ def run(work: Callable, parts: list, jobs: int, progress: Callable | None = None
     done: dict[int, object] = {}  # finished out of order, waiting for their turn
     lost: list[int] = []  # parts whose worker died (one dead worker breaks the whole pool)
     due = 0
-    with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), initializer=_share, initargs=(shared,)) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), initializer=_share,
+                             initargs=(shared, os.getpid())) as pool:
         futures = {pool.submit(_with_shared, work, part): i for i, part in enumerate(parts)}
         for future in as_completed(futures):
             i = futures.pop(future)

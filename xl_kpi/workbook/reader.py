@@ -122,11 +122,29 @@ MAX_EXPANDED = 50 * 1024 * 1024  # a monthly workbook unpacks to well under 1 MB
 
 
 def check_expansion(z: zipfile.ZipFile, path: Path) -> None:
-    """Refuse a file whose parts would unpack beyond MAX_EXPANDED (a zip bomb), before reading any."""
+    """Refuse a file whose parts would unpack beyond MAX_EXPANDED (a zip bomb), before a spreadsheet parser
+    reads any: by the sizes it declares, then by unpacking each part with a running total, since a forged
+    header can declare a few bytes for gigabytes (zipfile stops a part at its declared size and its checksum
+    then fails)."""
     size = sum(i.file_size for i in z.infolist())
     if size > MAX_EXPANDED:
-        raise ValueError(f"解压后超过{MAX_EXPANDED // 1024 // 1024}MB({size // 1024 // 1024}MB), 不读取 / unpacks to "
-                         f"{size // 1024 // 1024} MB, beyond {MAX_EXPANDED // 1024 // 1024} MB: not read")
+        raise ValueError(_too_big(size))
+    total = 0
+    try:
+        for info in z.infolist():
+            with z.open(info) as part:
+                while chunk := part.read(1 << 20):
+                    total += len(chunk)
+                    if total > MAX_EXPANDED:
+                        raise ValueError(_too_big(total))
+    except zipfile.BadZipFile:
+        raise ValueError("压缩内容与文件声明的大小或校验和不符（损坏或被篡改），不读取 / the file's parts do not match "
+                         "what it declares (damaged or forged): not read") from None
+
+
+def _too_big(size: int) -> str:
+    return (f"解压后超过{MAX_EXPANDED // 1024 // 1024}MB({size // 1024 // 1024}MB), 不读取 / unpacks to "
+            f"{size // 1024 // 1024} MB, beyond {MAX_EXPANDED // 1024 // 1024} MB: not read")
 
 
 def read_workbook(path: Path, keep_grids: bool = False) -> WorkbookData:

@@ -9,7 +9,9 @@ typed in, or from another plan) is not read here: the caller reads it the full w
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -118,7 +120,10 @@ def read_as_written(path: Path, template: Template) -> WorkbookData | None:
 
 def read_any(path: Path, template: Template | None = None, keep_grids: bool = False) -> WorkbookData:
     """A monthly workbook: off its template's text when it is still as written, else parsed in full.
-    Raises on a file that is not a readable xlsx."""
+    Raises on a file that is not a readable xlsx, and on anything that is not a regular file (a link, a pipe:
+    reading a pipe would wait forever)."""
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        raise ValueError(f"{Path(path).name}不是普通文件 / not a regular file")
     return (template is not None and read_as_written(path, template)) or read_workbook(path, keep_grids)
 
 

@@ -29,13 +29,14 @@ class RowWriter:
         self._rows: dict[int, dict[int, object]] = {}
         self._done = 0  # rows 1.._done are written
         self._boxes: list[list] = []  # [top, left, bottom or None (still open), right]: thin borders
+        self._cached: dict[tuple[int, int], object] = {}  # a formula cell's value, as a spreadsheet would show it
         self.xml = tempfile.SpooledTemporaryFile(max_size=4 << 20)  # the sheet's rows, as XML
 
     def __getattr__(self, name):  # page setup, widths, protection, merged ranges: the sheet's own
         return getattr(self.ws, name)
 
     def __setattr__(self, name, value):  # frozen panes, print titles: set on the sheet
-        if name in ("ws", "_rows", "_done", "_boxes", "xml"):
+        if name in ("ws", "_rows", "_done", "_boxes", "_cached", "xml"):
             object.__setattr__(self, name, value)
         else:
             setattr(self.ws, name, value)
@@ -54,6 +55,14 @@ class RowWriter:
 
     def __setitem__(self, ref: str, value) -> None:
         self[ref].value = value
+
+    def formula(self, ref: str, text: str, cached):
+        """A formula with the value it computes, written with it: a phone's preview, WeChat's viewer, pandas
+        or calamine show the number without recalculating (xl_kpi knows it; the spreadsheet agrees)."""
+        c = self[ref]
+        c.value = text
+        self._cached[(c.row, c.column)] = cached
+        return c
 
     def merge_cells(self, start_row: int, start_column: int, end_row: int, end_column: int) -> None:
         self.ws.merged_cells.add(CellRange(min_row=start_row, min_col=start_column, max_row=end_row,
@@ -86,7 +95,7 @@ class RowWriter:
             c = cells[col]
             if c._value is None and not c.has_style:
                 continue
-            out.append(cell_xml(c))
+            out.append(cell_xml(c, self._cached.pop((r, col), None)))
         out.append("</row>")
         return "".join(out)
 
@@ -126,18 +135,22 @@ def _text(value: str) -> str:
     return escape(value).replace("\r", "&#13;")
 
 
-def cell_xml(c) -> str:
-    """A cell as openpyxl's writer puts it (lxml_write_cell): the same bytes, a tenth of the time."""
+def cell_xml(c, cached=None) -> str:
+    """A cell as openpyxl's writer puts it (lxml_write_cell): the same bytes, a tenth of the time; a formula
+    with its ``cached`` value, as a spreadsheet saves it."""
     value, kind = c._value, c.data_type
     head = f'<c r="{c.coordinate}"' + (f' s="{c.style_id}"' if c.has_style else "")
     if kind == "s":
         head += ' t="inlineStr"'
     elif kind != "f":
         head += f' t="{kind}"'
+    elif isinstance(cached, str):
+        head += ' t="str"'
     if value is None or value == "":
         return head + "></c>"
     if kind == "f":
-        return f"{head}><f>{_text(value[1:])}</f><v></v></c>"
+        shown = "" if cached is None else _text(cached) if isinstance(cached, str) else "%.16g" % float(cached)
+        return f"{head}><f>{_text(value[1:])}</f><v>{shown}</v></c>"
     if kind == "s":
         space = ' xml:space="preserve"' if value != value.strip() else ""
         return f"{head}><is><t{space}>{_text(value)}</t></is></c>"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
+import stat
 from pathlib import Path
 
+from ..core.errors import Problem
 from .folder import WORKBOOKS, Workspace, inside
 from .roster import Employee
 
@@ -39,17 +42,46 @@ def employee_of(stem: str, ids) -> str:
     return stem.split("-", 1)[0]
 
 
+BACKUPS = "备份"  # a month folder's own backups (--force) live in this folder of it, never among the workbooks
+# what releases before 0.3.0 named a backup beside the workbooks (the upgrade moves them into 备份/)
+LEGACY_BACKUP = re.compile(r"\.bak-\d{8}-\d{6}(?:-\d+)?\.xlsx$")
+
+
 def month_workbooks(folder: Path) -> list[Path]:
-    """The employee workbooks of a month folder (not backups, summaries, reports or Excel's lock files)."""
+    """The employee workbooks of a month folder: the regular ``.xlsx`` files in it (not the summary, reports or
+    Excel's lock files; backups are in 备份/). A link or anything else that is not a regular file is never
+    read (:func:`strange_files` names them)."""
     return sorted(p for p in folder.glob("*.xlsx")
-                  if not p.name.startswith(("~$", SUMMARY_PREFIX, REPORT_PREFIX, ".")) and ".bak-" not in p.name)
+                  if _regular(p) and not p.name.startswith(("~$", SUMMARY_PREFIX, REPORT_PREFIX, ".")))
+
+
+def strange_files(folder: Path) -> list[Path]:
+    """``.xlsx`` names in a month folder that are not regular files: a link (which may lead out of the
+    workspace), a FIFO (reading it would wait forever), a folder."""
+    return sorted(p for p in folder.glob("*.xlsx") if not _regular(p) and not p.name.startswith("~$"))
+
+
+def strange_problem(path: Path, employee: str | None = None) -> Problem:
+    what = "链接" if path.is_symlink() else "文件夹" if path.is_dir() else "特殊文件（如管道）"
+    return Problem("not_a_file", f"{path.name}是{what}，不是普通文件，不读取；请换成工作簿文件本身 / not a regular file "
+                   "(a link, folder or pipe): not read; put the workbook itself there", file=str(path), employee=employee)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def backup_name(path: Path) -> Path:
-    """``<name>.bak-<time>.xlsx``, never one that exists already (two --force runs in one second)."""
+    """``备份/<name>-<time>.xlsx`` beside the workbook, never one that exists already (two --force runs in one
+    second)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup, n = path.with_name(f"{path.stem}.bak-{stamp}.xlsx"), 1
+    folder = path.parent / BACKUPS
+    folder.mkdir(exist_ok=True)
+    backup, n = folder / f"{path.stem}-{stamp}.xlsx", 1
     while backup.exists():
         n += 1
-        backup = path.with_name(f"{path.stem}.bak-{stamp}-{n}.xlsx")
+        backup = folder / f"{path.stem}-{stamp}-{n}.xlsx"
     return backup

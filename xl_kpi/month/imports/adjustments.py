@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...core.dates import in_month, typed_date
 from ...core.errors import KpiError, Problem
+from ...core.numbers import snap
 from ...core.plan import Plan
 from ...core.scorecard import AdjustmentEntry, score_adjustments
-from ...core.typed import typed_number
+from ...core.typed import TypedNumberError, typed_number
 from ...store import open_store
 from ...workbook.cells import ADJ_ROWS
 from ...workbook.reader import WorkbookData, employee_inputs
@@ -26,9 +28,10 @@ ADJ_HEADERS = {
 }
 
 
-def read_adjustment_rows(table: Table, plan: Plan, roster: list[Employee]):
+def read_adjustment_rows(table: Table, plan: Plan, roster: list[Employee], month: str):
     """(line, employee, AdjustmentEntry) of every good row of a 加减分 log file (item by id or Chinese name),
-    and the problems of the others; the points are checked by the scorecard."""
+    and the problems of the others; the points are checked by the scorecard. A 日期 is a real day of the month
+    imported (a date cell, an Excel serial or text such as 2026/10/31), kept as 2026-10-31."""
     people = {e.id: e for e in roster}
     out: list[tuple[int, str, AdjustmentEntry]] = []
     problems = []
@@ -53,16 +56,30 @@ def read_adjustment_rows(table: Table, plan: Plan, roster: list[Employee]):
                                         f"“{item}” is not an adjustment of role {member.role}", file=table.file,
                                         line=row.line))
                 break
-            num = lambda s: typed_number(cell_text(s)) if cell_text(s) else None  # noqa: E731
+            # numbers as a spreadsheet shows them: a rank of 0.9999999999999999 is 1
+            num = lambda s: snap(typed_number(cell_text(s))) if cell_text(s) else None  # noqa: E731
             try:
                 entry = AdjustmentEntry(adj.id, num(v.get("count")), num(v.get("chosen")), cell_text(v.get("note")),
-                                        cell_text(v.get("date")) or None)
-            except ValueError:
+                                        _day(v.get("date"), month))
+            except TypedNumberError:
                 problems.append(Problem("import_invalid", "数量或分值不是数字 / count or points is not a number",
                                         file=table.file, line=row.line))
                 break
+            except ValueError as exc:
+                problems.append(Problem("date_invalid", f"日期：{exc}", file=table.file, line=row.line))
+                break
             out.append((row.line, member.id, entry))
     return out, problems
+
+
+def _day(value, month: str) -> str | None:
+    """A row's 日期 as 2026-10-31, or None when blank; a ValueError for what is no day of the month."""
+    if value is None or not cell_text(value):
+        return None
+    day = typed_date(value)
+    if not in_month(day, month):
+        raise ValueError(f"{day.isoformat()}不在{month}内（加减分记入发生的月份） / {day} is not in {month}")
+    return day.isoformat()
 
 
 def import_adjustments(job: ImportJob, source: Source) -> ImportReport:
@@ -70,7 +87,7 @@ def import_adjustments(job: ImportJob, source: Source) -> ImportReport:
     in each workbook's log, above the rows of items the form's filler may enter."""
     ws, plan, roster, file, month = job.ws, job.plan, job.roster, job.file, job.month
     rows, problems = read_adjustment_rows(Table(source.file, list(source.records(ADJ_HEADERS, ("employee", "item")))),
-                                          plan, roster)
+                                          plan, roster, month)
     people = {e.id: e for e in roster}
     by_emp: dict[str, list] = {}
     for line, emp, entry in rows:

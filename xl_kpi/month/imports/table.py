@@ -5,7 +5,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import math
+import os
+import stat
 import unicodedata
 import zipfile
 from contextlib import ExitStack
@@ -17,6 +18,7 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from ...core.errors import KpiError, Problem
+from ...core.numbers import num, snap
 from ...core.plan import Metric
 from ...core.typed import TypedNumberError, is_count, typed_number
 from ...workbook.reader import check_expansion
@@ -74,6 +76,7 @@ class Source:
 def _grid(path: Path) -> Iterator[list]:
     """The file's header, then its rows, as lists of cells; a CSV is read as it goes (an xlsx is parsed whole)."""
     file = str(path)
+    _regular_and_small(path)
     with ExitStack() as stack:
         try:
             if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -97,6 +100,28 @@ def _grid(path: Path) -> Iterator[list]:
             raise KpiError([Problem("file_empty", "文件为空 / the file is empty", file=file)])
         yield header
         yield from grid
+
+
+MAX_IMPORT = 1 << 30  # 1 GB: a month's export for 100,000 people is about 60 MB
+
+
+def _regular_and_small(path: Path) -> None:
+    """Only a regular file is read (a pipe or a device such as /dev/zero would never end), and none beyond
+    MAX_IMPORT."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise KpiError([Problem("file_missing", "找不到文件 / file not found", file=str(path))]) from None
+    except OSError as exc:
+        raise KpiError([Problem("file_unreadable", f"文件无法读取 / cannot read the file: {exc.strerror}",
+                                file=str(path))]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise KpiError([Problem("not_a_file", "这不是普通文件（是文件夹、管道或设备），不读取 / not a regular file "
+                                "(a folder, pipe or device): not read", file=str(path))])
+    if info.st_size > MAX_IMPORT:
+        raise KpiError([Problem("file_too_large", f"文件有{info.st_size / (1 << 20):,.0f} MB，超过导入上限"
+                                f"{MAX_IMPORT >> 20:,} MB；请按月或按部门拆分 / the file is larger than "
+                                f"{MAX_IMPORT >> 20} MB: split it", file=str(path))])
 
 
 def read_table(path: Path, headers: dict[str, str], required: tuple[str, ...], rename: dict[str, str] | None = None) -> Table:
@@ -125,28 +150,31 @@ def _encoding(f, file: str) -> str:
 
 
 def parse_value(v, m: Metric) -> float:
-    """A number from a cell or CSV field as people write it (``3,199``, ``4.8万``, ``69秒``, ``８７％``);
-    "87%" only for percent metrics, where a bare 87 is refused; counts must be whole."""
+    """A number from a cell or CSV field as people write it (``3,199``, ``4.8万``, ``69秒``, ``８７％``), as a
+    spreadsheet shows it (15 significant digits: 2999.9999999999995 is 3000) before it is checked: "87%" only
+    for percent metrics, where a bare 87 is refused (150% is 150% where nothing caps it); counts must be whole;
+    the metric's range holds."""
     if isinstance(v, str) and not cell_text(v):
         raise ValueError("数值为空 / the value is empty")
     try:
-        x = typed_number(v if not isinstance(v, str) else v.strip(), m.unit)
+        x = snap(typed_number(v if not isinstance(v, str) else v.strip(), m.unit))
     except TypedNumberError as exc:
         if "%" in str(v) and not m.percent:
             raise ValueError(f"{m.name}不是百分比指标, 不能写“{cell_text(v)}” / {m.id} is not a percent metric") from None
         raise ValueError(str(exc)) from None
-    if not math.isfinite(x):
-        raise ValueError(f"“{cell_text(v)}”不是有限数字 / “{cell_text(v)}” is not a finite number")
-    if m.percent and abs(x) > 1 and (m.max is None or x > m.max):
-        raise ValueError(f"{m.name}是百分比, 应写{x:g}%或{x / 100:g}, 不是{x:g} / "
-                         f"{m.id} is a percent: write {x:g}% or {x / 100:g}")
+    written_as_percent = isinstance(v, str) and unicodedata.normalize("NFKC", v).strip().endswith("%")
+    if m.percent and not written_as_percent and abs(x) > 1 and (m.max is None or x > m.max):
+        raise ValueError(f"{m.name}是百分比，应写{num(x)}%或{num(x / 100)}，不是{num(x)} / "
+                         f"{m.id} is a percent: write {num(x)}% or {num(x / 100)}")
     if is_count(m.unit) and x != int(x):
-        raise ValueError(f"{m.name}是计数({m.unit}), 应为整数, 不是{x:g} / {m.id} counts {m.unit}: a whole number, "
-                         f"not {x:g}")
+        raise ValueError(f"{m.name}是计数（{m.unit}），应为整数，不是{num(x)} / {m.id} counts {m.unit}: a whole number, "
+                         f"not {num(x)}")
     lo, hi = m.min, m.max
     if (lo is not None and x < lo) or (hi is not None and x > hi):
-        raise ValueError(f"{m.name}的值{x:g}超出允许范围 / {m.id} value {x:g} is outside "
-                         f"{'-∞' if lo is None else f'{lo:g}'}–{'∞' if hi is None else f'{hi:g}'}")
+        shown = f"{num(x * 100)}%" if m.percent else num(x)
+        bound = (lambda b: f"{num(b * 100)}%" if m.percent else num(b))  # noqa: E731
+        raise ValueError(f"{m.name}的值{shown}超出允许范围{'-∞' if lo is None else bound(lo)}–"
+                         f"{'∞' if hi is None else bound(hi)} / {m.id} value {shown} is outside the range")
     return x
 
 
