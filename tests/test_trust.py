@@ -65,6 +65,35 @@ def test_an_employee_who_edits_what_hr_owns_is_paid_by_the_owner_and_reported(mo
     assert result.held(after["E002"])
 
 
+def test_a_figure_hr_imported_counts_as_imported_whatever_the_workbook_shows(month):
+    ws, plan, roster = month
+    before, _ = roll(ws, plan, roster)
+    edit(ws, "E002", lambda wb: setattr(cell_of(wb, "actual_exposure"), "value", 99999))
+    after, result = roll(ws, plan, roster)
+    (p,) = after["E002"].problems
+    assert p.type == "imported_value_changed" and p.cell == cell_of(load_workbook(after["E002"].path),
+                                                                     "actual_exposure").coordinate
+    assert "表内为 99999，导入 actuals-2026-10.csv:7为 52171" in p.message
+    assert after["E002"].card.pay == before["E002"].card.pay and result.held(after["E002"])
+
+
+def test_a_supervisor_rating_typed_into_the_rated_persons_own_workbook_does_not_count(month):
+    ws, plan, roster = month
+    store = open_store(ws.root)  # the supervisor has not rated yet
+    with store.conn:
+        store.conn.execute("DELETE FROM imports WHERE employee = 'E010' AND slot = 'rating_content_quality_supervisor'")
+    edit(ws, "E010", lambda wb: setattr(cell_of(wb, "rating_content_quality_supervisor"), "value", 100))
+    after, result = roll(ws, plan, roster)
+    p = next(p for p in after["E010"].problems if p.type == "rating_not_owned")
+    assert p.cell and "主管" in p.message and "不计入" in p.message
+    assert result.held(after["E010"])
+    # the same rating imported by HR (from the supervisor's form) counts and is no problem
+    import_file(ws, plan, roster, write_csv(ws.root / "r.csv", [("E010", "内容质量评分（原创性/可读性/排版）", 100, "",
+                                                                  "主管评定")]), MONTH)
+    after, result = roll(ws, plan, roster)
+    assert after["E010"].problems == [] and not result.held(after["E010"])
+
+
 def test_a_changed_roster_figure_reaches_the_payroll(month):
     ws, plan, roster = month
     wb = load_workbook(ws.roster_path)
@@ -305,6 +334,9 @@ def test_numbers_beyond_what_pay_can_mean_are_refused_on_import(month, tmp_path,
 
 def test_a_huge_number_typed_in_a_cell_is_a_located_problem_not_a_crash(month):
     ws, plan, roster = month
+    store = open_store(ws.root)  # the figure is the filler's own to type: no import of it
+    with store.conn:
+        store.conn.execute("DELETE FROM imports WHERE employee = 'E002' AND slot = 'actual_exposure'")
     edit(ws, "E002", lambda wb: setattr(cell_of(wb, "actual_exposure"), "value", 1e25))
     after, _ = roll(ws, plan, roster)
     (p,) = after["E002"].problems

@@ -2,10 +2,14 @@
 shown against their owner's, and the 加减分 rows that count (HR's, and those the filler may enter)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..core.errors import Problem
 from ..core.numbers import num, snap
 from ..core.plan import Plan
+from ..core.rules import RATER_NAMES
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
+from ..core.typed import TypedNumberError, typed_number
 from ..workbook.reader import WorkbookData
 from .record import Owned
 
@@ -80,3 +84,82 @@ def _show(v) -> str:
     if v is None or v == "":
         return "空白"
     return num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else f"“{v}”"
+
+
+def imported_values(x: EmployeeInputs, data: WorkbookData, imports: dict, role) -> list[Problem]:
+    """Values HR imported (actuals from an export, weekly figures, 原始数据, ratings from a file) are owned by
+    their import: the scorecard takes them from HR's record, and a workbook showing something else is a
+    problem naming the cell, both values and the import's file and line."""
+    out = []
+    for slot, imp in imports.items():
+        target = _input_of(x, slot, role)
+        if target is None:
+            continue
+        holder, key = target
+        shown = data.values.get(slot)
+        holder[key] = imp.value
+        where = data.where(slot)
+        if shown is None or same_number(_number(shown), imp.value) or where in data.formula_cells:
+            continue  # (a formula typed over the value is a problem of its own)
+        owner = f"导入 {Path(imp.source).name}:{imp.line}" if imp.line else f"导入 {Path(imp.source).name}"
+        out.append(Problem("imported_value_changed", f"{_label(slot, role)}：表内为 {_show(shown)}，{owner}为 "
+                           f"{_show(imp.value)}（以导入的数据为准） / {slot}: the workbook shows {_show(shown)}, the import "
+                           f"({owner}) says {_show(imp.value)}", sheet=where and where[0], cell=where and where[1]))
+    return out
+
+
+def ratings_not_owned(x: EmployeeInputs, data: WorkbookData, imports: dict) -> list[Problem]:
+    """A rating under another rater's name typed into the rated person's own workbook: not counted (the
+    rater's form, or HR's import of it, owns it); only the 自评 is the person's own to type."""
+    out = []
+    for metric, given in x.ratings.items():
+        for rater in list(given):
+            slot = f"rating_{metric}_{rater}"
+            if rater == "self" or slot in imports or given[rater] in (None, ""):
+                continue
+            where = data.where(slot)
+            out.append(Problem("rating_not_owned", f"{RATER_NAMES[rater]}的评分只能来自评分人的评分表（或人力资源部导入），"
+                               f"填在被评人自己的工作簿中不计入 / a {rater} rating typed into the rated person's workbook "
+                               f"does not count: it comes from the rater's form", sheet=where and where[0],
+                               cell=where and where[1]))
+            given[rater] = None
+    return out
+
+
+def _input_of(x: EmployeeInputs, slot: str, role):
+    """(the inputs' dict, key) a slot's value goes into, or None for slots that are not typed values."""
+    kind, _, rest = slot.partition("_")
+    if kind == "actual" and rest in x.actuals:
+        return x.actuals, rest
+    if kind == "input" and rest in x.inputs:
+        return x.inputs, rest
+    if kind == "rating":
+        metric, _, rater = rest.rpartition("_")
+        return (x.ratings[metric], rater) if rater in x.ratings.get(metric, {}) else None
+    if kind.startswith("week") and kind[4:].isdigit():
+        weeks = x.weekly.get(rest)
+        w = int(kind[4:]) - 1
+        return (weeks, w) if weeks is not None and w < len(weeks) else None
+    return None
+
+
+def _number(v):
+    if isinstance(v, str):
+        try:
+            return typed_number(v)
+        except TypedNumberError:
+            return v
+    return v
+
+
+def _label(slot: str, role) -> str:
+    kind, _, rest = slot.partition("_")
+    if kind == "rating":
+        metric, _, rater = rest.rpartition("_")
+        return f"{role.metric(metric).name}（{RATER_NAMES.get(rater, rater)}）"
+    if kind == "input":
+        return next((i.name for i in role.inputs if i.id == rest), rest)
+    if kind.startswith("week"):
+        item = next((i for i in role.weekly_report if i.id == rest), None)
+        return f"{item.name if item else rest}第{kind[4:]}周"
+    return role.metric(rest).name

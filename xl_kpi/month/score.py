@@ -21,7 +21,12 @@ from ..workspace.months import (
 from ..workspace.roster import Employee
 from .closed import changed_since_close
 from .generator import Generator
-from .ownership import display_problems, hr_adjustments
+from .ownership import (
+    display_problems,
+    hr_adjustments,
+    imported_values,
+    ratings_not_owned,
+)
 from .record import MonthRecord
 from .scored import Scored, use_plan
 
@@ -59,6 +64,8 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
             if kind in ("target", "baseline"):
                 (x.targets if kind == "target" else x.baselines)[mid] = o.value
         bases = (_money(owned["base_salary"].value), _money(owned["performance_pay_base"].value))
+        imports = record.imports(e.id)
+        shown += imported_values(x, data, imports, plan.roles[e.role]) + ratings_not_owned(x, data, imports)
     else:
         bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
     adj_index = log_rows(data)
