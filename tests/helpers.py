@@ -16,7 +16,7 @@ def fill_randomly(path: Path, plan, role_id: str, rnd: random.Random) -> None:
     role = plan.roles[role_id]
     for m in role.metrics:
         if m.source == "rating":
-            for r in m.rule.weights:
+            for r in m.rule.cells(plan.ratings.shown):  # 他评 too: HR's record would fill it
                 cell_of(wb, f"rating_{m.id}_{r}").value = rnd.randint(0, 100)
         elif m.source != "weekly_sum" and not m.compute:  # a computed metric's cell is a formula
             hi = m.max if m.max is not None else (m.target or m.baseline or 100) * 2

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from xl_kpi.core.commission import Commission
+from xl_kpi.core.numbers import snap
 from xl_kpi.core.plan import Plan
 from xl_kpi.core.rules import Bands, Event, InputError, Inputs, Rank, Rating, Ratio, Refs, Step, Veto
 from xl_kpi.core.scorecard import coefficient_formula, grade_formula, grade_of, total_formula, total_score
@@ -162,6 +163,26 @@ def test_compiled_formulas_agree_with_python(tmp_path_factory):
         ts[f"F{i}"] = "=" + grade_formula(plan, f"E{i}", f"D{i}")
         ts[f"G{i}"] = "=" + coefficient_formula(plan, f"E{i}", f"D{i}")
 
+    # a rated item: 自评 and 他评 (the record's weighted rating of the other groups) as an item workbook has them
+    ratings = examples(st.tuples(st.sampled_from([0, 10, 20, 30, 50, 100]), st.sampled_from([5, 100]),
+                                 st.lists(st.floats(0, 1, allow_subnormal=False), min_size=3, max_size=3)), 40)
+    rs_ = wb.create_sheet("ratings")
+    rated = []
+    for i, (own, scale, parts) in enumerate(ratings, start=1):
+        rest = 100 - own
+        weights = {k: w for k, w in (("self", own), ("supervisor", rest * 0.6), ("committee", rest * 0.4)) if w}
+        rule = Rating(max=10, scale=scale, weights=weights)
+        given = {r: round(p * scale, 2) for r, p in zip(weights, parts)}
+        cells = {r: given[r] for r in rule.cells("item") if r == "self"}
+        if "others" in rule.cells("item"):
+            cells["others"] = rule.others(given)
+        refs = {}
+        for col, (r, v) in zip("AB", cells.items()):
+            rs_[f"{col}{i}"] = v
+            refs[r] = f"{col}{i}"
+        rs_[f"C{i}"] = "=" + rule.combine_formula(refs)
+        rated.append((rule.combine(cells), given, rule))
+
     tmp = tmp_path_factory.mktemp("agree")
     wb.save(tmp / "cases.xlsx")
     out = load_workbook(recalc([tmp / "cases.xlsx"], tmp / "out")[0], data_only=True)
@@ -174,6 +195,9 @@ def test_compiled_formulas_agree_with_python(tmp_path_factory):
     for i, (rule, x) in enumerate(cases, start=1):
         unit = UNITS[i % len(UNITS)]
         assert (rs[f"F{i}"].value or "") == python_explanation(rule, x, unit), (rule.to_text(), x, unit)
+    for i, (want, given, rule) in enumerate(rated, start=1):  # the very number, not a close one
+        assert snap(out["ratings"][f"C{i}"].value) == want, (rule.weights, given)
+        assert want == pytest.approx(sum(w * given[r] for r, w in rule.weights.items()) / 100, abs=1e-9)
     for i, a in enumerate(amounts, start=1):
         assert round(out["pay"][f"B{i}"].value, 2) == float(commissions.amount(a)), a
     for i, (cat, adj, veto) in enumerate(totals, start=1):

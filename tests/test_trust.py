@@ -77,17 +77,27 @@ def test_a_figure_hr_imported_counts_as_imported_whatever_the_workbook_shows(mon
     assert after["E002"].card.pay == before["E002"].card.pay and result.held(after["E002"])
 
 
-def test_a_supervisor_rating_typed_into_the_rated_persons_own_workbook_does_not_count(month):
+def test_the_rated_person_sees_their_own_rating_and_the_others_weighted_never_one_raters(month):
+    ws, plan, roster = month
+    path = next(ws.month_dir(MONTH).glob("E010-*.xlsx"))
+    wb = load_workbook(path)
+    assert "rating_content_quality_supervisor" not in wb.defined_names  # no rater's own score in the file
+    others = cell_of(wb, "rating_content_quality_others")
+    assert others.value == 91 and others.protection.locked  # 他评, from the supervisor's imported 91
+    assert not cell_of(wb, "rating_content_quality_self").protection.locked
+
+
+def test_a_rating_typed_into_the_rated_persons_own_workbook_does_not_count(month):
     ws, plan, roster = month
     store = open_store(ws.root)  # the supervisor has not rated yet
     with store.conn:
         store.conn.execute("DELETE FROM imports WHERE employee = 'E010' AND slot = 'rating_content_quality_supervisor'")
-    edit(ws, "E010", lambda wb: setattr(cell_of(wb, "rating_content_quality_supervisor"), "value", 100))
+    edit(ws, "E010", lambda wb: setattr(cell_of(wb, "rating_content_quality_others"), "value", 100))
     after, result = roll(ws, plan, roster)
     p = next(p for p in after["E010"].problems if p.type == "rating_not_owned")
-    assert p.cell and "主管" in p.message and "不计入" in p.message
+    assert p.cell and "他评" in p.message and "不计入" in p.message
     assert result.held(after["E010"])
-    # the same rating imported by HR (from the supervisor's form) counts and is no problem
+    # the supervisor's rating imported by HR (from the supervisor's form) counts and is no problem
     import_file(ws, plan, roster, write_csv(ws.root / "r.csv", [("E010", "内容质量评分（原创性/可读性/排版）", 100, "",
                                                                   "主管评定")]), MONTH)
     after, result = roll(ws, plan, roster)

@@ -15,7 +15,7 @@ from . import expr
 from .errors import Problem
 from .numbers import clamp, fsum_snapped, money, num, round_float, snap
 from .plan import PERIOD_NAMES, Grade, Metric, Plan, Role
-from .rules import RATER_NAMES, Event, InputError, Inputs, Rating, Veto, fmt, shown
+from .rules import GROUP_NAMES, Event, InputError, Inputs, Rating, Veto, fmt, shown
 from .typed import TypedNumberError, is_count, typed_number
 
 # --------------------------------------------------------------------------- inputs
@@ -170,10 +170,10 @@ def _metric_inputs(m: Metric, raw: EmployeeInputs, role: Role | None = None) -> 
         actual = fsum_snapped(number(w, f"第{i + 1}周{m.name}", f"week {i + 1} {m.id}", f"week{i + 1}_{m.id}")
                               for i, w in enumerate(weeks))
     elif isinstance(m.rule, Rating):
-        given = raw.ratings.get(m.id, {})
-        ratings = {r: number(given.get(r), f"{m.name}（{RATER_NAMES[r]}）", f"{m.id} rating ({r})", f"rating_{m.id}_{r}",
+        given = raw.ratings.get(m.id, {})  # the workbook's cells: a rater group's each, or 自评 and 他评
+        ratings = {r: number(given.get(r), f"{m.name}（{GROUP_NAMES[r]}）", f"{m.id} rating ({r})", f"rating_{m.id}_{r}",
                              unit="")
-                   for r in m.rule.weights}
+                   for r in (given or m.rule.weights)}
         try:
             actual = m.rule.combine(ratings)
         except InputError as e:

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..core.errors import Problem
 from ..core.numbers import num, snap
 from ..core.plan import Plan
-from ..core.rules import RATER_NAMES
+from ..core.rules import GROUP_NAMES
 from ..core.scorecard import AdjustmentEntry, EmployeeInputs
 from ..core.typed import TypedNumberError, typed_number
 from ..workbook.reader import WorkbookData
@@ -118,7 +118,7 @@ def ratings_not_owned(x: EmployeeInputs, data: WorkbookData, imports: dict) -> l
             if rater == "self" or slot in imports or given[rater] in (None, ""):
                 continue
             where = data.where(slot)
-            out.append(Problem("rating_not_owned", f"{RATER_NAMES[rater]}的评分只能来自评分人的评分表（或人力资源部导入），"
+            out.append(Problem("rating_not_owned", f"{GROUP_NAMES[rater]}的评分只能来自评分人的评分表（或人力资源部导入），"
                                f"填在被评人自己的工作簿中不计入 / a {rater} rating typed into the rated person's workbook "
                                f"does not count: it comes from the rater's form", sheet=where and where[0],
                                cell=where and where[1]))

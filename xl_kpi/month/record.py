@@ -13,6 +13,7 @@ from pathlib import Path
 from ..core.plan import CYCLE_MONTHS, Plan
 from ..core.scorecard import AdjustmentEntry, actual_of
 from ..store import Store
+from ..store.rows import Imported
 from ..workbook import texts
 from ..workbook.reader import WorkbookData, employee_inputs
 from ..workbook.rendered import try_read
@@ -94,6 +95,22 @@ class MonthRecord:
         if self._imports is None:
             self._imports = self.store.imported(self.month, employees=self.people)
         return self._imports.get(employee, {})
+
+    def given(self, e: Employee) -> dict:
+        """What HR's record gives the employee's workbook: the imports, and each rated item's 他评 worked out
+        from the rater groups' scores once every group has rated (the forms', or HR's imports of them)."""
+        out = dict(self.imports(e.id))
+        for m in self.plan.roles[e.role].metrics:
+            groups = [r for r in m.rule.weights if r != "self"] if m.source == "rating" else []
+            found = [out.get(f"rating_{m.id}_{r}") for r in groups]
+            if groups and all(found):
+                try:
+                    value = m.rule.others({r: f.value for r, f in zip(groups, found)})
+                except ValueError:
+                    continue  # a score outside the scale: the scorecard reports it from the group's cell
+                sources = sorted({Path(f.source).name for f in found})
+                out[f"rating_{m.id}_others"] = Imported(value, "、".join(sources), None)
+        return out
 
     def recorded_adjustments(self, employee: str) -> list[AdjustmentEntry]:
         """HR's 加减分 rows of the employee's month."""

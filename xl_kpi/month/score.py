@@ -64,7 +64,7 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
             if kind in ("target", "baseline"):
                 (x.targets if kind == "target" else x.baselines)[mid] = o.value
         bases = (_money(owned["base_salary"].value), _money(owned["performance_pay_base"].value))
-        imports = record.imports(e.id)
+        imports = record.given(e)
         shown += imported_values(x, data, imports, plan.roles[e.role]) + ratings_not_owned(x, data, imports)
     else:
         bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))

@@ -112,7 +112,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
             ws.cell(r, col).alignment = WRAP
 
     row = inputs_block(ws, lay, plan, role, metric_rows, row + 1, mode, titles)
-    row = rating_block(ws, lay, role, metric_rows, row + 1, titles)
+    row = rating_block(ws, lay, role, metric_rows, row + 1, titles, plan.ratings.shown)
     row = summary_block(ws, lay, plan, role_id, cat_ranges, metric_rows, adj_refs, row + 1, mode, month_no, titles)
     signatures(ws, row + 2, titles)
 

@@ -241,7 +241,9 @@ def employee_inputs(data: WorkbookData, plan: Plan, role_id: str) -> tuple[Emplo
         x.targets[m.id] = v.get(f"target_{m.id}")
         x.baselines[m.id] = v.get(f"baseline_{m.id}")
         if m.source == "rating":
-            x.ratings[m.id] = {r: v.get(f"rating_{m.id}_{r}") for r in m.rule.weights}
+            # the cells this workbook has: 自评 and 他评, or one per rater group (an earlier release's, or the plan's choice)
+            cells = m.rule.cells("item" if f"rating_{m.id}_others" in data.names else "group")
+            x.ratings[m.id] = {r: v.get(f"rating_{m.id}_{r}") for r in cells}
     for item in role.weekly_report:  # the weeks this workbook has (4 or 5)
         x.weekly[item.id] = [v.get(f"week{w}_{item.id}") for w in range(1, MAX_WEEKS + 1)
                              if f"week{w}_{item.id}" in data.names]

@@ -7,7 +7,7 @@ from openpyxl.chart import BarChart, Reference
 from ..core import expr
 from ..core.numbers import num
 from ..core.plan import PERIOD_NAMES, Metric, Plan
-from ..core.rules import RATER_NAMES, Refs, shown_expr, text
+from ..core.rules import GROUP_NAMES, RATER_NAMES, Refs, shown_expr, text
 from ..core.scorecard import (
     category_formula,
     coefficient_formula,
@@ -135,7 +135,9 @@ def inputs_block(ws, lay: Layout, plan: Plan, role, metric_rows: dict[str, int],
     return row
 
 
-def rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, titles: dict) -> int:
+def rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, titles: dict, shown: str) -> int:
+    """The ratings of each rated item: a row per rater group (shown: group), or the person's own 自评 and
+    the others' weighted 他评 (item), which HR's record fills from the raters' forms and locks."""
     rated = [m for m in role.metrics if m.source == "rating"]
     if not rated:
         return row
@@ -143,14 +145,18 @@ def rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, t
     row += 1
     for m in rated:
         refs = {}
-        for rater, w in m.rule.weights.items():
+        parts = m.rule.parts(m.rule.cells(shown))
+        for rater in m.rule.cells(shown):
             put(ws, row, 3, m.name)
-            put(ws, row, 4, RATER_NAMES[rater])
-            put(ws, row, 5, w / 100).number_format = "0%"
+            put(ws, row, 4, _rater_label(m.rule, rater))
+            put(ws, row, 5, parts[rater] / 100).number_format = "0%"
             key = f"rating_{m.id}_{rater}"
-            cell = lay.slot(key, ws, f"F{row}", "number", typed=True)
-            input_cell(cell)
-            add_validation(ws, f"F{row}", 0, m.rule.scale, "", f"{m.name}（{RATER_NAMES[rater]}）", titles["input_title"])
+            own = shown == "group" or rater == "self"  # 他评 is the record's: never typed in this workbook
+            cell = lay.slot(key, ws, f"F{row}", "number", typed=own)
+            if own:
+                input_cell(cell)
+                add_validation(ws, f"F{row}", 0, m.rule.scale, "", f"{m.name}（{GROUP_NAMES[rater]}）",
+                               titles["input_title"])
             define_name(lay.workbook, key, ws.title, f"F{row}")
             for col in range(3, 7):
                 ws.cell(row, col).border = BOX
@@ -159,6 +165,14 @@ def rating_block(ws, lay: Layout, role, metric_rows: dict[str, int], row: int, t
         cells = ",".join(refs.values())
         ws[f"G{metric_rows[m.id]}"] = f'=IF(COUNT({cells})<{len(refs)},"",{m.rule.combine_formula(refs)})'
     return row
+
+
+def _rater_label(rule, rater: str) -> str:
+    """自评, 主管评定…; 他评 names the groups it weighs (他评：主管评定50%、考核小组30%)."""
+    if rater != "others":
+        return GROUP_NAMES[rater]
+    others = [(r, w) for r, w in rule.weights.items() if r != "self"]
+    return f"{GROUP_NAMES['others']}（" + "、".join(f"{RATER_NAMES[r]}{num(w)}%" for r, w in others) + "）"
 
 
 def summary_block(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_rows, adj_refs, row: int, mode: str,

@@ -13,6 +13,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from ..errors import bilingual_message
 from .bands import Band, Bands
 from .base import (
+    GROUP_NAMES,
     RATER_NAMES,
     InputError,
     Inputs,
@@ -29,7 +30,7 @@ from .ratio import Ratio
 from .step import Step
 from .text_form import text_to_dict
 
-__all__ = ["RATER_NAMES", "AdjustRule", "AnyRule", "Band", "Bands", "Event", "InputError", "Inputs", "MetricRule",
+__all__ = ["GROUP_NAMES", "RATER_NAMES", "AdjustRule", "AnyRule", "Band", "Bands", "Event", "InputError", "Inputs", "MetricRule",
            "Rank", "Rating", "Ratio", "Refs", "Rule", "Step", "Veto", "coerce_rule", "fmt", "parse_rule", "shown",
            "shown_expr", "text", "text_to_dict"]
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from ..numbers import num, round_float, snap
 
 RATER_NAMES = {"self": "自评", "supervisor": "主管评定", "committee": "考核小组", "cross": "跨团队"}
+GROUP_NAMES = RATER_NAMES | {"others": "他评"}  # 他评: the groups other than 自评, weighted (an item workbook's cell)
 
 
 class InputError(ValueError):

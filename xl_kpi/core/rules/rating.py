@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 
 from ..errors import bilingual
 from ..numbers import clamp, num, snap
-from .base import RATER_NAMES, InputError, Rule, _need, shown, shown_expr
+from .base import GROUP_NAMES, RATER_NAMES, InputError, Rule, _need, shown, shown_expr
 
 
 class Rating(Rule):
@@ -30,21 +30,46 @@ class Rating(Rule):
                             t=num(total))
         return self
 
+    def cells(self, shown: str) -> list[str]:
+        """The rating cells of the rated person's workbook: one per rater group (group), or their own 自评
+        and the others' weighted rating, 他评 (item: no other rater's score reaches the person rated)."""
+        if shown == "group":
+            return list(self.weights)
+        return [k for k, w in self.parts(["others"]).items() if w]
+
+    def parts(self, keys) -> dict[str, float]:
+        """The weights of the cells given: the rater groups', or 自评's and 他评's (the rest)."""
+        if "others" not in keys:
+            return dict(self.weights)
+        own = self.weights.get("self", 0)
+        return {"self": own, "others": 100 - own}
+
     def combine(self, ratings: dict[str, float | None]) -> float:
-        """The weighted rating; every rater of the rule must have rated."""
+        """The weighted rating of every rater group, or of 自评 and 他评; each must have rated."""
         total = 0.0
-        for rater, w in self.weights.items():
-            r = ratings.get(rater)
-            if r is None:
-                raise InputError(f"缺少{RATER_NAMES[rater]}评分", f"the {rater} rating is missing")
-            if not 0 <= r <= self.scale:
-                raise InputError(f"{RATER_NAMES[rater]}评分{num(r)}超出0–{num(self.scale)}",
-                                 f"{rater} rating {num(r)} is outside 0–{num(self.scale)}")
-            total += w * r
+        for rater, w in self.parts(ratings).items():
+            if not w:
+                continue
+            total += w * self._given(ratings, rater)
         return snap(total / 100)
 
+    def others(self, ratings: dict[str, float | None]) -> float:
+        """他评: the weighted rating of the rater groups other than 自评 (what an item workbook shows)."""
+        weights = {r: w for r, w in self.weights.items() if r != "self"}
+        total = sum(w * self._given(ratings, r) for r, w in weights.items())
+        return snap(total / sum(weights.values()))
+
+    def _given(self, ratings: dict, rater: str) -> float:
+        r = ratings.get(rater)
+        if r is None:
+            raise InputError(f"缺少{GROUP_NAMES[rater]}评分", f"the {rater} rating is missing")
+        if not 0 <= r <= self.scale:
+            raise InputError(f"{GROUP_NAMES[rater]}评分{num(r)}超出0–{num(self.scale)}",
+                             f"{rater} rating {num(r)} is outside 0–{num(self.scale)}")
+        return r
+
     def combine_formula(self, refs: dict[str, str]) -> str:
-        return "(" + "+".join(f"{num(w)}*{refs[r]}" for r, w in self.weights.items()) + ")/100"
+        return "(" + "+".join(f"{num(w)}*{refs[r]}" for r, w in self.parts(refs).items() if w) + ")/100"
 
     def points(self, x):
         a = _need(x.actual, "评分", "rating")
