@@ -16,6 +16,7 @@ from .commission import Commission
 from .errors import bilingual
 from .model import Ident, Model, Money, no_duplicates
 from .numbers import num
+from .raters import Ratings
 from .rules import RATER_NAMES, AdjustRule, MetricRule, Rank, Rating, coerce_rule
 
 # the months a metric of each period is typed and scored in: the cycle's last month
@@ -335,6 +336,7 @@ class Plan(Model):
     figures: list[OutsideFigure] = []  # 外部数据 (行业, 竞品) a metric's target or baseline may come from
     pools: list[Pool] = []  # 团队积分池 split by a team's lead
     review: Review = Review()
+    ratings: Ratings = Ratings()  # rating rounds: who rates whom, the anchors, when forms are due
     appeal: Appeal = Appeal()
     # 改进计划: a total below this calls for an improvement plan (none: the lowest grade does)
     improvement_below: float | None = None

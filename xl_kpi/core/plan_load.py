@@ -111,6 +111,14 @@ def releases_warnings(plan: Plan) -> list[tuple[tuple, str, str]]:
                         f"“{a.name}”写明每月只评一项，但没有 per_month：limit 只限每人的次数，同月评给两人不会被发现；"
                         f"请加 per_month: 1，汇总时会检查 / {a.id} is one a month: add per_month: 1 so the roll-up "
                         f"checks it"))
+    rated = [rid for rid, r in plan.roles.items() if any(m.source == "rating" and set(m.rule.weights) - {"self"}
+                                                         for m in r.metrics)]
+    if rated and "ratings" not in (plan.source or {}):
+        out.append((("roles", rated[0]), "ratings_shown",
+                    "自0.3.0起，被评人的工作簿只显示本人的自评与他评（其余评分人按权重合成），不再逐个显示主管评定、考核小组等"
+                    "各组的评分；各组评分由评分表（xl-kpi ratings）或导入交给人力资源部。要保留每组一行，请在方案中写 "
+                    "ratings: {shown: group} / since 0.3.0 the rated person's workbook shows their 自评 and the others' "
+                    "weighted 他评, not each group's; write ratings: {shown: group} to keep a row per group"))
     return out
 
 

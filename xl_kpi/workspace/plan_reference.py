@@ -2,7 +2,7 @@
 templates/docs (plan_keys.yaml for the words, plan.md.j2 for the page), so it cannot drift: a test
 compares the file with what this renders, and every model key must have its words.
 
-    python -m xl_kpi.plan_reference > docs/plan.md
+    python -m xl_kpi.workspace.plan_reference > docs/plan.md
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ..core import commission
 from ..core import plan as plan_models
+from ..core import raters
 from ..core.numbers import num
 from ..core.rules import parse_rule
 from ..workbook import texts
@@ -23,7 +24,7 @@ MODELS = [plan_models.Plan, plan_models.Role, plan_models.Category, plan_models.
           plan_models.InputItem,
           plan_models.ReportItem, commission.Commission, commission.CommissionBand, plan_models.Adjustment,
           plan_models.CohortBonus, plan_models.Pool, plan_models.Review, plan_models.PeriodBonus, plan_models.Grade, plan_models.Promotion,
-          plan_models.Appeal]
+          raters.Ratings, raters.Anchor, plan_models.Appeal]
 
 
 def keys() -> dict:
