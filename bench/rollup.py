@@ -12,34 +12,11 @@ import time
 from pathlib import Path
 
 from baseline import openpyxl_read
+from filled import build_filled
 
-from xl_kpi.month.imports.actuals import apply_rows, read_actuals
-from xl_kpi.month.generator import Generator
-from xl_kpi.month.score import slot_values
-from xl_kpi.workspace.roster import Employee, write_roster
-from xl_kpi.workspace import SAMPLE_MONTH, data_file, init_workspace, Workspace
+from xl_kpi.workspace import SAMPLE_MONTH, Workspace
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "--child" else 10_000
-
-
-def build(root: Path, n: int) -> None:
-    """A workspace of n employees (the sample's roles and inputs, repeated), every workbook filled."""
-    ws, _ = init_workspace(root)
-    plan = ws.plan()
-    sample = ws.roster(plan)
-    rows, _ = read_actuals(data_file(f"actuals-{SAMPLE_MONTH}.csv"), plan, sample)
-    inputs: dict = {}
-    apply_rows(rows, inputs)
-    staff = []
-    for i in range(n):
-        src = sample[i % len(sample)]
-        staff.append(Employee(f"B{i:05d}", f"员工{i}", src.department, src.role, None, None, "", ""))
-    write_roster(ws.roster_path, [Employee(e.id, e.name, e.department, plan.roles[e.role].name, None, None, "", "")
-                                  for e in staff])
-    gen = Generator(ws, plan, SAMPLE_MONTH, "native")
-    for i, e in enumerate(staff):
-        x = inputs[sample[i % len(sample)].id]
-        gen.write(e, extra=slot_values(x))
 
 
 def child(root: Path) -> None:
@@ -62,7 +39,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         t0 = time.perf_counter()
-        build(root, N)
+        build_filled(root, N)
         print(f"built {N} filled workbooks in {time.perf_counter() - t0:.1f} s")
         done = subprocess.run([sys.executable, __file__, "--child", str(root)], capture_output=True, text=True)
         if done.returncode:

@@ -10,37 +10,28 @@ from pathlib import Path
 
 from baseline import openpyxl_read
 
-from xl_kpi.month.imports.actuals import apply_rows, read_actuals
+from filled import build_filled
+
 from xl_kpi.month.generator import Generator
-from xl_kpi.month.score import score_file, slot_values
-from xl_kpi.workspace.roster import Employee
-from xl_kpi.workspace import SAMPLE_MONTH, data_file, init_workspace
+from xl_kpi.month.score import score_file
+from xl_kpi.workspace import SAMPLE_MONTH, Workspace
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        ws, _ = init_workspace(Path(tmp) / "ws")
+        root = Path(tmp) / "ws"
+        staff = build_filled(root, N)
+        ws = Workspace(root)
         plan = ws.plan()
-        roster = ws.roster(plan)
-        rows, _ = read_actuals(data_file(f"actuals-{SAMPLE_MONTH}.csv"), plan, roster)
-        sample: dict = {}
-        apply_rows(rows, sample)
-        gen = Generator(ws, plan, SAMPLE_MONTH, "native")
-        staff = []
-        for i in range(N):
-            src = roster[i % len(roster)]
-            e = Employee(f"B{i:05d}", f"员工{i}", src.department, src.role, None, None, "", "")
-            x = sample[src.id]
-            gen.write(e, extra=slot_values(x))
-            staff.append(e)
+        gen = Generator(ws, plan, SAMPLE_MONTH, "native")  # scored against HR's record, as score does
         paths = [ws.month_dir(SAMPLE_MONTH) / f"{e.file_stem}.xlsx" for e in staff]
 
         t0 = time.perf_counter()
-        scored = [score_file(p, plan, e, SAMPLE_MONTH) for p, e in zip(paths, staff)]
+        scored = [score_file(p, plan, e, SAMPLE_MONTH, gen) for p, e in zip(paths, staff)]
         ours = N / (time.perf_counter() - t0)
-        assert all(s.card.score is not None for s in scored)
+        assert all(s.card.score is not None for s in scored), [s.problems[:2] for s in scored][:2]
 
         base_n = max(20, N // 10)
         t0 = time.perf_counter()

@@ -327,13 +327,12 @@ def test_the_payroll_attached_is_never_older_than_the_workbooks(ws):
     import os
     import time
 
-    summary = ws.month_dir(MONTH) / f"工资汇总-{MONTH}.xlsx"
-    path = ws.month_dir(MONTH) / "E002-李娜.xlsx"
-    wb = load_workbook(path)
-    from helpers import cell_of
+    from xl_kpi.cli import main
 
-    cell_of(wb, "actual_exposure").value = 99000
-    wb.save(path)
+    summary = ws.month_dir(MONTH) / f"工资汇总-{MONTH}.xlsx"
+    fixed = ws.root / "更正.csv"  # HR imports a corrected export after the roll-up
+    fixed.write_text("工号,指标,数值,周,类型\nE002,exposure,99000,,实际\n", encoding="utf-8")
+    assert main(["import", str(fixed), "--month", MONTH, "--dir", str(ws.root)]) == 0
     old = summary.stat().st_mtime
     os.utime(summary, (old - 60, old - 60))
     time.sleep(0.01)

@@ -58,13 +58,23 @@ def summary_pay(root: Path, month: str) -> dict[str, str]:
 
 
 def typed(root: Path, month: str) -> dict[str, dict]:
-    """Every workbook's typed values and 加减分 rows, by file."""
+    """Every workbook's typed values and 加减分 rows, by file (other raters' ratings apart: typed in the
+    rated person's workbook before 0.3.0, HR's record holds them after the upgrade)."""
     out = {}
     for path in month_workbooks(root / "workbooks" / month):
         data = read_workbook(path)
         values = {k: v for k, v in data.values.items()  # a week's target is HR's (and new in 0.2.0), not typed
                   if k.startswith(TYPED_PREFIXES) and not k.startswith("weektarget") and v is not None}
         out[path.name] = (values, [r for r in data.adjustments if r.get("item")])
+    return out
+
+
+def others_ratings(typed_month: dict) -> dict[tuple[str, str], float]:
+    """(employee, slot) → a rating under another rater's name that the workbooks show, taken out of them."""
+    out = {}
+    for name, (values, _) in typed_month.items():
+        for slot in [k for k in values if k.startswith("rating_") and not k.endswith("_self")]:
+            out[name.split("-")[0], slot] = values.pop(slot)
     return out
 
 
@@ -96,9 +106,17 @@ def test_a_workspace_of_an_earlier_release_upgrades_without_loss(tmp_path, capsy
     open_months = [m for m in months(root) if not store.execute(
         "SELECT 1 FROM closes WHERE month = ?", (m,)).fetchone()] if release != "0.1.0" else months(root)
     for month in open_months:  # regenerated without --force: nothing typed is lost, nothing is a note
+        rated = others_ratings(before[month])
+        assert rated and all(v is not None for v in rated.values())
+        recorded = {(e, slot): v for e, slot, v in store.execute(
+            "SELECT employee, slot, value FROM imports WHERE month = ? AND slot LIKE 'rating_%' AND slot NOT LIKE '%_self'",
+            (month,))}
+        assert recorded == rated  # the raters' ratings the workbooks carried are HR's record now
         out = run_cli(capsys, "generate", "--month", month, "--jobs", "1", "--dir", root, stderr=True)
         assert "已生成 12 个工作簿" in out and "表外" not in out
         after = typed(root, month)
+        shown = others_ratings(after)  # the new workbooks show them, locked, as 他评
+        assert {e: v for (e, _), v in shown.items()} == {e: v for (e, _), v in rated.items()}
         assert after == before[month]
         assert all(written_by(read_workbook(p)) == xl_kpi.__version__ for p in month_workbooks(root / "workbooks" / month))
         records = rollup(capsys, root, month)

@@ -28,6 +28,7 @@ from ..workbook.rendered import try_read
 from ..workspace import Workspace
 from ..workspace.months import backup_name, strange_problem, workbook_path
 from ..workspace.roster import Employee
+from .ownership import same_number
 from .record import MonthRecord, plan_meaning
 from .templates import Templates
 
@@ -107,6 +108,9 @@ class Generator:
             "meta_version": __version__,
         }
         v.update({key: owned[key].value for key in defaults})  # HR's imports over the plan's defaults
+        slots = self.template(e.role).slots
+        v.update({key: imp.value for key, imp in self.record.given(e).items()  # 他评: the record's, never typed
+                  if key.endswith("_others") and key in slots})
         kept = 0
         if old is not None:
             units = self._units(e.role)
@@ -148,12 +152,15 @@ class Generator:
         return out
 
     def would_lose(self, e: Employee, old: WorkbookData) -> list[tuple[str, str]]:
-        """Cells a person filled in the old workbook that the new one has no place for."""
+        """Cells a person filled in the old workbook that the new one has no place for (a value HR's record
+        holds, such as a rating an upgrade carried there, is not lost)."""
         slots = self.template(e.role).slots
         formulas = {f"actual_{m}" for m in _formula_actuals(self.plan, e.role)}
+        kept = self.record.imports(e.id)
         lost = [old.where(name) for name, value in old.values.items()
                 if value is not None and name.startswith(TYPED_PREFIXES) and not name.startswith("poolpts_")
-                and name not in slots and name not in formulas]
+                and name not in slots and name not in formulas
+                and not (name in kept and same_number(value, kept[name].value))]
         for pool in self.plan.pools:  # a share for someone no longer on the team (or no sheet any more)
             members = {m.id for m in self.teams[pool.id]} if pool in self.plan.pools_led(e.role, self.month) else set()
             lost += [old.where(f"poolpts_{pool.id}_{i}") for i, (who, pts) in enumerate(typed_pool_shares(old, pool.id))

@@ -10,6 +10,9 @@ What an upgrade does, month by month:
   that differs from them is then reported by the roll-up, as any changed formula is);
 * release 0.1.0 kept no record at all: the 加减分 rows of HR's items typed in its workbooks, and targets and
   baselines set in them, are carried into HR's record once, each with an audit entry that says so;
+* releases before 0.3.0 took the supervisor's, the committee's and other raters' ratings as typed in the rated
+  person's own workbook; this release takes them only from a rater's form or HR's import, so those typed
+  ratings are carried into HR's record once (as imported from that workbook, with an audit entry);
 * the pay an earlier release rolled up (its payroll summary, or the close record) is kept, so that a pay line
   this release computes differently for the same inputs is named in the roll-up with the reason.
 
@@ -92,6 +95,7 @@ def ensure_upgraded(ws: Workspace, plan: Plan, roster: list[Employee], say: Call
         return
     say(f"工作区由版本{before}升级到{__version__}：把各月工作簿生成时的公式记入HR的记录"
         + ("，并把工作簿中的加减分、目标与基准记入（0.1.0没有HR的记录）" if before == "0.1.0" else "")
+        + "，被评人工作簿中他人的评分记入HR的记录（本版本只认评分表或导入）"
         + f"，保留此前汇总的工资以便核对；已结账的月份不改写 / upgrading the workspace from {before} to {__version__}")
     work = [_month(ws, plan, roster, store, month, before) for month in month_folders(ws)]
     with store.transaction() as tx:
@@ -117,6 +121,7 @@ class MonthUpgrade:
     sets: dict[str, tuple[dict, str]] = field(default_factory=dict)  # fingerprint → (formulas, origin)
     adjustments: dict[str, list[tuple[Path, object]]] = field(default_factory=dict)  # employee → (file, entry)
     values: list[tuple[str, str, float, Path]] = field(default_factory=list)  # (employee, slot, value, file)
+    ratings: list[tuple[str, str, float, Path]] = field(default_factory=list)  # the same, raters' ratings
     pay: dict[str, tuple[dict, str]] = field(default_factory=dict)  # employee → (lines, source)
     unproven: list[str] = field(default_factory=list)  # roles whose formulas no untouched workbook proves
     new_month: bool = False
@@ -140,6 +145,11 @@ class MonthUpgrade:
                                           for emp, slot, value, path in self.values])
             store.append_audit(command, [(self.month, emp, f"{slot}（升级时由工作簿记入）", "", value, file_digest(path))
                                          for emp, slot, value, path in self.values])
+        if self.ratings:
+            store.add_values(self.month, [(emp, slot, value, f"升级自{self.release}：{path.name}", None)
+                                          for emp, slot, value, path in self.ratings])
+            store.append_audit(command, [(self.month, emp, f"{slot}（升级时由被评人的工作簿记入）", "", value,
+                                          file_digest(path)) for emp, slot, value, path in self.ratings])
         for emp, (lines, source) in self.pay.items():
             store.add_earlier_pay(self.month, emp, self.release, lines, source)
 
@@ -153,6 +163,8 @@ class MonthUpgrade:
             parts.append(f"，{sum(len(r) for r in self.adjustments.values())}行加减分记入HR的记录")
         if self.values:
             parts.append(f"，{len(self.values)}个目标或基准记入HR的记录")
+        if self.ratings:
+            parts.append(f"，工作簿中{len(self.ratings)}个他人的评分记入HR的记录")
         if self.pay:
             parts.append(f"，此前汇总的{len(self.pay)}人工资留作核对")
         return "".join(parts)
@@ -201,6 +213,7 @@ def _month(ws: Workspace, plan: Plan, roster: list[Employee], store: Store, mont
                          for emp, path, _, _ in members]
     if release == "0.1.0":
         _carry_typed(ws, plan, store, month, people, found, up)
+    _carry_ratings(plan, store, month, people, found, up)
     up.pay = _earlier_pay(ws, store, month, people)
     return up
 
@@ -225,6 +238,23 @@ def _carry_typed(ws: Workspace, plan: Plan, store: Store, month: str, people: di
                     and not isinstance(shown, bool) and not same_number(shown, owned.value) \
                     and slot not in imported.get(emp, {}):
                 up.values.append((emp, slot, float(shown), data.path))
+
+
+def _carry_ratings(plan: Plan, store: Store, month: str, people: dict[str, Employee],
+                   found: dict[str, WorkbookData], up: MonthUpgrade) -> None:
+    """Ratings under another rater's name typed in the rated person's workbook counted before 0.3.0; they
+    become HR's record (only where it holds none: an import or a rater's form comes first)."""
+    if store.closed(month) is not None:
+        return  # a closed month's pay is its close record's
+    imported = store.imported(month)
+    for emp, data in found.items():
+        x, _ = employee_inputs(data, plan, people[emp].role)
+        for metric, given in x.ratings.items():
+            for rater, value in given.items():
+                slot = f"rating_{metric}_{rater}"
+                if rater != "self" and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                        and slot not in imported.get(emp, {}):
+                    up.ratings.append((emp, slot, float(value), data.path))
 
 
 PAY_COLUMNS = {"绩效得分": "score", "等级": "grade", "责任底薪": "base_salary", "绩效工资": "performance_pay",
