@@ -18,6 +18,7 @@ from .backups import backup
 from .closes import CloseTables
 from .generated import GeneratedTables
 from .imported import ImportedTables
+from .ratings import RatingTables
 from .rows import CloseRecord, Generated, Imported
 from .schema import MIGRATIONS
 from .sent import SentTables
@@ -26,7 +27,7 @@ DB_NAME = "xl_kpi.db"
 __all__ = ["DB_NAME", "CloseRecord", "Generated", "Imported", "Store", "open_store"]
 
 
-class Store(GeneratedTables, ImportedTables, SentTables, CloseTables, AuditTable):
+class Store(GeneratedTables, ImportedTables, SentTables, CloseTables, RatingTables, AuditTable):
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn, self.path = conn, path
         self.migrated: tuple[int, Path | None] | None = None  # (the schema it had, its backup) when opened older

@@ -170,4 +170,47 @@ MIGRATIONS = [
         PRIMARY KEY (month, employee)
     );
     """,
+    # 6 (0.3.0): rating rounds
+    """
+    -- rating rounds: a form per rater, every file returned (kept as it arrived), the scores each form gave
+    CREATE TABLE rating_forms (
+        round TEXT NOT NULL,           -- 2026-10, or a period: 2026-Q4, 2026-H2, 2026
+        rater TEXT NOT NULL,           -- 工号, or the address of a rater outside the roster
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        token TEXT NOT NULL,           -- the form's hidden identity: a return must carry it
+        rows TEXT NOT NULL,            -- JSON [[employee, item, group], ...]: whom it rates, on what
+        file TEXT NOT NULL,
+        status TEXT NOT NULL,          -- open, or excused (HR took the rater out of the round)
+        built_at TEXT NOT NULL,
+        PRIMARY KEY (round, rater)
+    );
+    CREATE TABLE returns (
+        id INTEGER PRIMARY KEY,
+        round TEXT NOT NULL,
+        rater TEXT NOT NULL,           -- whose form ('' for an employee's workbook, or when not known)
+        employee TEXT NOT NULL,        -- whose workbook ('' for a form)
+        kind TEXT NOT NULL,            -- form, workbook, unknown
+        sender TEXT NOT NULL,          -- the mail's From, or '' from a folder
+        received_at TEXT NOT NULL,
+        collected_at TEXT NOT NULL,
+        file_hash TEXT NOT NULL,
+        kept TEXT NOT NULL,            -- where it is kept, as it arrived (returns/<round>/…)
+        original TEXT NOT NULL,        -- its name as it arrived
+        status TEXT NOT NULL,          -- counted, replaced (by a later return), refused
+        message TEXT NOT NULL
+    );
+    CREATE INDEX returns_by_round ON returns (round, rater, id);
+    CREATE TABLE ratings (
+        round TEXT NOT NULL,
+        rater TEXT NOT NULL,
+        employee TEXT NOT NULL,
+        item TEXT NOT NULL,            -- the rated metric's id, or 'period'
+        grp TEXT NOT NULL,             -- self, supervisor, committee, cross
+        value REAL NOT NULL,
+        comment TEXT NOT NULL,
+        return_id INTEGER NOT NULL,    -- the return that gave it
+        PRIMARY KEY (round, rater, employee, item, grp)
+    );
+    """,
 ]
