@@ -45,7 +45,7 @@ def test_a_valid_zip_with_our_ribbon(built):
     ns = {"c": "http://schemas.microsoft.com/office/2006/01/customui"}
     assert doc.find(".//c:tab", ns).get("label") == "绩效KPI"
     labels = [b.get("label") for b in doc.iterfind(".//c:button", ns)]
-    assert labels == ["生成", "评分", "汇总", "发送"]
+    assert labels == ["生成", "评分", "汇总", "发送", "收回"]
     assert all(b.get("supertip") and b.get("imageMso") for b in doc.iterfind(".//c:button", ns))
 
 

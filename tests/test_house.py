@@ -19,11 +19,12 @@ ALLOWED = {
     "workspace": {"core", "system", "workbook"},
     "month": BELOW_MONTH,
     "payroll": BELOW_MONTH | {"month"},
-    "period": BELOW_MONTH | {"month", "payroll"},
+    "period": BELOW_MONTH | {"month", "payroll", "ratings"},
     "close": BELOW_MONTH | {"month", "payroll"},
-    "mail": BELOW_MONTH | {"month", "payroll", "period"},
-    "excel": BELOW_MONTH | {"month", "payroll", "mail"},
-    "cli": BELOW_MONTH | {"month", "payroll", "period", "close", "mail", "excel"},
+    "ratings": BELOW_MONTH | {"month"},
+    "mail": BELOW_MONTH | {"month", "payroll", "period", "ratings"},
+    "excel": BELOW_MONTH | {"month", "payroll", "mail", "ratings"},
+    "cli": BELOW_MONTH | {"month", "payroll", "period", "close", "ratings", "mail", "excel"},
     # the entry points: python -m xl_kpi, and xl_kpi/udfs.py and xl_kpi/addin.py, the names installed add-ins call
     "": {"excel", "cli"},
 }

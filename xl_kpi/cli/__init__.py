@@ -12,13 +12,13 @@ from ..store.db import DB_NAME
 from ..system.lock import workspace_lock
 from ..system.parallel import max_jobs
 from ..workspace import PLAN, Workspace
-from . import addin, close, demo, month, period, send
+from . import addin, close, demo, month, period, ratings, send
 from .common import err_console, os_problem, report_error
 
 NEW_WORKSPACE = {"init", "demo", "addin", "restore"}  # commands that make a workspace, need none, or mend its record
 # commands that write a month: they hold the workspace's lock
 WRITERS = {"generate", "import", "rollup", "review", "report", "send", "demo", "close", "appeal", "plan-followup",
-           "upgrade", "restore"}
+           "upgrade", "restore", "ratings", "collect", "remind"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xl-kpi {__version__}",
                         help="显示版本号 / show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (month, period, send, close, addin, demo):
+    for group in (month, period, ratings, send, close, addin, demo):
         group.register(sub)
     return parser
 

@@ -1,10 +1,12 @@
-"""``xl-kpi send``: the month's results by mail."""
+"""``xl-kpi send``: the month's results by mail, or a rating round's forms."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 from .. import mail
+from ..mail.forms import build_forms
+from ..ratings.rounds import check_round
 from ..store import open_store
 from .common import (
     EXIT_OK,
@@ -23,9 +25,17 @@ from .common import (
 def cmd_send(args) -> int:
     ws = workspace_of(args)
     config = mail.load_config(ws)
+    if args.ratings:
+        key = check_round(args.ratings)
+        return deliver(ws, key, config, build_forms(ws, key, config), args, f"xl-kpi send --ratings {key}")
     roster = ws.roster(ws.plan())
     mailing = with_progress(len(roster), "准备邮件 / building the mails",
                              lambda advance: mail.build(ws, args.month, config, jobs=args.jobs, progress=advance))
+    return deliver(ws, args.month, config, mailing, args, f"xl-kpi send --month {args.month}")
+
+
+def deliver(ws, key: str, config, mailing, args, again: str) -> int:
+    """List what is to go, ask (unless --yes), send what the log has not seen go out, and say how to resume."""
     console.print(mailing.summary())
     if mailing.skipped:
         err_console.print("[yellow]跳过 / skipped:[/yellow]")
@@ -42,13 +52,14 @@ def cmd_send(args) -> int:
         if input("确认发送? / send now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
             console.print("未发送 / nothing sent")
             return EXIT_OK
-    log = mail.SendLog(open_store(ws.root), args.month)
-    report = with_progress(len(mailing.messages), "发送 / sending", mail.send, mailing, config, log, args.resend)
+    log = mail.SendLog(open_store(ws.root), key)
+    report = with_progress(len(mailing.messages), "发送 / sending", mail.send, mailing, config, log,
+                           getattr(args, "resend", False))
     console.print(report.message)
-    for key, error in report.failed:
-        err_console.print(f"  {key}: {error}", markup=False)
+    for k, error in report.failed:
+        err_console.print(f"  {k}: {error}", markup=False)
     if report.stopped:
-        err_console.print(f"恢复命令 / to resume: xl-kpi send --month {args.month} --dir {ws.root}", markup=False)
+        err_console.print(f"恢复命令 / to resume: {again} --dir {ws.root}", markup=False)
     console.print(f"发送记录 / send log: {log.store.path} (sends)")
     return EXIT_PROBLEMS if report.failed else EXIT_OK
 
@@ -56,13 +67,17 @@ def cmd_send(args) -> int:
 EXAMPLES = {
     "send": "示例 / example:\n  xl-kpi send --month 2026-10 --dry-run outbox   # 只写 .eml 文件, 不发送\n"
             "  XL_KPI_SMTP_PASSWORD=... xl-kpi send --month 2026-10       # 列出收件人并确认后发送\n"
-            "  xl-kpi send --month 2026-10 --yes --resend                # 不询问, 全部重发",
+            "  xl-kpi send --month 2026-10 --yes --resend                # 不询问, 全部重发\n"
+            "  xl-kpi send --ratings 2026-10 --yes                       # 发评分表(先运行 xl-kpi ratings)",
 }
 
 
 def register(sub) -> None:
-    p = add(sub, "send", cmd_send, "把考核结果发给员工、上级与人力资源部 / mail the month's results")
-    p.add_argument("--month", required=True, type=month_arg, help="月份 YYYY-MM")
+    p = add(sub, "send", cmd_send, "把考核结果发给员工、上级与人力资源部, 或发评分表 / mail the month's results, or the "
+                                   "rating forms")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", type=month_arg, help="月份 YYYY-MM")
+    which.add_argument("--ratings", metavar="ROUND", help="发此轮的评分表: 2026-10 或 2026-Q4 / mail a round's forms")
     p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR, 不发送 / write .eml files to DIR instead")
     p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
     p.add_argument("--resend", action="store_true", help="忽略发送记录, 全部重发 / send again what the log says went out")

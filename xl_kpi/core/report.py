@@ -124,6 +124,7 @@ class Report:
     people: list[PersonRow] = field(default_factory=list)
     teams: list[TeamRow] = field(default_factory=list)
     weekly: list[WeeklyRole] = field(default_factory=list)
+    forms: list[tuple[str, int]] = field(default_factory=list)  # the month's rating forms: (state, how many)
 
     @property
     def first(self) -> str:

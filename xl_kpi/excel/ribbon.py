@@ -1,4 +1,4 @@
-"""The 绩效KPI ribbon's scripts: 评分, 汇总, 发送, 生成.
+"""The 绩效KPI ribbon's scripts: 评分, 汇总, 发送, 生成, 收回.
 
 Each is a thin layer over the month's steps that reads and
 writes through the xlwings Book API only, so the same function runs under
@@ -28,11 +28,13 @@ from ..payroll.rollup import rollup as rollup_workbooks
 from ..payroll.summary import summary_path, write_summary
 from ..store import open_store
 from ..workbook.cells import ADJ_COLUMNS, META_SHEET
+from ..workbook.rating_form import words
 from ..workbook.reader import Ref, WorkbookData, _col_index
 from ..workbook.texts import message, zh
 from ..workspace import Workspace, builtin_plan
 from ..workspace.roster import Employee
 from .install import configured_workspace
+from .rating_ribbon import check_form, collect_returns, form_rows, is_form_book, round_of_book
 
 TITLE = "绩效KPI"
 INPUT_COLOR = "#FFF2CC"  # the yellow of the cells a person fills
@@ -174,7 +176,15 @@ def _alert(book, message: str, title: str = TITLE) -> None:
 
 
 def run_score(book) -> tuple[str, list[Problem]]:
-    """Check every input, mark what must be fixed, else write the results; returns (message, problems)."""
+    """Check every input, mark what must be fixed, else write the results; returns (message, problems). On a
+    rating form: every score given and within its scale."""
+    if is_form_book(book):
+        text, problems = check_form(book)
+        sheet = book.sheets[words("sheet")]
+        _clear_marks(book, [(sheet.name, r.cell) for r in form_rows(book)])
+        for p in problems:
+            _mark(book, p)
+        return text, problems
     plan = plan_of(book)
     data = read_book(book)
     role = role_of(data, plan)
@@ -297,6 +307,15 @@ def generate(book: xw.Book | None = None, month: str | None = None):
     lines += [message("generated", count=len(report.written), folder=ws.month_dir(month), kept=report.kept_inputs)]
     lines += [f"{p.place()}：{zh(p.message)}" for p in report.problems[:MAX_LISTED]]
     _alert(book, "\n".join(lines), f"{TITLE} · 生成")
+
+
+@xw.script
+@_ribbon("收回")
+def collect(book: xw.Book | None = None):
+    """收回: the round's returned forms and workbooks from the mailbox or folder of mail.yaml."""
+    ws, month = _month_folder(book)
+    ws = ws or workspace_of(book)
+    _alert(book, collect_returns(ws, round_of_book(book, month)), f"{TITLE} · 收回")
 
 
 # --------------------------------------------------------------------------- the steps behind the buttons

@@ -42,16 +42,32 @@ class Attachments(BaseModel):
     id_digits: int = Field(default=6, ge=4, le=18)
 
 
+class Imap(BaseModel):
+    """The mailbox rating forms and workbooks come back to (xl-kpi collect --imap)."""
+    model_config = ConfigDict(extra="forbid")
+    host: str = ""
+    port: int = 993
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str = ""
+    folder: str = "INBOX"
+    timeout: float = Field(default=30, gt=0)
+    ca_file: str = ""
+
+
 class MailConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     smtp: Smtp = Smtp()
     sender: Sender = Sender()
     hr: list[str] = Field(default_factory=lambda: ["hr@example.com"], min_length=1)
     attachments: Attachments = Attachments()
+    imap: Imap = Imap()
+    returns_folder: str = ""  # where Outlook or Foxmail saves the returned attachments (the ribbon's 收回)
 
 
 ENV = {"XL_KPI_SMTP_HOST": ("smtp", "host"), "XL_KPI_SMTP_PORT": ("smtp", "port"),
-       "XL_KPI_SMTP_USER": ("smtp", "username"), "XL_KPI_SMTP_SECURITY": ("smtp", "security")}
+       "XL_KPI_SMTP_USER": ("smtp", "username"), "XL_KPI_SMTP_SECURITY": ("smtp", "security"),
+       "XL_KPI_IMAP_HOST": ("imap", "host"), "XL_KPI_IMAP_PORT": ("imap", "port"),
+       "XL_KPI_IMAP_USER": ("imap", "username"), "XL_KPI_IMAP_SECURITY": ("imap", "security")}
 
 
 def load_config(ws: Workspace) -> MailConfig:
@@ -63,7 +79,7 @@ def load_config(ws: Workspace) -> MailConfig:
         except yaml.YAMLError as exc:
             raise KpiError([Problem("yaml_syntax", f"邮件配置格式错误 / mail config syntax error: {exc}",
                                     file=str(path))]) from None
-        if "password" in str(data.get("smtp", {})).lower():
+        if "password" in str(data.get("smtp", {})).lower() or "password" in str(data.get("imap", {})).lower():
             raise KpiError([Problem("password_in_file", "密码不能写在配置文件中, 请用环境变量 XL_KPI_SMTP_PASSWORD / "
                                     "never put the password in a file: use XL_KPI_SMTP_PASSWORD", file=str(path))])
     for var, (section, key) in ENV.items():
@@ -85,3 +101,10 @@ def smtp_password(config: MailConfig) -> str | None:
     if os.environ.get("XL_KPI_SMTP_PASSWORD"):
         return os.environ["XL_KPI_SMTP_PASSWORD"]
     return keyring_secret(config.smtp.username or config.sender.address)
+
+
+def imap_password(config: MailConfig) -> str | None:
+    """From XL_KPI_IMAP_PASSWORD, else the system keyring (service xl_kpi, the mailbox's user), else none."""
+    if os.environ.get("XL_KPI_IMAP_PASSWORD"):
+        return os.environ["XL_KPI_IMAP_PASSWORD"]
+    return keyring_secret(config.imap.username) if config.imap.username else None

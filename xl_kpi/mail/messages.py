@@ -56,7 +56,7 @@ class Mailing:
         for m in self.messages:
             by.setdefault(m.kind, []).append(m)
         names = {"employee": "员工成绩单", "password": "附件密码", "manager": "上级团队汇总", "hr": "人力资源部工资汇总",
-                 "appeal": "申诉结果"}
+                 "appeal": "申诉结果", "form": "评分表", "remind": "评分表提醒"}
         lines = [f"{names[k]}: {len(v)} 封 → " + ", ".join(", ".join(m.to) for m in v[:5]) + (" …" if len(v) > 5 else "")
                  for k, v in by.items()]
         lines.append(f"共 {len(self.messages)} 封 / {len(self.messages)} mail(s) in all"

@@ -28,7 +28,7 @@ class SendLog:
 
     def record(self, out: Outgoing, status: str, error: str = "") -> None:
         self.store.record_send(self.month, out.key, out.kind, out.to, str(out.message["Subject"]), status, error)
-        employee = out.key.split(":")[1] if out.kind in ("employee", "password") else ""
+        employee = out.key.split(":")[1] if out.kind in ("employee", "password", "form", "remind") else ""
         self.store.audit("send", [(self.month, employee, f"邮件：{out.message['Subject']}", "", status if not error else
                                    f"{status}：{error}", "")])
         if status == "sent":

@@ -32,6 +32,7 @@ from ..core.report import (
 )
 from ..core.report import Person as ReportPerson
 from ..payroll.rollup import rollup, rollup_json
+from ..ratings.status import state_counts
 from ..system.files import atomic_write
 from ..workbook.derive import stable_bytes
 from ..workbook.rendered import try_read
@@ -142,7 +143,9 @@ def month_records(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
 def report_of(ws: Workspace, plan: Plan, roster: list[Employee], months: list[str], records: dict,
               people: list[Employee]) -> Report:
     persons, names = _people(roster, people)
-    return build(plan, months, records, persons, _weekly(ws, plan, months[-1], people), names)
+    report = build(plan, months, records, persons, _weekly(ws, plan, months[-1], people), names)
+    report.forms = state_counts(ws, months[-1])
+    return report
 
 
 def gather(ws: Workspace, plan: Plan, roster: list[Employee], month: str, n: int = 6, role: str | None = None,
@@ -171,6 +174,7 @@ def report_json(report: Report) -> dict:
     out["overview"] = [dict(zip(("item", "this", "last", "change"), row)) for row in out["overview"]]
     out["grades"] = [dict(zip(("grade", "this", "last"), row)) for row in out["grades"]]
     out["problems"] = [dict(zip(("employee_id", "name", "message"), row)) for row in out["problems"]]
+    out["forms"] = [dict(zip(("state", "count"), row)) for row in out["forms"]]
     for p in out["people"] + out["up"] + out["down"]:
         p["trend"] = sparkline(p["scores"])
     return out
@@ -319,6 +323,9 @@ def _overview(ws, report: Report, labels: list[str], words: dict) -> None:
             [["—", "", "", None, None, ""]]
         row = _table(ws, row + 1, 1, ["工号", "姓名", "岗位", "上月", "本月", "变化"], rows,
                      [None, None, None, "0.00", "0.00", None]) + 1
+    if report.forms:  # where the month's rating round stands (xl-kpi status lists each form)
+        put(ws, row, 1, phrase("report_forms", count=sum(n for _, n in report.forms))).font = BOLD
+        row = _table(ws, row + 1, 1, ["评分表状态", "份数"], [list(f) for f in report.forms], [None, "0"]) + 1
     put(ws, row, 1, phrase("report_problems", count=len(report.problems))).font = BOLD
     if report.problems:
         shown = [list(p) for p in report.problems[:40]]

@@ -1,7 +1,8 @@
 """``xl-kpi review``: combine a period's months into each employee's period score,
 grade and promotion decision, written to workbooks/期间考核-<period>.xlsx.
 
-The period's 180-degree ratings come from ``reviews/<period>.csv`` (or .xlsx) in
+The period's 180-degree ratings come from the round's rating forms (xl-kpi ratings --period) and
+``reviews/<period>.csv`` (or .xlsx) in
 the workspace: 工号, 评分人 (自评 / 主管评定 / 考核小组), 评分 (0–100).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from openpyxl.styles import Alignment
 
 from ..core.errors import KpiError, Problem
 from ..core.plan import PERIOD_NAMES, Plan
+from ..core.raters import PERIOD_ITEM
 from ..core.review import (
     DOWN,
     UP,
@@ -30,6 +32,7 @@ from ..core.rules import RATER_NAMES, InputError, Rating
 from ..month.imports.table import read_table
 from ..payroll.pools import pool_shares
 from ..payroll.rollup import rollup
+from ..store import open_store
 from ..system.files import atomic_write
 from ..workbook.cached import with_cached
 from ..workbook.derive import stable_bytes
@@ -62,15 +65,33 @@ class PeriodReview:
 
 
 def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee]):
-    """Each employee's weighted period rating, with the problems of the ratings file."""
+    """Each employee's weighted period rating, from the round's rating forms (xl-kpi ratings --period) and
+    the ratings file HR keeps (reviews/<period>.csv); a group both give is a problem, the forms' counting."""
     folder = ws.root / "reviews"
     path = next((p for p in (folder / f"{period}.csv", folder / f"{period}.xlsx") if p.exists()), None)
-    if path is None:
-        return {}, [], f"未找到 reviews/{period}.csv"
+    forms = {(emp, grp): value for (emp, item, grp), (value, _) in open_store(ws.root).group_scores(period).items()
+             if item == PERIOD_ITEM}
+    if path is None and not forms:
+        return {}, [], f"未找到 reviews/{period}.csv，也没有收回的评分表"
+    given: dict[str, dict[str, float]] = {}
+    for (emp, grp), value in forms.items():
+        given.setdefault(emp, {})[grp] = value
+    problems = _ratings_file(path, roster, given, forms) if path is not None else []
+    rule = Rating(max=100, scale=100, weights=plan.rater_weights)
+    ratings = {}
+    for emp, values in given.items():
+        try:
+            ratings[emp] = rule.combine(values)
+        except InputError as exc:
+            problems.append(Problem("rating_missing", f"{emp}: {exc}", file=str(path or ""), employee=emp))
+    return ratings, problems, ""
+
+
+def _ratings_file(path: Path, roster: list[Employee], given: dict, forms: dict) -> list[Problem]:
+    """The ratings file's rows into ``given``; its problems."""
     table = read_table(path, {"工号": "employee", "employee_id": "employee", "评分人": "rater", "rater": "rater",
                               "评分": "value", "rating": "value"}, ("employee", "rater", "value"))
     people = {e.id for e in roster}
-    given: dict[str, dict[str, float]] = {}
     lines: dict[tuple[str, str], int] = {}
     problems = []
     for row in table.rows:
@@ -83,6 +104,11 @@ def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee])
             problems.append(Problem("rating_invalid", "工号、评分人(自评/主管评定/考核小组)或评分(0–100)无效 / "
                                     "invalid employee, rater or rating", file=str(path), line=row.line))
             continue
+        if (emp, rater) in forms:
+            problems.append(Problem("rating_duplicate", f"{emp}的{row.values['rater']}评分已由评分表收回，文件中的这一行未计入 / "
+                                    f"the forms gave this rating already: the row does not count", file=str(path),
+                                    line=row.line, employee=emp))
+            continue
         if rater in given.get(emp, {}):
             problems.append(Problem("rating_duplicate", f"{emp}的{row.values['rater']}评分重复(第{lines[(emp, rater)]}行与第"
                                     f"{row.line}行) / the same rater twice for {emp}", file=str(path), line=row.line,
@@ -90,14 +116,7 @@ def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee])
             continue
         lines[(emp, rater)] = row.line
         given.setdefault(emp, {})[rater] = value
-    rule = Rating(max=100, scale=100, weights=plan.rater_weights)
-    ratings = {}
-    for emp, values in given.items():
-        try:
-            ratings[emp] = rule.combine(values)
-        except InputError as exc:
-            problems.append(Problem("rating_missing", f"{emp}: {exc}", file=str(path), employee=emp))
-    return ratings, problems, ""
+    return problems
 
 
 def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, progress=None,
