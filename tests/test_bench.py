@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-HELPERS = {"baseline.py"}  # imported by the scripts, not run
+HELPERS = {"baseline.py", "filled.py"}  # imported by the scripts, not run
 
 
 def scripts() -> list[Path]:
@@ -16,7 +16,7 @@ def scripts() -> list[Path]:
 
 
 def test_every_script_is_smoke_run():
-    assert {p.name for p in scripts()} >= {"generate.py", "score.py", "rollup.py", "month.py"}
+    assert {p.name for p in scripts()} >= {"generate.py", "score.py", "rollup.py", "month.py", "collect.py"}
 
 
 @pytest.mark.parametrize("script", scripts(), ids=lambda p: p.name)
