@@ -88,7 +88,7 @@ class TeamRow:
     headcount: int
     this: float | None
     last: float | None
-    pay: Decimal
+    pay: Decimal | None  # None in a manager's copy
 
 
 @dataclass
@@ -125,6 +125,8 @@ class Report:
     teams: list[TeamRow] = field(default_factory=list)
     weekly: list[WeeklyRole] = field(default_factory=list)
     forms: list[tuple[str, int]] = field(default_factory=list)  # the month's rating forms: (state, how many)
+    pay: bool = True  # False: a manager's copy, scores and grades only (pay is for HR and the person it is)
+    scope: str = ""  # whose team it covers (张明（运营经理）的团队), '' for the department
 
     @property
     def first(self) -> str:
@@ -160,16 +162,19 @@ def sparkline(values: list[float | None]) -> str:
 
 
 def build(plan: Plan, months: list[str], records: dict[str, list[dict] | None], people: list[Person],
-          weekly: list[WeeklyRole] | None = None, team_names: dict[str, str] | None = None) -> Report:
+          weekly: list[WeeklyRole] | None = None, team_names: dict[str, str] | None = None, pay: bool = True,
+          scope: str = "") -> Report:
     """The report of the last of ``months`` against the others; ``records``: month → the roll-up's records
-    (None for a month without workbooks); ``people``: whom the report covers (a role, a team, everyone)."""
+    (None for a month without workbooks); ``people``: whom the report covers (a role, a team, everyone);
+    ``pay``: False leaves out every money figure (a manager's copy)."""
     month = months[-1]
-    report = Report(plan.department, month, months, [records.get(m) is not None for m in months])
+    report = Report(plan.department, month, months, [records.get(m) is not None for m in months], pay=pay,
+                    scope=scope)
     ids = {p.id for p in people}
     by_month = {m: {r["employee_id"]: r for r in (records.get(m) or []) if r["employee_id"] in ids} for m in months}
     this, last = by_month[month], (by_month[months[-2]] if len(months) > 1 else {})
     last_present = len(months) > 1 and records.get(months[-2]) is not None
-    report.overview = _overview(this, last, last_present)
+    report.overview = _overview(this, last, last_present, pay)
     report.grades = [(g.name, _count(this, g.name), _count(last, g.name) if last_present else None)
                      for g in sorted(plan.grades, key=lambda g: -g.min)]
     report.people = _people(plan, months, by_month, people)
@@ -181,7 +186,7 @@ def build(plan: Plan, months: list[str], records: dict[str, list[dict] | None], 
     roles = [rid for rid in plan.roles if any(p.role == rid for p in people)]
     report.trends = [_role_trend(plan, rid, months, by_month) for rid in roles]
     report.compare = {rid: _compare(plan, rid, this, last) for rid in roles}
-    report.teams = _teams(people, this, last, team_names or {})
+    report.teams = _teams(people, this, last, team_names or {}, pay)
     report.weekly = [w for w in (weekly or []) if w.role in roles]
     return report
 
@@ -200,7 +205,7 @@ def _pay(records: dict[str, dict], part: str) -> Decimal | None:
     return sum((Decimal(r[part]) for r in paid), Decimal("0.00")) if paid else None
 
 
-def _overview(this: dict, last: dict, last_present: bool) -> list[tuple]:
+def _overview(this: dict, last: dict, last_present: bool, pay: bool) -> list[tuple]:
     now, before = _scored(this), _scored(last)
 
     def row(label, a, b, unit=""):
@@ -213,7 +218,8 @@ def _overview(this: dict, last: dict, last_present: bool) -> list[tuple]:
            row("中位数", statistics.median(now) if now else None, statistics.median(before) if before else None),
            row("最高分", max(now, default=None), max(before, default=None)),
            row("最低分", min(now, default=None), min(before, default=None))]
-    out += [row(label, _pay(this, key), _pay(last, key)) for key, label in PAY_PARTS]
+    if pay:
+        out += [row(label, _pay(this, key), _pay(last, key)) for key, label in PAY_PARTS]
     return out
 
 
@@ -267,7 +273,7 @@ def _compare(plan: Plan, rid: str, this: dict, last: dict) -> list[MetricCompare
     return out
 
 
-def _teams(people: list[Person], this: dict, last: dict, names: dict[str, str]) -> list[TeamRow]:
+def _teams(people: list[Person], this: dict, last: dict, names: dict[str, str], pay: bool) -> list[TeamRow]:
     teams: dict[str, list[Person]] = {}
     for p in people:
         if p.team:
@@ -279,5 +285,6 @@ def _teams(people: list[Person], this: dict, last: dict, names: dict[str, str]) 
         ids = {p.id for p in members}
         mine = {e: r for e, r in this.items() if e in ids}
         rows.append(TeamRow(team, names.get(team, team), len(members), mean(_scored(mine)),
-                            mean(_scored({e: r for e, r in last.items() if e in ids})), _pay(mine, "total_pay") or Decimal("0.00")))
+                            mean(_scored({e: r for e, r in last.items() if e in ids})),
+                            (_pay(mine, "total_pay") or Decimal("0.00")) if pay else None))
     return rows

@@ -24,7 +24,7 @@ from ..month.closed import summary_changed
 from ..month.scored import Scored
 from ..payroll.rollup import rollup
 from ..payroll.summary import summary_path, write_summary
-from ..period.report import covered, month_records, report_bytes, report_of
+from ..period.report import covered, month_records, report_bytes, report_of, team_scope
 from ..store import open_store
 from ..system import parallel
 from ..workbook import texts
@@ -217,16 +217,18 @@ class _Reports:
         self.ws, self.plan, self.roster, self.month = ws, plan, roster, month
         self._records = None
 
-    def _built(self, people: list[Employee]) -> bytes:
+    def _built(self, people: list[Employee], pay: bool = True, scope: str = "") -> bytes:
         if self._records is None:
             self._records = month_records(self.ws, self.plan, self.roster, self.month)
-        return report_bytes(report_of(self.ws, self.plan, self.roster, *self._records, people))
+        return report_bytes(report_of(self.ws, self.plan, self.roster, *self._records, people, pay, scope))
 
     def everyone(self) -> bytes:
         return self._built(self.roster)
 
     def team(self, manager_email: str) -> bytes:
-        return self._built(covered(self.plan, self.roster, team=manager_email))
+        """A manager's copy: their team only, scores and grades, no money figure."""
+        return self._built(covered(self.plan, self.roster, team=manager_email), pay=False,
+                           scope=team_scope(self.plan, self.roster, manager_email))
 
 
 def _teams(scored: list[Scored]) -> dict[str, list[Scored]]:

@@ -77,16 +77,29 @@ def covered(plan: Plan, roster: list[Employee], role: str | None = None, team: s
 
 
 def _people(roster: list[Employee], people: list[Employee]) -> tuple[list[ReportPerson], dict[str, str]]:
-    """Each person with the 工号 of their manager (found by e-mail), and the managers' names."""
+    """Each person with the 工号 of their manager (found by e-mail), and the managers' names; a manager who is
+    not on the roster is named as such, never by an address."""
     by_mail = {e.email.lower(): e for e in roster if e.email}
+    outside = sorted({e.manager_email.lower() for e in people if e.manager_email and e.manager_email.lower() not in by_mail})
     out, names = [], {}
     for e in people:
         lead = by_mail.get(e.manager_email.lower())
-        team = lead.id if lead else e.manager_email
+        team = lead.id if lead else e.manager_email.lower()
         if lead:
             names[team] = f"{lead.name}（{lead.id}）"
+        elif team:
+            names[team] = phrase("report_outside_lead", n=outside.index(team) + 1, many=len(outside) > 1)
         out.append(ReportPerson(e.id, e.name, e.role, team))
     return out, names
+
+
+def team_scope(plan: Plan, roster: list[Employee], manager: str) -> str:
+    """How a team's report names its team: the manager's name and role (工号 or e-mail given)."""
+    lead = next((e for e in roster if e.id == manager or e.email and e.email.lower() == manager.lower()), None)
+    if lead is None:
+        return phrase("report_outside_team")
+    role = plan.roles[lead.role].name if lead.role in plan.roles else lead.role
+    return phrase("report_team_scope", name=lead.name, role=role)
 
 
 def _weekly(ws: Workspace, plan: Plan, month: str, people: list[Employee]) -> list[WeeklyRole]:
@@ -141,9 +154,10 @@ def month_records(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
 
 
 def report_of(ws: Workspace, plan: Plan, roster: list[Employee], months: list[str], records: dict,
-              people: list[Employee]) -> Report:
+              people: list[Employee], pay: bool = True, scope: str = "") -> Report:
+    """``pay``: False for a manager's copy (no money figure anywhere); ``scope``: whose team it covers."""
     persons, names = _people(roster, people)
-    report = build(plan, months, records, persons, _weekly(ws, plan, months[-1], people), names)
+    report = build(plan, months, records, persons, _weekly(ws, plan, months[-1], people), names, pay, scope)
     report.forms = state_counts(ws, months[-1])
     return report
 
@@ -153,7 +167,7 @@ def gather(ws: Workspace, plan: Plan, roster: list[Employee], month: str, n: int
     """The report of ``month`` and the n−1 months before it, for everyone, a role or a team."""
     people = covered(plan, roster, role, team)
     months, records = month_records(ws, plan, roster, month, n, progress, jobs)
-    return report_of(ws, plan, roster, months, records, people)
+    return report_of(ws, plan, roster, months, records, people, scope=team_scope(plan, roster, team) if team else "")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -277,7 +291,8 @@ def write_report(report: Report, path: Path, plan: Plan) -> Path:
 
 def report_bytes(report: Report) -> bytes:
     wb = Workbook()
-    words = dict(department=report.department, month_zh=month_zh(report.month), first_zh=month_zh(report.first))
+    words = dict(department=report.department + (f" {report.scope}" if report.scope else ""),
+                 month_zh=month_zh(report.month), first_zh=month_zh(report.first))
     labels = [_label(m, report.months) for m in report.months]
     _overview(wb.active, report, labels, words)
     _trends(wb.create_sheet("趋势"), report, labels, words)
@@ -421,9 +436,11 @@ def _compare(ws, report: Report, words: dict) -> None:
     if report.teams:
         pager.block(row, len(report.teams) + 3 + CHART_ROWS)
         put(ws, row, 1, phrase("report_team_compare")).font = TITLE
-        body = [[t.name, t.headcount, t.last, t.this, change_text(t.this, t.last), t.pay] for t in report.teams]
-        end = _table(ws, row + 1, 1, ["团队（直接上级）", "人数", "上月平均", "本月平均", "较上月", "应发合计"], body,
-                     [None, "0", "0.00", "0.00", None, MONEY])
+        money = ["应发合计"] if report.pay else []  # a manager's copy carries no pay
+        body = [[t.name, t.headcount, t.last, t.this, change_text(t.this, t.last)] + ([t.pay] if report.pay else [])
+                for t in report.teams]
+        end = _table(ws, row + 1, 1, ["团队（直接上级）", "人数", "上月平均", "本月平均", "较上月", *money], body,
+                     [None, "0", "0.00", "0.00", None] + ([MONEY] if report.pay else []))
         _bar(ws, "团队平均分：上月与本月", row + 1, row + 2, end - 1, 3, 4, 1, f"A{end + 1}", width=20)
     for col, width in zip("ABCDEFGH", (22, 12, 16, 12, 12, 24, 12, 12)):
         ws.column_dimensions[col].width = width

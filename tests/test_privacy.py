@@ -1,0 +1,59 @@
+"""Pay reaches only the person it belongs to and HR (issue 27): every attachment of every message of the
+demo's month is read, and each person's pay figures are looked for in every other mail."""
+import email
+import email.policy
+import email.utils
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from xl_kpi.workspace import Workspace
+
+MONTH = "2026-10"
+MONEY_LABELS = ("责任底薪", "绩效工资", "业绩提成", "应发合计", "奖励金额", "扣款")
+
+
+def cells(data: bytes) -> list:
+    wb = load_workbook(io.BytesIO(data))
+    return [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+
+
+def test_no_pay_figure_reaches_anyone_but_its_owner_and_hr(demo_root, tmp_path):
+    outbox = tmp_path / "outbox"
+    done = subprocess.run([sys.executable, "-m", "xl_kpi", "send", "--month", MONTH, "--dry-run", str(outbox),
+                           "--dir", str(demo_root)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rolled = subprocess.run([sys.executable, "-m", "xl_kpi", "rollup", "--month", MONTH, "--json", "--dir",
+                             str(demo_root)], capture_output=True, text=True, timeout=600)
+    records = json.loads(rolled.stdout)
+    pay = {r["employee_id"]: Decimal(r["total_pay"]) for r in records if r.get("total_pay")}
+    assert len(pay) == 12
+    ws = Workspace(demo_root)
+    people = {e.email.lower(): e.id for e in ws.roster(ws.plan())}
+    seen = {"manager": 0, "employee": 0, "hr": 0}
+    for path in sorted(outbox.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        kind = path.name.split("-")[1]  # 001-employee-…, 013-manager-…, 015-hr-…
+        seen[kind] += 1
+        if kind == "hr":
+            continue  # HR's copy has everything
+        mine = {people[a.lower()] for _, a in email.utils.getaddresses([str(msg["To"])]) if a.lower() in people}
+        texts = [msg.get_body(("plain",)).get_content()]
+        for part in msg.iter_attachments():
+            data = part.get_content()
+            assert data[:4] == b"PK\x03\x04", f"{path.name}: {part.get_filename()} is not a readable workbook"
+            texts += [str(c) for c in cells(data)]
+        own = {pay[e] for e in mine} if kind == "employee" else set()
+        for emp, figure in pay.items():
+            if figure in own:  # (two people may be paid the same)
+                continue
+            shown = [t for t in texts if t in (f"{figure:.2f}", f"{figure:,.2f}", str(float(figure)), f"{figure:g}")]
+            assert not shown, f"{path.name} ({msg['To']}) shows {emp}'s pay {figure}"
+        if kind == "manager":
+            labels = [t for t in texts if any(label in t for label in MONEY_LABELS)]
+            assert not labels, f"{path.name}: a manager's mail names pay: {labels[:3]}"
+    assert seen == {"manager": 2, "employee": 12, "hr": 1}
