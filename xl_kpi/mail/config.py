@@ -96,11 +96,16 @@ def load_config(ws: Workspace) -> MailConfig:
     return config
 
 
+def password_owner(config: MailConfig, imap: bool = False) -> str:
+    """The keyring entry's name a mailbox's password is kept under: its login (or the sender's address)."""
+    return config.imap.username if imap else config.smtp.username or config.sender.address
+
+
 def smtp_password(config: MailConfig) -> str | None:
     """From XL_KPI_SMTP_PASSWORD, else the system keyring (service xl_kpi), else none."""
     if os.environ.get("XL_KPI_SMTP_PASSWORD"):
         return os.environ["XL_KPI_SMTP_PASSWORD"]
-    return keyring_secret(config.smtp.username or config.sender.address)
+    return keyring_secret(password_owner(config))
 
 
 def imap_password(config: MailConfig) -> str | None:

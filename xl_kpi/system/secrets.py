@@ -40,6 +40,23 @@ def keyring_secret(name: str) -> str | None:
         return None
 
 
+def keep_in_keyring(name: str, secret: str | None) -> None:
+    """Keep (or with None, remove) a secret in the system keyring under xl_kpi; a KpiError where there is no
+    keyring that works, saying what to do instead."""
+    ring = _keyring()
+    if ring is None:
+        raise KpiError([Problem("no_keyring", "这台电脑没有可用的系统密钥库（Windows 凭据管理器、macOS 钥匙串或 Secret "
+                                "Service），请改用环境变量 XL_KPI_SMTP_PASSWORD / XL_KPI_IMAP_PASSWORD / no working system "
+                                "keyring here: use the environment variable instead")])
+    try:
+        if secret is None:
+            ring.delete_password(SERVICE, name)
+        else:
+            ring.set_password(SERVICE, name, secret)
+    except Exception as exc:  # a locked or refusing keyring: said, never a traceback
+        raise KpiError([Problem("keyring_failed", f"系统密钥库拒绝了操作：{exc} / the keyring refused: {exc}")]) from None
+
+
 def key_folder() -> Path:
     """The user's own settings folder for xl_kpi's key files (never inside a workspace)."""
     if sys.platform == "win32" and os.environ.get("APPDATA"):
