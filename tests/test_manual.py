@@ -1,0 +1,46 @@
+"""The Chinese guide for HR (docs/使用手册.md) cannot rot: every kind of problem the code can report has its
+meaning and fix there, README sends HR to it first, and its sentences use full-width punctuation."""
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANUAL = ROOT / "docs" / "使用手册.md"
+
+
+def problem_kinds() -> set[str]:
+    """Every problem type the code names: Problem("kind", …), Problem(type="kind", …) and the returns'
+    problem("kind", …) helper."""
+    kinds = set()
+    for path in (ROOT / "xl_kpi").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name not in ("Problem", "problem"):
+                continue
+            first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "type"), None)
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                kinds.add(first.value)
+    return kinds
+
+
+def test_every_problem_kind_has_its_fix_in_the_manual():
+    kinds = problem_kinds()
+    assert len(kinds) > 100  # the scan finds them (it would find none if the call's shape changed)
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", MANUAL.read_text(encoding="utf-8"), re.M))
+    assert sorted(kinds - rows.keys()) == []
+
+
+def test_readme_sends_hr_to_the_manual_first():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", readme)
+    assert links and links[0] == "docs/使用手册.md"
+
+
+def test_the_manuals_sentences_use_full_width_punctuation():
+    text = MANUAL.read_text(encoding="utf-8")
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    prose = re.sub(r"`[^`]*`", "", prose)
+    bad = re.findall(r"[\u4e00-\u9fff][,;:!?()]", prose) + re.findall(r"[,;:!?()][\u4e00-\u9fff]", prose)
+    assert bad == []
