@@ -41,7 +41,7 @@ def test_per_year_and_requires():
         '  - {id: star_of_year, name: 年度优秀员工, rule: "award(pts=10, limit=1)", requires: star}')
     plan = load_plan_text(text)
     names = {"E010": "吴倩", "E011": "郑浩"}
-    earlier = {"E010": {"star": 1}, "E011": {"star": 1}}
+    earlier = {"2026-11": {"E010": {"star": 1}, "E011": {"star": 1}}}
     problems = award_problems(plan, "2026-12", {"E010": {"star": 1}, "E011": {"star_of_year": 1}}, earlier, names)
     by_type = {(p.type, p.employee): p.message for p in problems}
     assert by_type[("award_limit", "E010")].startswith("明星员工每年最多2项，2026年至2026-12共3项")
@@ -50,3 +50,46 @@ def test_per_year_and_requires():
     with pytest.raises(Exception, match="requires 指向不存在的项目"):
         load_plan_text(text.replace("requires: star}", "requires: stars}"))
     assert builtin_plan().adjustment("best_viral").per_month == 1
+
+
+def _annual(within: str | None):
+    extra = f", requires_within: {within}" if within else ""
+    return load_plan_text(data_file("plan.yaml").read_text(encoding="utf-8").replace(
+        '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}',
+        '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}\n'
+        f'  - {{id: annual_star, name: 年度优秀员工, rule: "award(pts=10, limit=1)", requires: star{extra}}}'))
+
+
+@pytest.mark.parametrize("within, star_in, held", [
+    ("year", "2026-11", False),     # 年度优秀员工在月明星员工中产生: 明星员工 in November, named in December
+    ("year", "2026-02", False),
+    ("quarter", "2026-10", False),  # the same quarter (Q4)
+    ("quarter", "2026-09", True),   # Q3: not this quarter
+    (None, "2026-11", True),        # the default window is the month itself
+])
+def test_requires_within_a_window(within, star_in, held):
+    plan = _annual(within)
+    earlier = {star_in: {"E010": {"star": 1}}}
+    problems = award_problems(plan, "2026-12", {"E010": {"annual_star": 1}}, earlier, {"E010": "吴倩"})
+    assert [p.type for p in problems] == (["award_requires"] if held else [])
+    if held:
+        where = {"quarter": "本季度", None: "2026-12"}[within]
+        assert problems[0].message.startswith(f"年度优秀员工须先获明星员工：吴倩（E010）{where}没有明星员工")
+
+
+def test_an_honour_carries_no_points_and_still_counts_for_requires():
+    text = data_file("plan.yaml").read_text(encoding="utf-8").replace(
+        '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}',
+        '  - {id: star, name: 明星员工, rule: "award(pts=5, limit=1)", note: "每名奖励分享基金5分"}\n'
+        '  - {id: honour, name: 季度荣誉表彰, rule: "award(pts=0, limit=1)"}\n'
+        '  - {id: top, name: 年度标兵, rule: "award(pts=3, limit=1)", requires: honour, requires_within: year}')
+    plan = load_plan_text(text)
+    rule = plan.adjustment("honour").rule
+    from xl_kpi.core.rules.base import Inputs
+
+    assert rule.points(Inputs(1)) == 0 and rule.explain(Inputs(1)) == "获1次（荣誉，不计分）"
+    assert rule.describe() == "荣誉，不计分，每月最多1次"
+    earlier = {"2026-03": {"E010": {"honour": 1}}}
+    assert award_problems(plan, "2026-12", {"E010": {"top": 1}}, earlier, {}) == []
+    with pytest.raises(Exception, match="只有荣誉类奖励"):
+        load_plan_text(text.replace('"award(pts=0, limit=1)"', '"bonus(pts=0)"'))

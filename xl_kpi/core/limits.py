@@ -10,8 +10,14 @@ from .plan import Plan
 Counts = dict[str, dict[str, float]]  # employee → item → count
 
 
-def award_problems(plan: Plan, month: str, counts: Counts, earlier: Counts, names: dict[str, str]) -> list[Problem]:
-    """``counts``: this month's items per employee; ``earlier``: the same year's earlier months together."""
+WITHIN_ZH = {"month": "当月", "quarter": "本季度", "year": "本年"}
+
+
+def award_problems(plan: Plan, month: str, counts: Counts, earlier_months: dict[str, Counts],
+                   names: dict[str, str]) -> list[Problem]:
+    """``counts``: this month's items per employee; ``earlier_months``: the same year's earlier months, each
+    month's items per employee."""
+    earlier = _together(earlier_months.values())
     out = []
     for a in plan.adjustments:
         given = {e: c[a.id] for e, c in counts.items() if c.get(a.id)}
@@ -30,11 +36,30 @@ def award_problems(plan: Plan, month: str, counts: Counts, earlier: Counts, name
                          f"{a.id}: at most {a.per_year} a year, {num(year)} so far")
         if a.requires is not None:
             needed = plan.adjustment(a.requires)
-            lacking = {e: n for e, n in given.items() if not counts.get(e, {}).get(a.requires)}
+            window = _together([counts] + [c for m, c in earlier_months.items() if _within(m, month, a.requires_within)])
+            lacking = {e: n for e, n in given.items() if not window.get(e, {}).get(a.requires)}
+            where = WITHIN_ZH[a.requires_within] if a.requires_within != "month" else month
             for e in lacking:
-                out.append(Problem("award_requires", f"{a.name}须先获{needed.name}：{names.get(e, e)}（{e}）{month}没有"
-                                   f"{needed.name} / {a.id} requires {a.requires}, which {e} lacks in {month}",
-                                   employee=e))
+                out.append(Problem("award_requires", f"{a.name}须先获{needed.name}：{names.get(e, e)}（{e}）{where}没有"
+                                   f"{needed.name} / {a.id} requires {a.requires} within the {a.requires_within}, which "
+                                   f"{e} lacks", employee=e))
+    return out
+
+
+def _within(earlier: str, month: str, window: str) -> bool:
+    """Whether an earlier month of the same year falls in the window ending with ``month``."""
+    if window == "year":
+        return True
+    return window == "quarter" and (int(earlier[5:]) - 1) // 3 == (int(month[5:]) - 1) // 3
+
+
+def _together(parts) -> Counts:
+    out: Counts = {}
+    for counts in parts:
+        for e, items in counts.items():
+            mine = out.setdefault(e, {})
+            for item, n in items.items():
+                mine[item] = mine.get(item, 0) + n
     return out
 
 

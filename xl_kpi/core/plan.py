@@ -177,6 +177,9 @@ class Adjustment(Model):
     per_month: int | None = Field(default=None, ge=1)
     per_year: int | None = Field(default=None, ge=1)
     requires: Ident | None = None
+    # where the required item must have been given: the same month, the quarter or the year so far
+    # (年度优秀员工在月明星员工中产生: any month of the year)
+    requires_within: Literal["month", "quarter", "year"] = "month"
     to_team: bool = False  # 团队表彰: a 加减分 row may name a role (the team) and every member gets it
     note: str = ""
 

@@ -25,11 +25,12 @@ def check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) ->
     counts: dict[str, dict[str, float]] = {}
     for s in result.entries:
         _tally(counts, s.employee.id, [(a.item, a.count) for a in (s.card.adjustments if s.card else [])])
-    earlier: dict[str, dict[str, float]] = {}
+    earlier: dict[str, dict[str, dict[str, float]]] = {}
     store = open_store(ws.root)
-    for m in range(1, int(month[5:])):  # HR's records of the year's earlier months
-        for emp, rows in store.adjustments(f"{month[:4]}-{m:02d}").items():
-            _tally(earlier, emp, [(item, count) for item, count, *_ in rows])
+    for m in range(1, int(month[5:])):  # HR's records of the year's earlier months, month by month
+        key = f"{month[:4]}-{m:02d}"
+        for emp, rows in store.adjustments(key).items():
+            _tally(earlier.setdefault(key, {}), emp, [(item, count) for item, count, *_ in rows])
     names = {s.employee.id: s.employee.name for s in result.entries}
     people = {s.employee.id: s for s in result.entries}
     for p in award_problems(plan, month, counts, earlier, names):

@@ -58,7 +58,7 @@ class Event(Rule):
     """Per event: 1个错别字减0.5分, 重大差错扣1—5分 (HR picks), 10万+稿件奖励2分, 最佳网红20分."""
 
     type: Literal["deduct", "bonus", "award"]
-    pts: float | None = Field(default=None, gt=0)
+    pts: float | None = Field(default=None, ge=0)  # 0: an honour (季度荣誉表彰), recorded and printed, no points
     min: float | None = Field(default=None, gt=0)
     max: float | None = Field(default=None, gt=0)
     limit: int | None = Field(default=None, ge=1)  # at most this many a month
@@ -73,6 +73,9 @@ class Event(Rule):
         if fixed == ranged or (ranged and (self.min is None or self.max is None)):
             raise bilingual("rule_contradiction", "须给出固定分值pts, 或范围min与max(二选一)",
                             "give either a fixed pts or both min and max")
+        if self.pts == 0 and self.type != "award":
+            raise bilingual("rule_contradiction", "只有荣誉类奖励(award)可以不计分(pts=0)",
+                            "only an award may carry no points (pts=0)")
         if ranged and self.min > self.max:
             raise bilingual("rule_contradiction", "分值下限{lo}高于上限{hi}", "min {lo} is above max {hi}",
                             lo=num(self.min), hi=num(self.max))
@@ -116,17 +119,27 @@ class Event(Rule):
         sign = "-" if self.sign < 0 else ""
         return f"IF(OR({','.join(bad)}),NA(),{sign}{n}*{each})"
 
+    @property
+    def honour(self) -> bool:
+        return self.pts == 0
+
     def explain(self, x, unit=""):
         n, each = self._count(x), self._each(x)
+        if self.honour:
+            return f"获{n}次（荣誉，不计分）"
         verb = "扣" if self.sign < 0 else "加"
         return f"{n}次×{shown(each)}分，{verb}{shown(abs(self.points(x)))}分"
 
     def explain_formula(self, r, points, unit=""):
+        if self.honour:
+            return f'"获"&{r.actual}&"次（荣誉，不计分）"'
         verb = "扣" if self.sign < 0 else "加"
         each = text(shown(self.pts)) if self.pts is not None else shown_expr(r.chosen)
         return f'{r.actual}&"次×"&{each}&"分，{verb}"&ROUND(ABS({points}),2)&"分"'
 
     def describe(self, unit=""):
+        if self.honour:
+            return "荣誉，不计分" + (f"，每月最多{self.limit}次" if self.limit else "")
         verb = "扣" if self.sign < 0 else "加"
         each = f"{num(self.pts)}分" if self.pts is not None else f"{num(self.min)}–{num(self.max)}分（由考核人酌定）"
         limit = f"，每月最多{self.limit}次" if self.limit else ""
