@@ -425,3 +425,20 @@ def test_forcing_twice_keeps_both_backups(space):
     first = generate(ws, plan, [e], MONTH, force=True).backups[0]
     second = generate(ws, plan, [e], MONTH, force=True).backups[0]
     assert first != second and first.read_bytes() == typed
+
+
+def test_the_rule_column_shows_rules_as_hr_wrote_them(space):
+    """A percent metric's rule reads per=1% (as plan.yaml says), not per=0.01, and still checks clean."""
+    ws, plan, roster = space
+    people = [next(x for x in roster if x.role == role) for role in ("ops", "wechat")]
+    generate(ws, plan, people, "2026-10")
+    rules = [c.value for path in month_workbooks(ws.month_dir("2026-10")) for c in load_workbook(path)["考核表"]["I"]
+             if isinstance(c.value, str) and "(" in c.value]
+    assert "step(dir=down, per=1%, pts=1, cap=10)" in rules and "step(per=1%, pts=0.5, cap=10)" in rules
+    assert "bands(<10%:0; [10%,20%):3; [20%,30%):5; >=30%:8)" in rules
+    assert not any("0.01" in r or "0.1:" in r for r in rules)
+    from xl_kpi.payroll.rollup import rollup
+
+    checked = rollup(ws, plan, roster, "2026-10").entries  # the roll-up compares each rule cell with the plan
+    mine = [s for s in checked if s.path is not None]
+    assert len(mine) == 2 and not [p for s in mine for p in s.problems if p.type == "rule_changed"]

@@ -95,10 +95,10 @@ class Checker:
         out = []
         for m in self.plan.roles[e.role].metrics:
             text = data.rules.get(m.id)
-            if text is None or text == m.rule.to_text() or _rule_of(text) == m.rule:
+            if text is None or text == m.rule.to_text(m.rule_unit) or _rule_of(text) == m.rule:
                 continue
             ref = data.names[f"score_{m.id}"]
-            out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text()}” / "
+            out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text(m.rule_unit)}” / "
                                f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
                                **where))
         return out

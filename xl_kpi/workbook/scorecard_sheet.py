@@ -46,7 +46,7 @@ def metric_row(ws, lay: Layout, plan: Plan, m: Metric, row: int, mode: str, mont
         ws[coord].number_format = number_format(unit)
         define_name(lay.workbook, key, ws.title, coord)
     lay.slot(f"baseline_src_{m.id}", ws, f"K{row}")
-    ws[f"{RULE_COLUMN}{row}"] = rule.to_text()
+    ws[f"{RULE_COLUMN}{row}"] = rule.to_text(m.rule_unit)
     ws[f"J{row}"] = (titles["growth_prefix"] if m.measure == "growth" else "") + rule.describe(m.rule_unit)
     actual = ws[g]
     actual.number_format = number_format(m.unit)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import bilingual
 from ..numbers import num
-from .base import Inputs, Rule, _need, fmt, shown, shown_expr, text
+from .base import Inputs, Rule, _need, fmt, in_unit, shown, shown_expr, text
 
 
 class Band(BaseModel):
@@ -23,15 +23,16 @@ class Band(BaseModel):
         below = self.hi is None or (a <= self.hi if self.hi_inc else a < self.hi)
         return above and below
 
-    def to_text(self) -> str:
+    def to_text(self, unit: str = "") -> str:
         if self.lo is None and self.hi is None:
             span = "*"
         elif self.lo is None:
-            span = ("<=" if self.hi_inc else "<") + num(self.hi)
+            span = ("<=" if self.hi_inc else "<") + in_unit(self.hi, unit)
         elif self.hi is None:
-            span = (">=" if self.lo_inc else ">") + num(self.lo)
+            span = (">=" if self.lo_inc else ">") + in_unit(self.lo, unit)
         else:
-            span = f"{'[' if self.lo_inc else '('}{num(self.lo)},{num(self.hi)}{']' if self.hi_inc else ')'}"
+            span = (f"{'[' if self.lo_inc else '('}{in_unit(self.lo, unit)},{in_unit(self.hi, unit)}"
+                    f"{']' if self.hi_inc else ')'}")
         return f"{span}:{num(self.pts)}"
 
     def label(self, unit: str = "") -> str:
@@ -102,5 +103,5 @@ class Bands(Rule):
     def max_points(self):
         return max(b.pts for b in self.bands)
 
-    def to_text(self):
-        return f"bands({'; '.join(b.to_text() for b in self.bands)})"
+    def to_text(self, unit: str = ""):
+        return f"bands({'; '.join(b.to_text(unit) for b in self.bands)})"

@@ -86,6 +86,13 @@ def shown_expr(expr: str, unit: str = "") -> str:
     return f"ROUND({expr},2)" + (f"&{text(unit)}" if unit else '&""')
 
 
+def in_unit(v, unit: str) -> str:
+    """A number of the metric's unit as the rule text shows it: 0.01 of a percent metric is 1%."""
+    if unit == "%" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return num(snap(v * 100)) + "%"
+    return num(v) if isinstance(v, (int, float)) else str(v)
+
+
 def text(s: str) -> str:
     """A string literal in a formula."""
     return '"' + s.replace('"', '""') + '"'
@@ -129,6 +136,10 @@ class Rule(BaseModel):
                 out.append((name, value))
         return out
 
-    def to_text(self) -> str:
-        body = ", ".join(f"{k}={num(v) if isinstance(v, (int, float)) else v}" for k, v in self._params())
+    # params in the metric's own unit: a percent metric's are written as HR writes them (per=1%, not per=0.01)
+    UNIT_PARAMS: ClassVar[tuple[str, ...]] = ()
+
+    def to_text(self, unit: str = "") -> str:
+        body = ", ".join(f"{k}={in_unit(v, unit) if k in self.UNIT_PARAMS else num(v) if isinstance(v, (int, float)) else v}"
+                         for k, v in self._params())
         return f"{self.type}({body})"

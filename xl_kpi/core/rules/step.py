@@ -19,6 +19,7 @@ class Step(Rule):
     pts: float = Field(gt=0)
     cap: float = Field(gt=0)
     base: float | None = None  # a fixed baseline; otherwise the baseline cell
+    UNIT_PARAMS = ("per", "base")
 
     @property
     def needs(self):  # type: ignore[override]
