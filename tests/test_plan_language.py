@@ -297,6 +297,29 @@ def test_a_log_with_the_seeds_headers_imports_once_however_often(space, tmp_path
     assert [sheet[f"B{r}"].value for r in range(4, 7)] == ["错别字", "重大差错", None]  # not twice
 
 
+def test_a_deduction_chosen_within_the_range_per_case(tmp_path):
+    """重大差错 扣5~10分: the log's 分值 column carries the value chosen for the case; 7 counts as −7, 11 and a
+    blank 分值 are refused with their line."""
+    from xl_kpi.month.imports import import_file
+
+    text = PLAN.replace('rule: "deduct(min=1, max=5)", note: "重大差错扣1—5分，由团队负责人酌定"',
+                        'rule: "deduct(min=5, max=10)", note: "重大差错扣5~10分"')
+    ws, plan, _ = workspace_with(tmp_path, text)
+    roster = ws.roster(plan)
+    log = tmp_path / "加减分.csv"
+    log.write_text("工号,日期,项目,次数,分值,备注\nE010,2026-10-20,重大差错,1,7,推送错误\n", encoding="utf-8")
+    import_file(ws, plan, roster, log, "2026-10")
+    (card,) = [s.card for s in score_month(ws, plan, roster, "2026-10") if s.employee.id == "E010"]
+    assert [(a.item, a.points) for a in card.adjustments] == [("major_error", -7)]
+    for chosen, words in (("11", "分值11超出5–10"), ("", "缺少分值")):
+        log.write_text(f"工号,日期,项目,次数,分值,备注\nE011,2026-10-02,错别字,1,,\nE010,2026-10-20,重大差错,1,{chosen},\n",
+                       encoding="utf-8")
+        with pytest.raises(KpiError) as refused:
+            import_file(ws, plan, roster, log, "2026-10")
+        (p,) = refused.value.problems
+        assert words in p.message and p.line == 3 and p.file == str(log), p
+
+
 # --------------------------------------------------------------------------- growth
 
 
