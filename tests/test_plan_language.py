@@ -422,6 +422,22 @@ def test_a_target_from_the_industry_figure_hr_imports(tmp_path):
         load_plan_text(FIGURES.replace("target_figure: industry_reads", "target_figure: industry_read"))
 
 
+def test_a_missing_industry_figure_is_a_located_problem_never_a_placeholder(tmp_path):
+    """No placeholder target is needed, and a month whose 行业平均阅读量 HR has not imported holds the line at
+    the target cell ("行业平均阅读量 2026-11 未导入") instead of scoring against anything."""
+    text = FIGURES.replace("target: 100000, target_figure: industry_reads", "target_figure: industry_reads")
+    ws, plan, e = workspace_with(tmp_path, text)
+    assert plan.roles[e.role].metric("reads").target is None
+    generate(ws, plan, [e], "2026-11")
+    type_in(ws, "2026-11", e, actual_reads=97860)
+    (s,) = score_month(ws, plan, [e], "2026-11")
+    missing = [p for p in s.problems if p.type == "figure_missing"]
+    target = cell_of(load_workbook(ws.month_dir("2026-11") / f"{e.file_stem}.xlsx"), "target_reads")
+    assert [(p.message.split(" / ")[0], p.cell) for p in missing] == [
+        ("行业平均阅读量 2026-11 未导入，阅读量无法计分；请导入当月的外部数据", target.coordinate)]
+    assert s.card.score is None and target.value is None
+
+
 # --------------------------------------------------------------------------- the weekly report as the seed keeps it
 
 

@@ -79,10 +79,10 @@ class Metric(Model):
             if rule.type not in ("ratio", "bands"):
                 raise bilingual("rule_contradiction", "增长率指标须用 ratio 或 bands 规则（增长率本身已与基准相比）",
                                 "a growth is scored with ratio or bands (it is already against the baseline)")
-        if "target" in rule.needs and self.target is None:
+        if "target" in rule.needs and self.target is None and self.target_figure is None:
             raise bilingual("target_missing", "规则{rule}需要目标值 target", "rule {rule} needs a target",
                             rule=rule.type)
-        if "baseline" in rule.needs and self.baseline is None:
+        if "baseline" in rule.needs and self.baseline is None and self.baseline_figure is None:
             raise bilingual("baseline_missing", "规则{rule}需要基准值 baseline", "rule {rule} needs a baseline",
                             rule=rule.type)
         rule_dir = getattr(rule, "dir", None)

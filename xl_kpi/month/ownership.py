@@ -163,3 +163,15 @@ def _label(slot: str, role) -> str:
         item = next((i for i in role.weekly_report if i.id == rest), None)
         return f"{item.name if item else rest}第{kind[4:]}周"
     return role.metric(rest).name
+
+
+def figures_missing(data: WorkbookData, missing: list[tuple[str, str, str]], month: str) -> list[Problem]:
+    """An outside figure (行业, 竞品) a metric is scored against that HR has not imported for the month: the
+    metric has no target (or baseline) and is not scored, never against a placeholder."""
+    out = []
+    for slot, metric, figure in missing:
+        where = data.where(slot)
+        out.append(Problem("figure_missing", f"{figure} {month} 未导入，{metric}无法计分；请导入当月的外部数据 / the outside "
+                           f"figure {figure} for {month} is not imported: {metric} cannot be scored",
+                           sheet=where and where[0], cell=where and where[1]))
+    return out

@@ -149,11 +149,15 @@ class MonthRecord:
             values[f"baseline_{m.id}"] = m.baseline
             sources[m.id] = self.base_titles["baseline_plan"] if m.baseline is not None else ""
             for key, fid in (("baseline", m.baseline_figure), ("target", m.target_figure)):
-                if fid and f"figure_{fid}" in figures:  # 外部数据 HR imported for the month
-                    figure = self.plan.figure(fid)
-                    values[f"{key}_{m.id}"] = figures[f"figure_{fid}"].value
-                    label = f"{'目标' if key == 'target' else '基准'}取{figure.kind}：{figure.name}"
-                    sources[m.id] = label if key == "baseline" or not sources[m.id] else f"{sources[m.id]}；{label}"
+                if not fid:
+                    continue
+                figure = self.plan.figure(fid)
+                imported = figures.get(f"figure_{fid}")  # 外部数据 HR imported for the month
+                # not imported: no value at all (never the plan's placeholder), and missing_figures says so
+                values[f"{key}_{m.id}"] = imported.value if imported is not None else None
+                label = f"{'目标' if key == 'target' else '基准'}取{figure.kind}：{figure.name}" + \
+                    ("" if imported is not None else "（未导入）")
+                sources[m.id] = label if key == "baseline" or not sources[m.id] else f"{sources[m.id]}；{label}"
             if m.baseline_from != "previous" or m.baseline_figure:
                 continue
             back = PREVIOUS_CYCLE[m.period]  # a quarterly survey is compared with last quarter's
@@ -165,6 +169,14 @@ class MonthRecord:
                 values[f"baseline_{m.id}"] = float(last)
                 sources[m.id] = self.base_titles[PREVIOUS_TITLE[back]]
         return values, sources
+
+    def missing_figures(self, e: Employee) -> list[tuple[str, str, str]]:
+        """(slot, metric name, figure name) of each outside figure the employee's metrics need that HR has not
+        imported for the month."""
+        figures = self.imports(DEPARTMENT)
+        return [(f"{key}_{m.id}", m.name, self.plan.figure(fid).name) for m in self.plan.roles[e.role].metrics
+                for key, fid in (("target", m.target_figure), ("baseline", m.baseline_figure))
+                if fid and f"figure_{fid}" not in figures]
 
     def owned(self, e: Employee) -> dict[str, Owned]:
         """Every value of the employee's workbook that decides pay and is not the filler's to type, with

@@ -23,6 +23,7 @@ from .closed import changed_since_close
 from .generator import Generator
 from .ownership import (
     display_problems,
+    figures_missing,
     hr_adjustments,
     imported_values,
     ratings_not_owned,
@@ -66,6 +67,7 @@ def score_data(data: WorkbookData, plan: Plan, e: Employee, month: str, bonuses=
         bases = (_money(owned["base_salary"].value), _money(owned["performance_pay_base"].value))
         imports = record.given(e)
         shown += imported_values(x, data, imports, plan.roles[e.role]) + ratings_not_owned(x, data, imports)
+        shown += figures_missing(data, record.missing_figures(e), month)
     else:
         bases = (_money(data.values.get("base_salary")), _money(data.values.get("performance_pay_base")))
     adj_index = log_rows(data)
