@@ -77,7 +77,7 @@ def test_served_manifest_has_the_ribbon_buttons():
             key = "Kpi" + b["callback"][3:]
             assert strings[f"{key}.Label"] == b["label"] and strings[f"{key}.Tip"] == b["supertip"]
     functions = [f.text for f in doc.iterfind(".//o:FunctionName", ns)]
-    assert functions == ["kpi-generate", "kpi-score", "kpi-rollup", "kpi-send"]
+    assert functions == ["kpi-generate", "kpi-score", "kpi-rollup", "kpi-send", "kpi-collect"]
     js = (ROOT / "server" / "static" / "js" / "ribbon.js").read_text(encoding="utf-8")
-    for name, script in zip(functions, ("generate", "score", "rollup", "send")):
+    for name, script in zip(functions, ("generate", "score", "rollup", "send", "collect")):
         assert f'Office.actions.associate("{name}", (event) => runKpiScript("{script}", event));' in js

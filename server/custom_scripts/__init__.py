@@ -1,4 +1,4 @@
 """xlwings Server loads the scripts of this module: the 绩效KPI ribbon's scripts."""
-from xl_kpi.addin import generate, rollup, score, send
+from xl_kpi.addin import collect, generate, rollup, score, send
 
-__all__ = ["generate", "rollup", "score", "send"]
+__all__ = ["collect", "generate", "rollup", "score", "send"]

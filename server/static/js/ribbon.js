@@ -19,3 +19,4 @@ Office.actions.associate("kpi-generate", (event) => runKpiScript("generate", eve
 Office.actions.associate("kpi-score", (event) => runKpiScript("score", event));
 Office.actions.associate("kpi-rollup", (event) => runKpiScript("rollup", event));
 Office.actions.associate("kpi-send", (event) => runKpiScript("send", event));
+Office.actions.associate("kpi-collect", (event) => runKpiScript("collect", event));
