@@ -210,3 +210,38 @@ def test_a_role_report_and_its_json_say_what_the_workbook_says(demo, capsys, rep
     assert [t["role"] for t in wechat["trends"]] == ["wechat"] and [w["role"] for w in wechat["weekly"]] == ["wechat"]
     assert main(["report", "--month", "2026-10", "--months", "0", "--dir", str(demo)]) == 2
     assert "--months 至少为1" in capsys.readouterr().err
+
+
+def test_the_compare_sheet_shows_the_completion_each_month_was_scored_with():
+    """增加粉丝10% (a growth target) and 领先行业 (an industry figure as the target) over three months: each
+    month's completion uses that month's own target, baseline and figure, never another month's, and never
+    the raw count over a growth rate (which read 150,000,000%)."""
+    from xl_kpi.core.plan_load import load_plan_text
+    from xl_kpi.core.report import Person, build
+
+    text = data_file("plan.yaml").read_text(encoding="utf-8").replace(
+        '- {id: fan_growth, name: 粉丝增长率, unit: "%", rule: "ratio(max=5)", target: 0.10, min: -1}',
+        '- {id: fans, name: 粉丝数, unit: 人, measure: growth, rule: "ratio(max=5)", target: 0.10, '
+        'baseline_from: previous}')
+    plan = load_plan_text(text)
+    role = next(r for r, x in plan.roles.items() if any(m.id == "fans" for m in x.metrics))
+
+    def record(emp, fans, base, reads, industry):
+        return {"employee_id": emp, "role": role, "score": 80.0, "grade": "良好",
+                "metrics": {"fans": {"actual": fans, "target": 0.10, "baseline": base},
+                            "reads": {"actual": reads, "target": industry, "baseline": None}}}
+
+    months = ["2026-08", "2026-09", "2026-10"]
+    records = {"2026-08": [record("E1", 9000, 8000, 80000, 100000)],
+               "2026-09": [record("E1", 10000, 9000, 88000, 90000), record("E2", 5500, 5000, 91000, 90000)],
+               "2026-10": [record("E1", 10800, 10000, 97860, 95000), record("E2", 5720, 5500, 90250, 95000)]}
+    report = build(plan, months, records, [Person("E1", "甲", role, ""), Person("E2", "乙", role, "")])
+    rows = {c.name: c for c in report.compare[role]}
+    fans, reads = rows["粉丝数"], rows["阅读量"]
+    # October: E1 grew 8% of the 10% target (0.8), E2 4% (0.4); September: 11.1% (1.111) and 10% (1.0)
+    assert fans.rate_this == pytest.approx((0.8 + 0.4) / 2)
+    assert fans.rate_last == pytest.approx(((10000 / 9000 - 1) / 0.1 + (5500 / 5000 - 1) / 0.1) / 2)
+    assert fans.target == pytest.approx(0.10) and fans.target_unit == "%" and fans.unit == "人"
+    # 阅读量 against the industry's figure of each month: October 95,000, September 90,000
+    assert reads.rate_this == pytest.approx((97860 / 95000 + 90250 / 95000) / 2)
+    assert reads.rate_last == pytest.approx((88000 / 90000 + 91000 / 90000) / 2)

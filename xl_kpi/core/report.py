@@ -60,8 +60,9 @@ class MetricCompare:
     target: float | None
     last: float | None
     this: float | None
-    rate_last: float | None  # the average's share of the target
+    rate_last: float | None  # the mean completion each person was scored with that month
     rate_this: float | None
+    target_unit: str = ""  # a growth target is a rate (%), whatever the metric counts
 
 
 @dataclass
@@ -263,14 +264,27 @@ def _compare(plan: Plan, rid: str, this: dict, last: dict) -> list[MetricCompare
         def avg(records, key):
             return mean(r["metrics"].get(m.id, {}).get(key) for r in records.values() if r["role"] == rid)
 
-        now, before = avg(this, "actual"), avg(last, "actual")
-        target = avg(this, "target")
+        def rate(records):  # each person's completion with that month's own target and baseline
+            return mean(completion(m, r["metrics"].get(m.id, {})) for r in records.values() if r["role"] == rid)
 
-        def rate(x):
-            return None if x is None or not target else x / target
-
-        out.append(MetricCompare(m.name, m.unit, target, before, now, rate(before), rate(now)))
+        out.append(MetricCompare(m.name, m.unit, avg(this, "target"), avg(last, "actual"), avg(this, "actual"),
+                                 rate(last), rate(this), "%" if m.measure == "growth" else m.unit))
     return out
+
+
+def completion(m, scored: dict) -> float | None:
+    """The share of its target a month's figure reached, as the month scored it: a growth metric's figure is its
+    growth over that month's baseline; a lower-is-better metric completes as target ÷ actual."""
+    actual, target, baseline = scored.get("actual"), scored.get("target"), scored.get("baseline")
+    if not isinstance(actual, (int, float)) or not isinstance(target, (int, float)) or not target:
+        return None
+    if m.measure == "growth":
+        if not isinstance(baseline, (int, float)) or not baseline:
+            return None
+        actual = (actual - baseline) / baseline
+    if m.direction == "lower":
+        return target / actual if actual else None
+    return actual / target
 
 
 def _teams(people: list[Person], this: dict, last: dict, names: dict[str, str], pay: bool) -> list[TeamRow]:

@@ -407,7 +407,7 @@ def _compare(ws, report: Report, words: dict) -> None:
         for r, c in zip(range(row + 2, end), rows):
             for col in (3, 4, 5):
                 if isinstance(ws.cell(r, col).value, float):
-                    ws.cell(r, col).number_format = _fmt(c.unit)
+                    ws.cell(r, col).number_format = _fmt(c.target_unit if col == 3 else c.unit)
         rated = [i for i, c in enumerate(rows) if c.target]
         if rated:
             # the completion rates of the metrics with a target, this month beside last month
