@@ -84,3 +84,8 @@ def test_review_command_over_a_quarter_with_a_missing_month(tmp_path):
     assert e001[3] == 2 and e001[4] == "2026-12"
     assert e001[6] == pytest.approx(0.2 * 90 + 0.5 * 80 + 0.3 * 70)
     assert e001[10] in (UP, KEEP, DOWN) and "2026-12" in e001[12] and "综合分" in e001[12]
+    # E002 has no valid rating at all: held on the person (no composite, no decision), never the monthly average
+    e002 = rows["E002"]
+    assert e002[5] is not None and e002[8] is None and e002[9] is None and e002[10] == "不作决定"
+    assert "期间评分不全，待核：李娜（E002）的期间评分缺少自评、主管评定、考核小组（reviews/2026-Q4.csv）" in e002[12]
+    assert "李娜（E002）的期间评分缺少" in done.stderr

@@ -130,8 +130,10 @@ def _annual_adjustments(plan: Plan, role: str, results: list[MonthResult]) -> li
 
 
 def review(plan: Plan, employee: str, role: str, months: list[str], results: dict[str, MonthResult],
-           rating: float | None, rating_note: str = "", team: list[tuple[str, float]] | None = None) -> ReviewResult:
-    """``team``: (label, points) of the year's team pools the member's lead gave them."""
+           rating: float | None, rating_note: str = "", team: list[tuple[str, float]] | None = None,
+           held: str = "") -> ReviewResult:
+    """``team``: (label, points) of the year's team pools the member's lead gave them; ``held``: why the period
+    rating is not complete (a rater missing): then no composite, grade or decision until HR completes it."""
     r = plan.review
     present = [results[m] for m in months if m in results]
     used = [m.month for m in present if m.score is not None]
@@ -145,6 +147,9 @@ def review(plan: Plan, employee: str, role: str, months: list[str], results: dic
         return ReviewResult(employee, role, months, used, missing, None, rating, [], None, None, NONE, reasons)
     average = round_float(math.fsum(results[m].score for m in used) / len(used), 2)
     reasons.append(f"月度平均分{average:.2f}（{'、'.join(used)}）")
+    if held:
+        reasons.append(f"期间评分不全，待核：{held}")
+        return ReviewResult(employee, role, months, used, missing, average, None, [], None, None, NONE, reasons)
     for m in present:
         reasons += [f"{m.month} {q}" for q in m.quarterly]
     if rating is None:

@@ -79,11 +79,20 @@ def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee])
     problems = _ratings_file(path, roster, given, forms) if path is not None else []
     rule = Rating(max=100, scale=100, weights=plan.rater_weights)
     ratings = {}
-    for emp, values in given.items():
+    where = f"reviews/{path.name}" if path is not None else "评分表"
+    for e in roster:  # everyone the period reviews needs every rater group the plan weighs
+        values = given.get(e.id, {})
+        lacking = [RATER_NAMES[r] for r, w in plan.rater_weights.items() if w and values.get(r) is None]
+        if lacking:
+            problems.append(Problem("rating_missing", f"{e.name}（{e.id}）的期间评分缺少{'、'.join(lacking)}（{where}），综合分待核 / "
+                                    f"{e.id}'s period rating lacks {', '.join(lacking)}: held", file=str(path or ""),
+                                    employee=e.id))
+            continue
         try:
-            ratings[emp] = rule.combine(values)
+            ratings[e.id] = rule.combine(values)
         except InputError as exc:
-            problems.append(Problem("rating_missing", f"{emp}: {exc}", file=str(path or ""), employee=emp))
+            problems.append(Problem("rating_missing", f"{e.name}（{e.id}）：{exc}（{where}） / {e.id}: {exc}",
+                                    file=str(path or ""), employee=e.id))
     return ratings, problems, ""
 
 
@@ -143,9 +152,10 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
     ratings, problems, note = read_ratings(ws, plan, period, roster)
     shares, pool_problems = pool_shares(ws, plan, roster, months, "year") if period_kind(period) == "year" else ({}, [])
     out.problems = problems + pool_problems  # 微博/微信 ±10 a year, split in December
+    held = {p.employee: zh(p.message) for p in problems if p.type == "rating_missing"}
     for e in roster:
         team = [(f"{pool.name}（团队分配）", pts) for pool, pts in shares.get(e.id, [])]
-        r = review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note, team)
+        r = review(plan, e.id, e.role, months, monthly[e.id], ratings.get(e.id), note, team, held.get(e.id, ""))
         role = plan.roles[e.role]
         r.bonus = period_bonus(plan, r.grade, e.base_salary if e.base_salary is not None else role.base_salary,
                                e.performance_pay_base if e.performance_pay_base is not None
