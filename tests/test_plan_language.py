@@ -355,6 +355,24 @@ def test_growth_against_last_month_in_python_and_in_the_sheet(tmp_path):
     assert p.path == "baseline_fans" and "缺少粉丝数的基准" in p.message
 
 
+def test_the_first_month_of_a_growth_metric_says_which_baselines_to_import(tmp_path, capsys):
+    """No previous month and no default: generate and check name every person whose 粉丝数 needs a baseline,
+    and a 基准 row imported takes that person off the list."""
+    from helpers import run_cli
+
+    ws, plan, e = workspace_with(tmp_path, GROWTH)
+    out = run_cli(capsys, "generate", "--month", "2026-10", "--dir", ws.root, stderr=True)
+    ops = [x for x in ws.roster(plan) if x.role == e.role]
+    assert "评分前请先导入基准" in out and all(f"{x.name}（{x.id}）：粉丝数" in out for x in ops)
+    others = [x for x in ws.roster(plan) if x.role != e.role]
+    assert not any(f"（{x.id}）：" in out for x in others)
+    base = tmp_path / "基准.csv"
+    base.write_text(f"工号,指标,数值,周,类型\n{e.id},fans,10000,,基准\n", encoding="utf-8")
+    run_cli(capsys, "import", base, "--month", "2026-10", "--dir", ws.root)
+    out = run_cli(capsys, "check", "--month", "2026-10", "--dir", ws.root, stderr=True)
+    assert f"（{e.id}）：" not in out and all(f"{x.name}（{x.id}）：粉丝数" in out for x in ops if x.id != e.id)
+
+
 def test_growth_is_scored_by_ratio_or_bands_and_needs_a_baseline():
     bad = GROWTH.replace('measure: growth, rule: "ratio(max=5)"', 'measure: growth, rule: "step(per=1%, pts=1, cap=5)"')
     with pytest.raises(KpiError, match="增长率指标须用 ratio 或 bands 规则"):

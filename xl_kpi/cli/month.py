@@ -8,7 +8,7 @@ from .. import __version__
 from ..core.errors import KpiError, Problem
 from ..mail import load_config
 from ..month.closed import summary_changed
-from ..month.generate import generate, select
+from ..month.generate import baselines_to_import, generate, select
 from ..month.guard import anchor_problems
 from ..month.imports import import_file
 from ..month.score import formula_modes, month_modes, score_month, scored_json
@@ -72,6 +72,7 @@ def cmd_check(args) -> int:
     months = [args.month] if args.month else sorted(p.name for p in ws.root.joinpath("workbooks").glob("????-??"))[-1:]
     for month in months:
         print_modes(month, month_modes(ws, month))
+        print_baselines(baselines_to_import(ws, plan, roster, month), month)
     store = open_store(ws.root)
     broken = [Problem("audit_broken", f"审计记录被改动或删除 / the audit trail was tampered with: {why}",
                       file=str(ws.root / "xl_kpi.db")) for why in store.audit_problems()]
@@ -93,7 +94,20 @@ def cmd_generate(args) -> int:
                   f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:
         console.print(f"  备份 / backup: {b}")
+    print_baselines(baselines_to_import(ws, plan, people, args.month), args.month)
     return exit_with(report.problems)
+
+
+def print_baselines(needed, month: str) -> None:
+    """The baselines HR must import before the month scores (the first month of a growth metric)."""
+    if not needed:
+        return
+    err_console.print(f"[yellow]提示 / note: 以下指标没有上一周期的实际值，也没有方案中的基准，{month}评分前请先导入基准"
+                      f"（导入文件的“类型”列填“基准”） / import these baselines before scoring {month}:[/yellow]")
+    for e, names in needed[:20]:
+        err_console.print(f"  {e.name}（{e.id}）：{'、'.join(names)}", markup=False)
+    if len(needed) > 20:
+        err_console.print(f"  …另有{len(needed) - 20}人 / and {len(needed) - 20} more", markup=False)
 
 
 def cmd_import(args) -> int:

@@ -150,3 +150,10 @@ def _write_part(args, part: list[tuple[str, dict | None, Path | None]]) -> tuple
             report.problems.append(Problem("write_failed", f"写入失败 / could not write: {exc}", employee=emp_id))
     sets = {fp: f for gen in generators.values() for fp, f in gen.templates.sets.items()}
     return report, [g for gen in generators.values() for g in gen.written], sets
+
+
+def baselines_to_import(ws: Workspace, plan: Plan, roster: list[Employee], month: str) -> list[tuple[Employee, list[str]]]:
+    """(employee, metric names) of the baselines HR must import before the month can be scored: growth and
+    step metrics in their first period, with no previous workbook and no default in the plan."""
+    record = Generator(ws, plan, month, store=open_store(ws.root), roster=roster).record
+    return [(e, names) for e in roster if (names := record.baselines_needed(e))]

@@ -178,6 +178,15 @@ class MonthRecord:
                 for key, fid in (("target", m.target_figure), ("baseline", m.baseline_figure))
                 if fid and f"figure_{fid}" not in figures]
 
+    def baselines_needed(self, e: Employee) -> list[str]:
+        """The names of the metrics scored this month that need a baseline nobody gives: no previous period's
+        workbook (the first month), no default in the plan, nothing imported. HR imports them (类型 基准)."""
+        owned = self.owned(e)
+        month_no = int(self.month[5:7])
+        return [m.name for m in self.plan.roles[e.role].metrics
+                if m.applies_in(month_no) and ("baseline" in m.rule.needs or m.measure == "growth")
+                and owned.get(f"baseline_{m.id}", Owned(None, "")).value is None]
+
     def owned(self, e: Employee) -> dict[str, Owned]:
         """Every value of the employee's workbook that decides pay and is not the filler's to type, with
         its owner: pay bases from the roster, targets and baselines from HR's imports, else the plan
