@@ -244,6 +244,37 @@ def test_improvement_plans_reach_the_manager_and_next_months_workbook(ws, capsys
     assert "改进计划" not in load_workbook(book(ws, "2026-11", stem))["说明"]["A1"].value
 
 
+def test_a_team_improvement_plan_reaches_every_member_and_the_manager(ws, capsys, smtp):
+    """优化策略 of a team: a plan for 张明's team (E001) and one for a role are listed on each member's 说明 and
+    in the manager's mail, never on anyone else's."""
+    from xl_kpi.workspace import Workspace
+
+    w = Workspace(ws)
+    roster = w.roster(w.plan())
+    lead = next(e for e in roster if e.id == "E001")
+    members = {e.id for e in roster if e.manager_email.lower() == lead.email.lower()}
+    wechat = {e.id for e in roster if e.role == "wechat"}
+    assert members and wechat and members != wechat
+    run(capsys, "plan-followup", "add", "--month", MONTH, "--team", "E001", "--goals", "团队互动量回升10%",
+        "--measures", "每周复盘选题", "--due", "2026-12-31", "--dir", ws)
+    run(capsys, "plan-followup", "add", "--month", MONTH, "--role", "wechat", "--goals", "原创稿件占比过半",
+        "--measures", "每人每周一篇原创", "--due", "2026-12-31", "--dir", ws)
+    shown = run(capsys, "plan-followup", "list", "--open", "--dir", ws)
+    assert "团队：张明（E001）" in shown and "岗位：" in shown
+    assert "给出 --employee、--role 或 --team 之一" in run(
+        capsys, "plan-followup", "add", "--month", MONTH, "--goals", "x", "--measures", "y", "--due", "2026-12-31",
+        "--dir", ws, code=2)
+    run(capsys, "generate", "--month", "2026-11", "--dir", ws)
+    for e in roster:
+        note = load_workbook(book(ws, "2026-11", e.file_stem))["说明"]["A1"].value or ""
+        assert ("团队改进计划第1号（2026-10起）：目标：团队互动量回升10%" in note) == (e.id in members), e.id
+        assert ("团队改进计划第2号" in note) == (e.id in wechat), e.id
+    run(capsys, "send", "--month", MONTH, "--yes", "--dir", ws)
+    mail = next(m for to, m in smtp.messages if to == [lead.email] and "团队绩效汇总" in m["Subject"])
+    body = mail.get_body(("plain",)).get_content()
+    assert "进行中的团队改进计划" in body and "第1号（2026-10起）：目标：团队互动量回升10%" in body
+
+
 # --------------------------------------------------------------------------- the audit trail
 
 

@@ -35,7 +35,8 @@ EXAMPLES = {
               "  xl-kpi appeal decide 2 --reject --reason 经核实为本人稿件",
     "plan-followup": "示例 / example:\n  xl-kpi plan-followup add --month 2026-10 --employee E009 --goals 回复条数达到3000 "
                      "--measures 每日早晚各巡检一次社群 --due 2026-12-31\n"
-                     "  xl-kpi plan-followup list --open\n  xl-kpi plan-followup close 1 --note 11月已达标",
+                     "  xl-kpi plan-followup add --month 2026-10 --team E001 --goals 团队互动量回升 --measures 每周复盘选题 "
+                     "--due 2026-12-31\n  xl-kpi plan-followup list --open\n  xl-kpi plan-followup close 1 --note 11月已达标",
     "audit": "示例 / example:\n  xl-kpi audit --month 2026-10\n  xl-kpi audit --employee E002 --csv > 审计-E002.csv\n"
              "  xl-kpi audit --verify 857:3f2a…   # 与工资汇总上印的结账审计链核对",
     "restore": "示例 / example:\n  xl-kpi restore             # 列出 backups/ 中的副本, 及恢复每一个会失去什么\n"
@@ -85,6 +86,8 @@ def register(sub) -> None:
     p.add_argument("number", nargs="?", type=int, help="close: 编号 / the plan's number")
     p.add_argument("--month", type=month_arg, help="考核月份 YYYY-MM / the month whose result called for it")
     p.add_argument("--employee", help="工号 / employee id")
+    p.add_argument("--role", help="add: 整个岗位的改进计划(岗位编号) / a role's plan (role id)")
+    p.add_argument("--team", metavar="MANAGER_ID", help="add: 某位上级团队的改进计划(上级工号) / a manager's team's plan")
     p.add_argument("--goals", default="", help="改进目标 / goals")
     p.add_argument("--measures", default="", help="改进措施 / measures")
     p.add_argument("--due", type=_day, help="完成日期 YYYY-MM-DD / due date")
@@ -206,9 +209,11 @@ def cmd_followup(args) -> int:
         table = Table(title="改进计划 / improvement plans")
         for col in ("#", "月份", "工号", "目标", "措施", "完成日期", "状态", "完成情况"):
             table.add_column(col)
+        plan = ws.plan()
+        roster = ws.roster(plan)
         for f in store.followups(args.employee, args.open):
-            table.add_row(str(f["id"]), f["month"], f["employee"], f["goals"], f["measures"], f["due"],
-                          "进行中" if f["status"] == "open" else "已完成", f["note"])
+            table.add_row(str(f["id"]), f["month"], whose_plan(f["employee"], plan, roster), f["goals"], f["measures"],
+                          f["due"], "进行中" if f["status"] == "open" else "已完成", f["note"])
         console.print(table)
         return 0
     if args.action == "close":
@@ -217,16 +222,51 @@ def cmd_followup(args) -> int:
         store.audit("plan-followup close", [("", "", f"改进计划第{args.number}号", "进行中", args.note or "已完成", "")])
         console.print(f"第{args.number}号改进计划已完成 / closed")
         return 0
-    _need(args, "month", "employee", "goals", "measures", "due")
+    _need(args, "month", "goals", "measures", "due")
     plan = ws.plan()
-    if args.employee not in {e.id for e in ws.roster(plan)}:
-        raise KpiError([Problem("followup_invalid", f"花名册中没有工号“{args.employee}” / no employee {args.employee}")])
-    number = store.add_followup(args.month, args.employee, args.goals.strip(), args.measures.strip(),
-                                args.due.isoformat(), os_user())
-    store.audit("plan-followup add", [(args.month, args.employee, f"改进计划第{number}号", "", args.goals.strip(), "")])
-    console.print(f"已登记第{number}号改进计划 / plan #{number} recorded; 下月工作簿的「说明」会列出 / next month's "
-                  f"workbook lists it")
+    roster = ws.roster(plan)
+    key = _plan_owner(args, plan, roster)
+    number = store.add_followup(args.month, key, args.goals.strip(), args.measures.strip(), args.due.isoformat(),
+                                os_user())
+    store.audit("plan-followup add", [(args.month, key, f"改进计划第{number}号", "", args.goals.strip(), "")])
+    console.print(f"已登记第{number}号改进计划（{whose_plan(key, plan, roster)}） / plan #{number} recorded; 下月工作簿的"
+                  f"「说明」会列出 / next month's workbooks list it")
     return 0
+
+
+def _plan_owner(args, plan, roster) -> str:
+    """Whose plan: an employee (工号), a role's people (role:<id>) or a manager's team (team:<their e-mail>)."""
+    given = [k for k in ("employee", "role", "team") if getattr(args, k)]
+    if len(given) != 1:
+        raise KpiError([Problem("followup_invalid", "请给出 --employee、--role 或 --team 之一 / give one of --employee, "
+                                "--role, --team")])
+    if args.role:
+        if args.role not in plan.roles:
+            raise KpiError([Problem("followup_invalid", f"岗位“{args.role}”不在方案中（有：{'、'.join(plan.roles)}） / "
+                                    f"unknown role {args.role}")])
+        return f"role:{args.role}"
+    who = args.employee or args.team
+    lead = next((e for e in roster if e.id == who), None)
+    if lead is None:
+        raise KpiError([Problem("followup_invalid", f"花名册中没有工号“{who}” / no employee {who}")])
+    if args.employee:
+        return lead.id
+    if not lead.email:
+        raise KpiError([Problem("followup_invalid", f"{lead.name}（{lead.id}）在花名册中没有邮箱，无从找到其团队 / "
+                                f"{lead.id} has no e-mail on the roster to find the team by")])
+    return f"team:{lead.email.lower()}"
+
+
+def whose_plan(key: str, plan, roster) -> str:
+    """An improvement plan's owner as people read it: 吴倩（E010）, 岗位：微信编辑, 团队：张明（E001）."""
+    if key.startswith("role:"):
+        role = key[5:]
+        return f"岗位：{plan.roles[role].name if role in plan.roles else role}"
+    if key.startswith("team:"):
+        lead = next((e for e in roster if e.email.lower() == key[5:]), None)
+        return f"团队：{lead.name}（{lead.id}）" if lead else "团队：花名册外的上级"
+    e = next((x for x in roster if x.id == key), None)
+    return f"{e.name}（{e.id}）" if e else key
 
 
 # --------------------------------------------------------------------------- audit

@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid
 from ..core.dates import working_days_after
 from ..core.errors import KpiError, Problem
 from ..month.closed import summary_changed
+from ..month.record import TEAM_PREFIXES, plan_applies
 from ..month.scored import Scored
 from ..payroll.rollup import rollup
 from ..payroll.summary import summary_path, write_summary
@@ -147,6 +148,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
             out.messages += messages
             out.skipped += [problem] if problem else []
     reports = _Reports(ws, kpi_plan, roster, month)
+    plans = [f for f in open_store(ws.root).followups(open_only=True) if f["employee"].startswith(TEAM_PREFIXES)]
     for manager, members in _teams(sent).items():
         team = [(s.employee, s.card) for s in members]
         try:
@@ -155,7 +157,8 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
             # 改进计划: a form for each member whose result calls for one
             weak = [(e, c) for e, c in team if kpi_plan.needs_improvement(c.score, c.grade)]
             forms = [(f"改进计划-{month}-{e.id}-{e.name}.xlsx", improvement_form(kpi_plan, e, c, month)) for e, c in weak]
-            mctx = dict(ctx, team=team, attachment=name, report=report_name, improvement=[e for e, _ in weak])
+            mctx = dict(ctx, team=team, attachment=name, report=report_name, improvement=[e for e, _ in weak],
+                        team_plans=[f for f in plans if any(plan_applies(f, e) for e, _ in team)])
             msg = _message(config, to, texts.render("mail/manager.subject.j2", tpl, **mctx),
                            texts.render("mail/manager.txt.j2", tpl, **mctx), texts.render("mail/manager.html.j2", tpl, **mctx),
                            [(name, team_summary(kpi_plan, team, month)), (report_name, reports.team(manager))] + forms)

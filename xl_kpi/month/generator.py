@@ -80,7 +80,7 @@ class Generator:
                     adjustments=self.plan.role_adjustments(role_id) if role_id else [],
                     cohort_bonuses="、".join(b.name for b in self.plan.cohort_bonuses if b.role == role_id),
                     pools="、".join(p.name for p in self.plan.pools_led(role_id, self.month)) if role_id else "",
-                    notes=self.record.notes(e.id) if e is not None and e.id else [])
+                    notes=self.record.notes(e) if e is not None and e.id else [])
 
     def template(self, role_id: str) -> Template:
         return self.templates.template(role_id)

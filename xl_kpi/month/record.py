@@ -63,11 +63,20 @@ def amendment_lines(appeals: list[dict], employee: str) -> list[str]:
             for a in appeals if a["employee"] == employee and a["status"] == "accepted"]
 
 
-def followup_lines(followups: list[dict], employee: str) -> list[str]:
-    """The 说明 sheet's lines about the employee's open improvement plans (改进计划)."""
-    return [f"改进计划第{f['id']}号（{f['month']}起）：目标：{f['goals']}；措施：{f['measures']}；"
-            f"完成日期：{date_zh(dt.date.fromisoformat(f['due']))}。" for f in followups
-            if f["employee"] == employee and f["status"] == "open"]
+TEAM_PREFIXES = ("role:", "team:")  # an improvement plan of a role's people, or of a manager's team (by e-mail)
+
+
+def plan_applies(f: dict, e: Employee) -> bool:
+    """Whether an improvement plan concerns the employee: theirs, their role's, or their manager's team's."""
+    return f["employee"] in (e.id, f"role:{e.role}") or bool(e.manager_email) and \
+        f["employee"] == f"team:{e.manager_email.lower()}"
+
+
+def followup_lines(followups: list[dict], e: Employee) -> list[str]:
+    """The 说明 sheet's lines about the open improvement plans (改进计划) of the employee and of their team."""
+    return [f"{'团队' if f['employee'].startswith(TEAM_PREFIXES) else ''}改进计划第{f['id']}号（{f['month']}起）："
+            f"目标：{f['goals']}；措施：{f['measures']}；完成日期：{date_zh(dt.date.fromisoformat(f['due']))}。"
+            for f in followups if f["status"] == "open" and plan_applies(f, e)]
 
 
 class MonthRecord:
@@ -83,12 +92,13 @@ class MonthRecord:
         self._defaults: dict[str, tuple[dict, dict]] = {}
         self._records: tuple[list, list] | None = None  # the month's appeals and the open improvement plans
 
-    def notes(self, employee: str) -> list[str]:
-        """The 说明 sheet's lines about the employee's accepted appeals and open improvement plans."""
+    def notes(self, e: Employee) -> list[str]:
+        """The 说明 sheet's lines about the employee's accepted appeals and open improvement plans (their own
+        and their team's)."""
         if self._records is None:
             self._records = (self.store.appeals(self.month), self.store.followups(open_only=True))
         appeals, followups = self._records
-        return amendment_lines(appeals, employee) + followup_lines(followups, employee)
+        return amendment_lines(appeals, e.id) + followup_lines(followups, e)
 
     def imports(self, employee: str) -> dict:
         """What HR imported for the employee this month: slot → Imported."""
