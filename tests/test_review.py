@@ -1,5 +1,6 @@
 """Quarter, half-year and year reviews: promotion boundaries, missing months,
 the editors' annual adjustments, and the command over real workbooks."""
+import json
 import subprocess
 import sys
 
@@ -89,3 +90,30 @@ def test_review_command_over_a_quarter_with_a_missing_month(tmp_path):
     assert e002[5] is not None and e002[8] is None and e002[9] is None and e002[10] == "不作决定"
     assert "期间评分不全，待核：李娜（E002）的期间评分缺少自评、主管评定、考核小组（reviews/2026-Q4.csv）" in e002[12]
     assert "李娜（E002）的期间评分缺少" in done.stderr
+
+
+def test_a_postponed_review_moves_its_payment_month_and_appeal_window(tmp_path, capsys):
+    """考核期顺延 (考评委员会有权顺延): moved two weeks into January with a reason, the review says its new date,
+    the bonus is paid with January's pay and appeals run three working days from the new date; the audit
+    trail says who moved it. On schedule it is the first working day after the quarter."""
+    from helpers import run_cli
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    run_cli(capsys, "generate", "--month", "2026-10", "--dir", ws.root)
+    before = json.loads(run_cli(capsys, "review", "--period", "2026-Q4", "--json", "--dir", ws.root))[0]
+    assert (before["review_date"], before["bonus_pay_month"], before["appeal_until"]) == ("2027-01-01", "2027-01",
+                                                                                        "2027-01-06")
+    assert "须写明原因" in run_cli(capsys, "review", "--period", "2026-Q4", "--postpone", "2027-01-15", "--dir", ws.root,
+                               code=2, stderr=True)
+    assert "须在2026年第四季度结束之后" in run_cli(capsys, "review", "--period", "2026-Q4", "--postpone", "2026-12-20",
+                                            "--reason", "x", "--dir", ws.root, code=2, stderr=True)
+    out = run_cli(capsys, "review", "--period", "2026-Q4", "--postpone", "2027-01-15", "--reason", "考评委员会决定顺延",
+                  "--dir", ws.root)
+    assert "考核日期：2027年1月15日（考核期顺延：考评委员会决定顺延）；绩效奖金随2027年1月工资发放；申诉截止：2027年1月20日。" in out
+    after = json.loads(run_cli(capsys, "review", "--period", "2026-Q4", "--json", "--dir", ws.root))[0]
+    assert (after["review_date"], after["appeal_until"], after["postponed"]) == ("2027-01-15", "2027-01-20",
+                                                                               "考评委员会决定顺延")
+    sheet = load_workbook(ws.workbooks / "期间考核-2026-Q4.xlsx")["期间考核"]
+    assert any("考核期顺延：考评委员会决定顺延" in str(c) for row in sheet.iter_rows(values_only=True) for c in row)
+    trail = run_cli(capsys, "audit", "--csv", "--dir", ws.root)
+    assert "review --postpone" in trail and "2027-01-15（考评委员会决定顺延）" in trail

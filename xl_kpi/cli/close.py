@@ -2,9 +2,7 @@
 (改进计划) and the audit trail."""
 from __future__ import annotations
 
-import argparse
 import csv
-import datetime as dt
 import io
 import re
 import sys
@@ -21,7 +19,7 @@ from ..store.backups import backups, restore, summarize
 from ..store.db import DB_NAME
 from ..workspace import Workspace
 from .common import add as add_command
-from .common import console, dir_arg, err_console, month_arg
+from .common import console, day_arg, dir_arg, err_console, month_arg
 
 EXAMPLES = {
     "close": "示例 / example:\n  xl-kpi close --month 2026-10                     # 结账: 记录各工作簿、工资与方案, 锁定该月\n"
@@ -43,13 +41,6 @@ EXAMPLES = {
                "  xl-kpi restore 3           # 恢复列表中的第3个(会先问; 现有记录先另存一份)\n"
                "  xl-kpi restore backups/xl_kpi-20261130-180000-000000-close.db --yes",
 }
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD, 如 2026-11-03 / a date is YYYY-MM-DD: {text}") from None
 
 
 def register(sub) -> None:
@@ -75,7 +66,7 @@ def register(sub) -> None:
     p.add_argument("--item", help="申诉的加减分项目(编号或名称) / the 加减分 item disputed")
     p.add_argument("--reason", default="", help="申诉理由, 或驳回理由 / the reason (or why it is rejected)")
     p.add_argument("--claimed", help="员工主张的值 / the value the employee claims")
-    p.add_argument("--filed", type=_day, help="收到申诉的日期(默认今天) / the day it was received (default today)")
+    p.add_argument("--filed", type=day_arg, help="收到申诉的日期(默认今天) / the day it was received (default today)")
     verdict = p.add_mutually_exclusive_group()
     verdict.add_argument("--accept", action="store_true", help="受理 / accept")
     verdict.add_argument("--reject", action="store_true", help="驳回 / reject")
@@ -90,7 +81,7 @@ def register(sub) -> None:
     p.add_argument("--team", metavar="MANAGER_ID", help="add: 某位上级团队的改进计划(上级工号) / a manager's team's plan")
     p.add_argument("--goals", default="", help="改进目标 / goals")
     p.add_argument("--measures", default="", help="改进措施 / measures")
-    p.add_argument("--due", type=_day, help="完成日期 YYYY-MM-DD / due date")
+    p.add_argument("--due", type=day_arg, help="完成日期 YYYY-MM-DD / due date")
     p.add_argument("--open", action="store_true", help="list: 只列未完成的 / only open ones")
     p.add_argument("--note", default="", help="close: 完成情况 / how it went")
 

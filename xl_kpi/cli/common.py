@@ -3,6 +3,7 @@ and the arguments most commands take."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import sys
@@ -196,6 +197,14 @@ def add(sub, name: str, func, help_: str):
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=func)
     return p
+
+
+def day_arg(text: str) -> dt.date:
+    """A date option: YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD, 如 2026-11-03 / a date is YYYY-MM-DD: {text}") from None
 
 
 def dir_arg(p) -> None:

@@ -7,11 +7,19 @@ from rich.table import Table
 
 from ..core.review import period_months
 from ..period.report import gather, report_json, report_path, write_report
-from ..period.review import review_json, review_path, run_review, write_review
+from ..period.review import (
+    dates_line,
+    postpone,
+    review_json,
+    review_path,
+    run_review,
+    write_review,
+)
 from .common import (
     EXIT_OK,
     add,
     console,
+    day_arg,
     exit_with,
     jobs_arg,
     loaded,
@@ -41,6 +49,9 @@ def cmd_report(args) -> int:
 
 def cmd_review(args) -> int:
     ws, plan, roster = loaded(args)
+    if args.postpone:
+        moved = postpone(ws, plan, args.period, args.postpone, args.reason or "")
+        console.print(f"{args.period}的考核已顺延 / the review is postponed: {dates_line(moved)}")
     pr = with_progress(len(period_months(args.period)), "期间考核 / reviewing",
                         lambda advance: run_review(ws, plan, roster, args.period, advance, args.jobs))
     path = write_review(pr, plan, review_path(ws, args.period))
@@ -58,6 +69,7 @@ def cmd_review(args) -> int:
     paid = [r.bonus for _, r in pr.results if r.bonus is not None]
     if paid:
         console.print(f"绩效奖金合计 / bonuses: {sum(paid):,.2f}")
+    console.print(dates_line(pr.dates))
     console.print(f"期间考核表 / review workbook: {path}")
     return exit_with(pr.problems)
 
@@ -69,6 +81,7 @@ EXAMPLES = {
               "  xl-kpi report --month 2026-10 --json > report.json",
     "review": "示例 / example:\n  xl-kpi review --period 2026-Q4   # 季度 (10–12月)\n  xl-kpi review --period 2026-H2   # 下半年\n"
               "  xl-kpi review --period 2026      # 年度综合分与升降级\n"
+              "  xl-kpi review --period 2026-Q4 --postpone 2027-01-15 --reason 考评委员会决定顺延\n"
               "期间评分文件(可选) / period ratings (optional): reviews/2026-Q4.csv  列: 工号, 评分人, 评分",
 }
 
@@ -86,5 +99,8 @@ def register(sub) -> None:
     p = add(sub, "review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, type=period_arg, help="2026-Q4 | 2026-H2 | 2026")
     p.add_argument("--json", action="store_true", help="以JSON输出, 含绩效奖金 / print JSON, with the bonuses")
+    p.add_argument("--postpone", metavar="YYYY-MM-DD", type=day_arg, help="考核期顺延到此日(须同时写 --reason; 奖金发放月份与申诉期随之"
+                   "顺延, 记入审计记录) / move the review to this day")
+    p.add_argument("--reason", help="顺延的原因 / why it is postponed")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)

@@ -7,11 +7,13 @@ than ``min_months_share`` of the months there is no decision.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .dates import working_days_after
 from .numbers import money, num, round_float
 from .plan import Plan
 from .rules import Veto
@@ -34,6 +36,28 @@ def period_months(period: str) -> list[str]:
     else:
         months = range(1, 7) if part == "H1" else range(7, 13)
     return [f"{year}-{mo:02d}" for mo in months]
+
+
+@dataclass(frozen=True)
+class ReviewDates:
+    """When a period's review is held, the payroll month that pays its bonus and the last day of appeals; a
+    review the 考评委员会 postponed (考核期顺延) carries its new date and why."""
+    held_on: dt.date
+    pay_month: str  # YYYY-MM
+    appeal_until: dt.date
+    postponed: str = ""  # the reason, '' when held on schedule
+
+
+def period_end(period: str) -> dt.date:
+    year, month = map(int, period_months(period)[-1].split("-"))
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def review_dates(period: str, appeal_days: int, moved_to: dt.date | None = None, reason: str = "") -> ReviewDates:
+    """On schedule the review is held on the first working day after the period; the bonus is paid with that
+    month's pay and appeals run ``appeal_days`` working days from it. A postponed review moves all three."""
+    held = moved_to or working_days_after(period_end(period), 1)
+    return ReviewDates(held, held.strftime("%Y-%m"), working_days_after(held, appeal_days), reason if moved_to else "")
 
 
 def decision(plan: Plan, score: float | None) -> str:

@@ -156,7 +156,7 @@ def _label(slot: str, role) -> str:
     kind, _, rest = slot.partition("_")
     if kind == "rating":
         metric, _, rater = rest.rpartition("_")
-        return f"{role.metric(metric).name}（{RATER_NAMES.get(rater, rater)}）"
+        return f"{role.metric(metric).name}（{GROUP_NAMES.get(rater, rater)}）"
     if kind == "input":
         return next((i.name for i in role.inputs if i.id == rest), rest)
     if kind.startswith("week"):

@@ -7,7 +7,9 @@ the workspace: 工号, 评分人 (自评 / 主管评定 / 考核小组), 评分 
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,11 +24,14 @@ from ..core.review import (
     DOWN,
     UP,
     MonthResult,
+    ReviewDates,
     ReviewResult,
     period_bonus,
+    period_end,
     period_kind,
     period_months,
     review,
+    review_dates,
 )
 from ..core.rules import RATER_NAMES, InputError, Rating
 from ..month.imports.table import read_table
@@ -48,7 +53,7 @@ from ..workbook.style import (
     put,
     signature_block,
 )
-from ..workbook.texts import month_zh, period_zh, phrase, zh
+from ..workbook.texts import date_zh, month_zh, period_zh, phrase, zh
 from ..workspace import Workspace
 from ..workspace.roster import Employee
 
@@ -62,6 +67,36 @@ class PeriodReview:
     months: list[str]
     results: list[tuple[Employee, ReviewResult]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    dates: ReviewDates | None = None
+
+
+POSTPONED = "review_postponed:"  # HR's record: a period's review moved (考核期顺延), as JSON date and reason
+
+
+def dates_of(ws: Workspace, plan: Plan, period: str) -> ReviewDates:
+    """The period's review dates, moved where HR postponed the review."""
+    kept = open_store(ws.root).setting(POSTPONED + period)
+    moved = json.loads(kept) if kept else None
+    return review_dates(period, plan.appeal.days, dt.date.fromisoformat(moved["date"]) if moved else None,
+                        moved["reason"] if moved else "")
+
+
+def postpone(ws: Workspace, plan: Plan, period: str, to: dt.date, reason: str) -> ReviewDates:
+    """考核期顺延: the review of ``period`` moved to ``to`` for ``reason``, kept in HR's record and the audit trail
+    (who and when); the bonus payment month and the appeal window follow it."""
+    if not reason.strip():
+        raise KpiError([Problem("reason_missing", "顺延须写明原因（--reason） / a postponement needs --reason")])
+    before = dates_of(ws, plan, period)
+    if to <= period_end(period):
+        raise KpiError([Problem("period_invalid", f"顺延后的考核日期须在{period_zh(period)}结束之后（{date_zh(period_end(period))}"
+                                f"之后） / the new date must be after the period ends")])
+    store = open_store(ws.root)
+    with store.conn:
+        store.set_setting(POSTPONED + period, json.dumps({"date": to.isoformat(), "reason": reason.strip()},
+                                                          ensure_ascii=False))
+    store.audit("review --postpone", [(period, "", "考核日期", before.held_on.isoformat(),
+                                       f"{to.isoformat()}（{reason.strip()}）", "")])
+    return dates_of(ws, plan, period)
 
 
 def read_ratings(ws: Workspace, plan: Plan, period: str, roster: list[Employee]):
@@ -134,7 +169,7 @@ def run_review(ws: Workspace, plan: Plan, roster: list[Employee], period: str, p
         months = period_months(period)
     except ValueError as exc:
         raise KpiError([Problem("period_invalid", str(exc))]) from None
-    out = PeriodReview(period, months)
+    out = PeriodReview(period, months, dates=dates_of(ws, plan, period))
     monthly: dict[str, dict[str, MonthResult]] = {e.id: {} for e in roster}
     for month in months:
         if not ws.month_dir(month).is_dir():
@@ -198,6 +233,7 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     total = ws.cell(last + 1, bonus_col, f"=SUM({letter}3:{letter}{last})")
     total.number_format, total.font = MONEY, BOLD
     box(ws, 2, 1, last + 1, len(REVIEW_HEADER))
+    put(ws, last + 2, 1, dates_line(pr.dates)).alignment = Alignment(wrap_text=False, vertical="top")
     signature_block(ws, last + 3, phrase("signatures"), phrase("signature_date"))
     for col, width in enumerate(REVIEW_WIDTHS, start=1):
         ws.column_dimensions[ws.cell(1, col).column_letter].width = width
@@ -219,9 +255,18 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     return path
 
 
+def dates_line(d: ReviewDates) -> str:
+    return phrase("review_dates", held=date_zh(d.held_on), postponed=d.postponed, pay_month=month_zh(d.pay_month),
+                  appeal_until=date_zh(d.appeal_until))
+
+
 def review_json(pr: PeriodReview, plan: Plan) -> list[dict]:
-    """Per person: the period's score, grade, decision and bonus (a decimal string, or null)."""
+    """Per person: the period's score, grade, decision and bonus (a decimal string, or null), and the review's
+    dates (held on, the payroll month of the bonus, the last day of appeals)."""
+    d = pr.dates
     return [{"employee_id": e.id, "name": e.name, "role": e.role, "months_used": r.used, "months_missing": r.missing,
              "monthly_average": r.monthly_average, "rating": r.rating, "score": r.score, "grade": r.grade,
-             "decision": r.decision, "bonus": None if r.bonus is None else str(r.bonus), "reasons": r.reasons}
+             "decision": r.decision, "bonus": None if r.bonus is None else str(r.bonus), "reasons": r.reasons,
+             "review_date": d.held_on.isoformat(), "bonus_pay_month": d.pay_month,
+             "appeal_until": d.appeal_until.isoformat(), "postponed": d.postponed}
             for e, r in pr.results]

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
 
@@ -18,7 +17,7 @@ from ..core.numbers import num
 from ..core.raters import Anchor
 from ..core.typed import TypedNumberError, typed_number
 from . import texts
-from .cells import UNLOCKED, WRAP, add_validation, input_cell
+from .cells import WRAP, add_validation, input_cell
 from .derive import stable_bytes
 from .reader import check_expansion
 from .style import BOX, TITLE, box, fit_row, head, print_a4, put
