@@ -336,3 +336,19 @@ def test_the_record_migrates_from_every_earlier_schema(tmp_path, schema):
     assert store.generated("2026-10")["E001"].version == "0.3.0" and store.formula_set("m1:x") == {"考核表!H6": "1+1"}
     store.audit("test", [("2026-10", "E001", "x", "", "1", "")])
     assert not store.audit_problems()
+
+
+@pytest.mark.parametrize("release", EARLIER)
+def test_backups_an_earlier_release_kept_beside_the_workbooks_move_into_the_backup_folder(tmp_path, capsys, release):
+    """Releases before 0.3.0 wrote <name>.bak-<time>.xlsx beside the workbooks; this one reads every .xlsx there
+    as a workbook, so the upgrade moves them into 备份/ first (else each would be a second workbook)."""
+    root = workspace(tmp_path, release)
+    month = months(root)[-1]
+    original = next((root / "workbooks" / month).glob("E004-*.xlsx"))
+    legacy = original.with_name(f"{original.stem}.bak-20261102-093000.xlsx")
+    shutil.copy2(original, legacy)
+    text = run_cli(capsys, "upgrade", "--dir", root, stderr=True)
+    assert "1个旧版本的备份文件" in text
+    assert not legacy.exists() and (legacy.parent / "备份" / legacy.name).read_bytes() == original.read_bytes()
+    records = rollup(capsys, root, month)
+    assert not [p for r in records for p in r["problems"] if p["type"] == "duplicate_workbook"]

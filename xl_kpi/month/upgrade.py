@@ -44,7 +44,7 @@ from ..workbook.formulas import (
 from ..workbook.reader import WorkbookData, employee_inputs
 from ..workbook.rendered import try_read
 from ..workspace import Workspace
-from ..workspace.months import SUMMARY_PREFIX, employee_of, month_workbooks
+from ..workspace.months import BACKUPS, LEGACY_BACKUP, SUMMARY_PREFIX, employee_of, month_workbooks
 from ..workspace.roster import Employee
 from .generator import Generator
 from .ownership import same_number
@@ -97,6 +97,10 @@ def ensure_upgraded(ws: Workspace, plan: Plan, roster: list[Employee], say: Call
         + ("，并把工作簿中的加减分、目标与基准记入（0.1.0没有HR的记录）" if before == "0.1.0" else "")
         + "，被评人工作簿中他人的评分记入HR的记录（本版本只认评分表或导入）"
         + f"，保留此前汇总的工资以便核对；已结账的月份不改写 / upgrading the workspace from {before} to {__version__}")
+    moved = move_legacy_backups(ws)
+    if moved:
+        say(f"{len(moved)}个旧版本的备份文件（*.bak-时间.xlsx）已移入各月的“备份”文件夹，不再与工作簿混在一起 / "
+            f"{len(moved)} backup file(s) of earlier releases moved into 备份/")
     work = [_month(ws, plan, roster, store, month, before) for month in month_folders(ws)]
     with store.transaction() as tx:
         for w in work:
@@ -104,6 +108,21 @@ def ensure_upgraded(ws: Workspace, plan: Plan, roster: list[Employee], say: Call
         tx.set_setting(DONE, __version__)
     for w in work:
         say(w.summary())
+
+
+def move_legacy_backups(ws: Workspace) -> list[Path]:
+    """Releases before 0.3.0 kept a --force backup beside the workbooks (<name>.bak-<time>.xlsx); this one keeps
+    them in the month's 备份/ folder and reads every other .xlsx as a workbook, so they move there (as named)."""
+    moved = []
+    for folder in sorted(p for p in ws.workbooks.glob("????-??") if p.is_dir()):
+        for path in sorted(folder.glob("*.xlsx")):
+            if LEGACY_BACKUP.search(path.name) and path.is_file() and not path.is_symlink():
+                target = folder / BACKUPS / path.name
+                target.parent.mkdir(exist_ok=True)
+                if not target.exists():
+                    path.rename(target)
+                    moved.append(target)
+    return moved
 
 
 def _say_migrated(store: Store, say: Callable[[str], None]) -> None:
