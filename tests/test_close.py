@@ -216,6 +216,19 @@ def test_an_accepted_appeal_on_an_open_month_corrects_an_item(ws, capsys):
     assert open_store(ws).corrections("2026-11") == [] and open_store(ws).closes(MONTH) == []
 
 
+def test_hrs_mail_of_a_closed_month_keeps_the_head_printed_on_the_summary(ws, capsys, smtp):
+    """The record is anchored outside it twice: on the signed summary and in HR's mail of the closed month."""
+    from xl_kpi.month.guard import read_anchor
+
+    run(capsys, "close", "--month", MONTH, "--dir", ws)
+    number, digest = read_anchor(ws / "workbooks" / MONTH / f"工资汇总-{MONTH}.xlsx")
+    run(capsys, "send", "--month", MONTH, "--yes", "--dir", ws)
+    hr = next(m for to, m in smtp.messages if "工资汇总" in m["Subject"])
+    body = hr.get_body(("plain",)).get_content()
+    assert f"结账时的审计链：第{number}条，{digest}" in body and f"xl-kpi audit --verify {number}:{digest}" in body
+    assert "审计链完整" in run(capsys, "audit", "--verify", f"{number}:{digest}", "--dir", ws)
+
+
 # --------------------------------------------------------------------------- improvement plans
 
 

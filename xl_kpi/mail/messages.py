@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid
 from ..core.dates import working_days_after
 from ..core.errors import KpiError, Problem
 from ..month.closed import summary_changed
+from ..month.guard import read_anchor
 from ..month.record import TEAM_PREFIXES, plan_applies
 from ..month.scored import Scored
 from ..payroll.rollup import rollup
@@ -168,8 +169,10 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     out.messages += _appeal_mails(config, ws, kpi_plan, result, month, ctx, tpl)
     total = sum(s.card.pay.total for s in sent)
     name, report_name = summary_path(ws, month).name, f"绩效报告-{month}.xlsx"
+    # a closed month: the audit chain's head printed on the signed summary, kept in HR's mail too (outside the record)
+    anchor = read_anchor(summary_path(ws, month)) if open_store(ws.root).closed(month) is not None else None
     hctx = dict(ctx, count=len(sent), total=total, attachment=name, report=report_name,
-                skipped=[p.employee for p in out.skipped if p.employee])
+                skipped=[p.employee for p in out.skipped if p.employee], anchor=anchor)
     to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
     msg = _message(config, to, texts.render("mail/hr.subject.j2", tpl, **hctx), texts.render("mail/hr.txt.j2", tpl, **hctx),
                    texts.render("mail/hr.html.j2", tpl, **hctx),
