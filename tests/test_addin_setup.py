@@ -160,6 +160,53 @@ def test_doctor_says_what_to_fix(tmp_path, python_folder):
     assert check.ok is False and "No module named xl_kpi" in check.detail
 
 
+def test_a_user_folder_the_code_page_cannot_hold_is_refused_and_doctor_says_so(tmp_path):
+    """A Chinese user name on a PC whose non-Unicode language is English: xlwings' VBA builds the config's path
+    from %USERPROFILE% in cp1252 and would never find it, so install refuses (naming that path) and doctor says
+    so, instead of both saying OK."""
+    machine = windows(tmp_path, codepage="cp1252")
+    with pytest.raises(KpiError) as caught:
+        addin_setup.install(machine, interpreter=r"C:\Python312\python.exe")
+    message = str(caught.value)
+    assert str(machine.config_file()) in message and "张三" in message and "cp1252" in message
+    assert "更改系统区域设置" in message
+    assert not machine.startup_folder().exists() and not machine.config_file().exists()
+    place = next(c for c in addin_setup.doctor(machine) if c.what.startswith("配置位置"))
+    assert place.ok is False and str(machine.config_file()) in place.detail
+
+
+def office(tmp_path, facts, python_folder=None, bits="64"):
+    """A simulated Windows whose registry says ``facts`` and whose Python reports ``bits``."""
+    base = windows(tmp_path)
+
+    def run(command):
+        if command[-1].startswith("import struct"):
+            return subprocess.CompletedProcess(command, 0, f"{bits}\n", "")
+        return addin_setup._run(command)
+
+    return addin_setup.Machine(base.system, base.home, base.env, base.codepage, base.excel_running, run,
+                               lambda: facts)
+
+
+def test_doctor_checks_excel_its_bitness_and_who_opens_xlsx(tmp_path, python_folder):
+    good = office(tmp_path, {"excel": True, "excel_bits": 64, "xlsx_app": "Excel.Sheet.12"})
+    addin_setup.install(good, interpreter=str(python_folder / "python.exe"))
+    checks = {c.what: c for c in addin_setup.doctor(good)}
+    assert checks["Excel"].ok and "64位" in checks["Excel"].detail
+    assert checks[".xlsx 默认程序 / default app"].ok and checks["pythonw.exe"].ok and checks["位数 / bitness"].ok
+    wps = office(tmp_path, {"excel": True, "excel_bits": 32, "xlsx_app": "KET.xlsx.12"}, bits="64")
+    checks = {c.what: c for c in addin_setup.doctor(wps)}
+    assert checks[".xlsx 默认程序 / default app"].ok is False and "打开方式" in checks[".xlsx 默认程序 / default app"].detail
+    assert checks["位数 / bitness"].ok is False and "Excel 是32位，Python 是64位" in checks["位数 / bitness"].detail
+    none = office(tmp_path, {"excel": False, "excel_bits": None, "xlsx_app": "KET.xlsx.12"})
+    checks = {c.what: c for c in addin_setup.doctor(none)}
+    assert checks["Excel"].ok is False and "没有安装 Microsoft Excel" in checks["Excel"].detail
+    machine = windows(tmp_path)  # a config naming python.exe (written by hand): a console window per call
+    machine.config_file().write_bytes(machine.config_file().read_bytes().replace(b"pythonw.exe", b"python.exe"))
+    check = next(c for c in addin_setup.doctor(machine) if c.what == "pythonw.exe")
+    assert check.ok is False and "xl-kpi addin install" in check.detail
+
+
 def test_on_linux_the_commands_say_what_applies(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path)}
     for action, code in (("install", 2), ("uninstall", 0), ("doctor", 0)):

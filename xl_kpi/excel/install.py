@@ -46,6 +46,36 @@ def _run(command: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
+def _registry(root: str, key: str, name: str = "") -> str | None:
+    """A value of the Windows registry, or None (no such key, or not Windows)."""
+    try:
+        import winreg
+    except ImportError:
+        return None
+    try:
+        with winreg.OpenKey(getattr(winreg, root), key) as k:
+            return str(winreg.QueryValueEx(k, name)[0])
+    except OSError:
+        return None
+
+
+def _office_facts() -> dict:
+    """What Windows says of Excel: installed (its COM class), its bitness (Click-to-Run's platform, or the MSI
+    install's Bitness), and the program that opens .xlsx (the user's choice, else the machine's)."""
+    platform_ = _registry("HKEY_LOCAL_MACHINE", r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "Platform")
+    bits = {"x64": 64, "x86": 32}.get((platform_ or "").lower())
+    if bits is None:
+        for version in ("16.0", "15.0"):
+            found = _registry("HKEY_LOCAL_MACHINE", rf"SOFTWARE\Microsoft\Office\{version}\Outlook", "Bitness")
+            if found:
+                bits = 64 if found.lower() == "x64" else 32
+                break
+    xlsx = _registry("HKEY_CURRENT_USER", r"Software\Microsoft\Windows\CurrentVersion\Explorer\FileExts\.xlsx"
+                     r"\UserChoice", "ProgId") or _registry("HKEY_CLASSES_ROOT", ".xlsx")
+    return {"excel": _registry("HKEY_CLASSES_ROOT", r"Excel.Application\CLSID") is not None, "excel_bits": bits,
+            "xlsx_app": xlsx}
+
+
 @dataclass(frozen=True)
 class Machine:
     """The PC the commands run on; ``Machine.here()`` is this one."""
@@ -56,13 +86,16 @@ class Machine:
     codepage: str = "utf-8"  # what VBA's Input # decodes the config with
     excel_running: Callable[[], bool] = lambda: False
     run: Callable[[list[str]], subprocess.CompletedProcess] = _run
+    # Windows: {"excel": installed?, "excel_bits": 64 | 32 | None, "xlsx_app": the .xlsx ProgId | None}
+    office: Callable[[], dict] = dict
 
     @classmethod
     def here(cls) -> Machine:
         system = platform.system()
         # Windows: the ANSI code page (cp936 on Chinese Windows), whatever Python's UTF-8 mode says
         codepage = locale.getencoding() if system == "Windows" else "utf-8"
-        return cls(system, Path.home(), dict(os.environ), codepage, lambda: _excel_running(system), _run)
+        return cls(system, Path.home(), dict(os.environ), codepage, lambda: _excel_running(system), _run,
+                   _office_facts if system == "Windows" else dict)
 
     @property
     def has_excel(self) -> bool:
@@ -136,6 +169,24 @@ def config_bytes(settings: Mapping[str, str], codepage: str, path: Path) -> byte
             f"such as C:\\Python312, then run `xl-kpi addin install` again", path) from None
 
 
+def config_place_problem(machine: Machine) -> KpiError | None:
+    """The config's own path must be one VBA can open: xlwings' VBA builds it from %USERPROFILE% in the ANSI
+    code page, so a user folder outside it (a Chinese name on an English-language Windows) is never found."""
+    conf = machine.config_file()
+    if machine.system != "Windows" or conf is None:
+        return None
+    bad = "".join(sorted({ch for ch in str(conf) if not _encodable(ch, machine.codepage)}))
+    if not bad:
+        return None
+    return _problem(
+        f"配置文件的位置「{conf}」中的字符「{bad}」无法用本机的 Windows 代码页 {machine.codepage} 表示，Excel 中的加载项"
+        f"打不开它（安装会显示成功，却找不到 Python）。请在“控制面板 → 时钟和区域 → 区域 → 管理 → 更改系统区域设置”中选择能"
+        f"表示用户名的语言（中文用户名选“中文(简体，中国)”）并重启，或改用英文名的 Windows 用户，再运行 xl-kpi addin install",
+        f"the config's place '{conf}' holds '{bad}', which the ANSI code page {machine.codepage} cannot write, so the "
+        f"add-in's VBA cannot open it: set the system locale for non-Unicode programs to one that holds the user "
+        f"name (Control Panel → Region → Administrative), or use a Windows user whose name it holds", conf)
+
+
 def _encodable(ch: str, codepage: str) -> bool:
     try:
         ch.encode(codepage)
@@ -206,6 +257,9 @@ def install(machine: Machine, interpreter: str | None = None, workspace: Path | 
     if folder is None:
         return _not_here(machine, "install")
     _refuse_while_excel_runs(machine, "安装加载项")
+    place = config_place_problem(machine)
+    if place is not None:
+        raise place  # before anything is written: an install the add-in cannot read is no install
     settings = read_config(conf, machine.codepage) if conf.exists() else {}
     python = _interpreter(machine, interpreter)
     settings[INTERPRETER_KEYS[machine.system]] = python
@@ -311,16 +365,67 @@ def _check_dll(python: str, version: str | None) -> Check:
                                        f"用这个 Python 运行 pip install xlwings=={version}，再运行 xl-kpi addin install")
 
 
+WPS_PROGIDS = ("ket.", "wps", "et.xlsx", "kingsoft")  # what WPS Office registers for .xlsx
+
+
+def _check_office(machine: Machine) -> list[Check]:
+    """Excel installed, and the program that opens .xlsx files (WPS is often the default on Chinese PCs)."""
+    if machine.system != "Windows":
+        return []
+    facts = machine.office()
+    out = []
+    if facts.get("excel") is False:
+        out.append(Check(False, "Excel", "这台电脑没有安装 Microsoft Excel：加载项只能在 Excel 中使用（WPS 表格不能运行它）；"
+                                        "考核表照样可以用 WPS 打开和填写"))
+    elif facts.get("excel"):
+        bits = facts.get("excel_bits")
+        out.append(Check(True, "Excel", f"已安装（{bits}位）" if bits else "已安装"))
+    app = facts.get("xlsx_app")
+    if app:
+        wps = any(w in app.lower() for w in WPS_PROGIDS)
+        out.append(Check(not wps, ".xlsx 默认程序 / default app",
+                         f"{app}：双击考核表会用 WPS 打开，看不到“绩效KPI”选项卡。右键任一 .xlsx 文件 → 打开方式 → 选择其他应用 → "
+                         f"Excel，并勾选“始终使用此应用打开 .xlsx 文件”" if wps else app))
+    return out
+
+
+def _check_pythonw(machine: Machine, python: str) -> list[Check]:
+    """The add-in runs pythonw.exe (no console window per call), of the bitness of Excel (the DLL must match)."""
+    if not python:
+        return []
+    out = []
+    name = ntpath.basename(python).lower()
+    out.append(Check(name == "pythonw.exe", "pythonw.exe",
+                     python if name == "pythonw.exe" else f"配置中的 Python 是 {name}：每次计算都会弹出黑色窗口；"
+                                                          f"运行 xl-kpi addin install 改为 pythonw.exe"))
+    bits = machine.office().get("excel_bits")
+    if bits:
+        try:
+            done = machine.run([python, "-c", "import struct; print(struct.calcsize('P') * 8)"])
+            mine = int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+        except (OSError, ValueError, IndexError):
+            mine = None
+        if mine:
+            out.append(Check(mine == bits, "位数 / bitness",
+                             f"Excel 与 Python 都是{bits}位" if mine == bits else
+                             f"Excel 是{bits}位，Python 是{mine}位：xlwings 的 DLL 必须与 Excel 相同；请安装{bits}位的 Python 后运行 "
+                             f"xl-kpi addin install"))
+    return out
+
+
 def doctor(machine: Machine) -> list[Check]:
     if not machine.has_excel:
         done = machine.run([sys.executable, "-c", f"import {udfs.MODULE}"])
         return [Check(None, "Excel", _not_here(machine, "doctor").splitlines()[0]),
                 Check(done.returncode == 0, "UDF 模块 / UDF module",
                       f"{sys.executable} {'能' if done.returncode == 0 else '不能'}导入 {udfs.MODULE}")]
-    checks = []
+    checks = _check_office(machine)
     addin, addin_version = _check_addin(machine)
     checks.append(addin)
     conf = machine.config_file()
+    place = config_place_problem(machine)
+    if place is not None:
+        return checks + [Check(False, "配置位置 / config place", place.problems[0].message.split(" / ")[0])]
     try:
         settings = read_config(conf, machine.codepage)
     except KpiError as exc:
@@ -330,6 +435,7 @@ def doctor(machine: Machine) -> list[Check]:
     checks.append(python_check)
     if machine.system == "Windows":
         checks.append(_check_dll(settings.get("INTERPRETER_WIN", ""), addin_version))
+        checks += _check_pythonw(machine, settings.get("INTERPRETER_WIN", ""))
     else:
         checks.append(Check(None, "xlwings DLL", "macOS 不用 DLL；=KPI_*() 函数只在 Windows 版 Excel 中计算，"
                                            "Mac 上请用原生公式（默认）生成考核表"))
