@@ -228,3 +228,39 @@ def test_opening_a_marked_workbook_schedules_one_rebuild(ribbon_source, month, t
     assert calls(app)[1:] == ["RebuildAll"]
     app.run("KpiOpenedBefore")  # the add-in loading after the files: the same, once
     assert calls(app)[2:] == [log[0]]
+
+
+def test_a_native_workbook_is_not_rebuilt_on_open(ribbon_source, tmp_path):
+    """Only workbooks calling the add-in's functions (meta_mode udf) need the rebuild; the default native
+    ones compute on their own, so opening them costs nothing."""
+    ws, _ = init_workspace(tmp_path / "native")
+    plan = ws.plan()
+    generate(ws, plan, ws.roster(plan)[:1], MONTH, "native")
+    (path,) = sorted(ws.month_dir(MONTH).glob("*.xlsx"))
+    app, books = excel(ribbon_source, path)
+    app.run("KpiOpened", books[0])
+    assert calls(app) == []
+
+
+FAILING_XLWINGS = XLWINGS_STUB.replace(
+    '    Calls = Calls & "RunPython[" & active & "]:" & PythonCommand & "|"',
+    '    Calls = Calls & "RunPython[" & active & "]:" & PythonCommand & "|"\n'
+    '    Err.Raise 53, "xlwings", "Could not find Interpreter!"')
+
+
+def test_a_button_that_fails_says_so_in_chinese_and_the_add_in_carries_on(ribbon_source, month):
+    """A runtime error in a callback (here xlwings not finding Python) is a Chinese message naming the
+    button and what to try, not VBA's debugger, and the add-in keeps working afterwards."""
+    _, files = month
+    app = ExcelApplication()
+    app.add_module(FAILING_XLWINGS, name="xlwings")
+    app.add_module(HOST_STUB, name=addin_file.HOST_MODULE)
+    app.add_module(ribbon_source, name=addin_file.RIBBON_MODULE)
+    books = [app.open_workbook(files[0]), app.open_workbook(files[1])]
+    app.run("Configure", "")
+    app.run("Prime", "", "")
+    app.run("KpiScore", NOTHING)
+    shown = app.dialogs[-1][1]
+    assert "「评分」未能完成：Could not find Interpreter!" in shown and "xl-kpi addin doctor" in shown
+    app.run("KpiOpened", books[1])  # the listener's work still runs
+    assert calls(app)[-1].endswith("'!KpiRebind")
