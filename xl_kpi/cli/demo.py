@@ -10,7 +10,8 @@ from ..month.imports import import_file
 from ..month.score import score_month
 from ..payroll.rollup import rollup
 from ..payroll.summary import summary_path, write_summary
-from ..period.report import gather, report_path, write_report
+from ..period.gather import gather
+from ..period.report import report_path, write_report
 from ..workspace import SAMPLE_MONTH, data_file, init_workspace
 from .common import EXIT_OK, add, console, score_table
 

@@ -6,7 +6,8 @@ import json
 from rich.table import Table
 
 from ..core.review import period_months
-from ..period.report import gather, report_json, report_path, write_report
+from ..period.gather import gather
+from ..period.report import report_json, report_path, write_report
 from ..period.review import (
     dates_line,
     postpone,

@@ -26,7 +26,8 @@ from ..month.record import TEAM_PREFIXES, plan_applies
 from ..month.scored import Scored
 from ..payroll.rollup import rollup
 from ..payroll.summary import summary_path, write_summary
-from ..period.report import covered, month_records, report_bytes, report_of, team_scope
+from ..period.gather import covered, month_records, report_of, team_scope
+from ..period.report import report_bytes
 from ..store import open_store
 from ..system import parallel
 from ..workbook import texts
