@@ -176,3 +176,12 @@ def test_no_hash_marks_at_the_pay_a_real_month_can_reach(rendered, tmp_path):
     for pdf in convert(files, tmp_path / "pdf", to="pdf"):
         text = pdftotext(pdf, "-layout")
         assert "###" not in text and "9,800,000.00" in text, pdf.name
+
+
+def test_no_page_prints_in_a_fallback_serif(rendered):
+    """Bold text carries the workbook's own font name: a Font without one made LibreOffice print titles and
+    totals in its serif fallback (DejaVu Serif) beside the sans body text."""
+    _, _, _, pdfs = rendered
+    for key, pdf in pdfs.items():
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert "Serif" not in fonts, (key, fonts)

@@ -8,7 +8,7 @@ engine (``native``) or call the add-in's UDFs (``udf``).
 from __future__ import annotations
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 
 from ..core.plan import Plan
 from .cells import (
@@ -29,7 +29,7 @@ from .scorecard_sheet import (
     summary_block,
 )
 from .side_sheets import adjustment_sheet, pool_sheet, weekly_sheet
-from .style import BOLD, BOX, print_a4, put
+from .style import BOLD, BOX, HEADING, print_a4, put
 
 
 def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles: dict,
@@ -61,7 +61,7 @@ def build_role_template(plan: Plan, role_id: str, month: str, mode: str, titles:
     # 考核表: heading
     ws.merge_cells("A1:L1")
     c = lay.slot("title", ws, "A1")
-    c.font, c.alignment = Font(bold=True, size=16), Alignment(horizontal="center")
+    c.font, c.alignment = HEADING, Alignment(horizontal="center")
     for coord, label, key in (("A2", "工号", "employee_id"), ("C2", "姓名", "employee_name"),
                               ("E2", "部门", "department"), ("G2", "岗位", "role_name"), ("K2", "月份", "month"),
                               ("A3", "责任底薪", "base_salary"), ("C3", "绩效工资基数", "performance_pay_base"),

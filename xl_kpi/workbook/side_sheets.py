@@ -2,7 +2,7 @@
 加减分 (the log, each row's points by its item's rule)."""
 from __future__ import annotations
 
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -22,7 +22,7 @@ from .cells import (
     define_name,
     input_cell,
 )
-from .style import BOLD, BOX, put
+from .style import BOLD, BOX, TITLE, put
 
 
 def weekly_sheet(role, ws, lay: Layout, titles: dict, weeks: int) -> dict[str, str]:
@@ -32,7 +32,7 @@ def weekly_sheet(role, ws, lay: Layout, titles: dict, weeks: int) -> dict[str, s
     last = get_column_letter(3 + 3 * (weeks + 1))
     ws.merge_cells(f"A1:{last}1")
     c = lay.slot("weekly_title", ws, "A1")
-    c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    c.font, c.alignment = TITLE, Alignment(horizontal="center")
     boxed_head(ws, 3, titles["weekly_header"])
     col = 4
     for w in range(1, weeks + 2):
@@ -88,7 +88,7 @@ def pool_sheet(plan: Plan, pools, ws, lay: Layout, titles: dict, teams: dict[str
     the share typed by the lead) and a 合计 that says whether the shares add up to the pool."""
     ws.merge_cells("A1:D1")
     c = lay.slot("pools_title", ws, "A1")
-    c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    c.font, c.alignment = TITLE, Alignment(horizontal="center")
     ws.merge_cells("A2:D2")
     put(ws, 2, 1, titles["pools_note"]).alignment = WRAP
     ws.row_dimensions[2].height = 36
@@ -138,7 +138,7 @@ def adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, title
     adjs = plan.role_adjustments(role_id)
     ws.merge_cells("A1:F1")
     c = lay.slot("adjustments_title", ws, "A1")
-    c.font, c.alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    c.font, c.alignment = TITLE, Alignment(horizontal="center")
     head, first = 3, 4
     last = first + ADJ_ROWS - 1
     boxed_head(ws, head, titles["adjustments_header"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import DEFAULT_FONT, Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -13,8 +13,11 @@ BAD_FILL = PatternFill("solid", fgColor="FFC7CE")  # something to fix
 GOOD_FILL = PatternFill("solid", fgColor="C6EFCE")
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
+# bold text in the workbook's own font (a Font without a name prints in the viewer's fallback, a serif)
+FONT = DEFAULT_FONT.name
+BOLD = Font(name=FONT, bold=True)
+TITLE = Font(name=FONT, bold=True, size=14)
+HEADING = Font(name=FONT, bold=True, size=16)
 MONEY = "#,##0.00"
 
 
