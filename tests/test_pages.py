@@ -185,3 +185,20 @@ def test_no_page_prints_in_a_fallback_serif(rendered):
     for key, pdf in pdfs.items():
         fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
         assert "Serif" not in fonts, (key, fonts)
+
+
+def test_the_half_year_review_prints_every_missing_month_whole(rendered, tmp_path):
+    """缺少月份 printed as 2026-07、2026- (the row was too short): each month now on its own line, the row as
+    tall as its longest text."""
+    ws, _, _, _ = rendered
+    done = subprocess.run([sys.executable, "-m", "xl_kpi", "review", "--period", "2026-H2", "--dir", str(ws.root)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    (pdf,) = convert([ws.workbooks / "期间考核-2026-H2.xlsx"], tmp_path, to="pdf")
+    text = pdftotext(pdf, "-layout")
+    missing = ["2026-07", "2026-11", "2026-12"]  # the demo has August to October
+    for line_no, line in enumerate(text.splitlines()):
+        if line.lstrip().startswith("E001"):
+            block = text.splitlines()[line_no:line_no + 3]
+            assert [m for m in missing if any(m in b.split("缺少或未能")[0] for b in block)] == missing, block
+    assert not re.search(r"2026-\s*$", text, re.M)  # no month cut at its hyphen

@@ -48,6 +48,7 @@ from ..workbook.style import (
     MONEY,
     TITLE,
     box,
+    fit_row,
     head,
     print_a4,
     put,
@@ -218,13 +219,14 @@ def write_review(pr: PeriodReview, plan: Plan, path: Path) -> Path:
     head(ws, 2, REVIEW_HEADER)
     bonus_col = REVIEW_HEADER.index("绩效奖金") + 1
     for row, (e, r) in enumerate(pr.results, start=3):
-        values = [e.id, e.name, plan.roles[e.role].name, len(r.used), "、".join(r.missing), r.monthly_average,
+        values = [e.id, e.name, plan.roles[e.role].name, len(r.used), "\n".join(r.missing), r.monthly_average,
                   None if r.rating is None else round(r.rating, 2), sum(p for _, p in r.adjustments) if r.adjustments else 0,
                   r.score, r.grade, r.decision, None if r.bonus is None else float(r.bonus), "\n".join(r.reasons)]
         for col, v in enumerate(values, start=1):
             c = put(ws, row, col, v)
             c.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(row, bonus_col).number_format = MONEY
+        fit_row(ws, row, {5: REVIEW_WIDTHS[4], 13: REVIEW_WIDTHS[12]})  # 缺少月份 and 说明 whole, never cut
         if r.decision in FILLS:
             ws.cell(row, 11).fill = FILLS[r.decision]
     last = len(pr.results) + 2

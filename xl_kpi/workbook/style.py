@@ -63,8 +63,10 @@ def text_width(text) -> int:
 
 
 def fit_row(ws, row: int, widths: dict[int, float], line_height: float = 15) -> None:
-    """A row tall enough for its wrapped texts (LibreOffice and Excel keep a set height)."""
-    lines = max((math.ceil(text_width(ws.cell(row, col).value or "") / max(1, width - 1))
+    """A row tall enough for its wrapped texts, each line break starting a line (LibreOffice and Excel keep a
+    set height)."""
+    lines = max((sum(max(1, math.ceil(text_width(part) / max(1, width - 1)))
+                     for part in str(ws.cell(row, col).value or "").split("\n"))
                  for col, width in widths.items()), default=1)
     ws.row_dimensions[row].height = line_height * max(1, lines)
 
