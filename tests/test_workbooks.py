@@ -442,3 +442,28 @@ def test_the_rule_column_shows_rules_as_hr_wrote_them(space):
     checked = rollup(ws, plan, roster, "2026-10").entries  # the roll-up compares each rule cell with the plan
     mine = [s for s in checked if s.path is not None]
     assert len(mine) == 2 and not [p for s in mine for p in s.problems if p.type == "rule_changed"]
+
+
+def test_no_chart_covers_the_signatures(space):
+    """E010's 类别得分 chart covered 人力资源部签字: for every role, the chart's bottom (its anchor row plus its
+    height over the rows' heights, read from the file's drawing and sheet XML) lies above the signature row."""
+    import re
+    import zipfile
+
+    ws, plan, roster = space
+    people = list({e.role: e for e in roster}.values())
+    generate(ws, plan, people, "2026-10")
+    for e in people:
+        path = ws.month_dir("2026-10") / f"{e.file_stem}.xlsx"
+        sheet = load_workbook(path)["考核表"]
+        signed = next(c.row for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "人力资源部签字" in c.value)
+        with zipfile.ZipFile(path) as z:
+            drawing = z.read(next(n for n in z.namelist() if n.startswith("xl/drawings/drawing")))
+        # (prefixed xdr: or not, as the writer chose)
+        top = int(re.search(rb"<(?:xdr:)?from>.*?<(?:xdr:)?row>(\d+)</", drawing, re.S).group(1))  # 0-based
+        height_pt = int(re.search(rb'<(?:xdr:)?ext cx="\d+" cy="(\d+)"', drawing).group(1)) / 12700
+        row, covered = top + 1, 0.0
+        while covered < height_pt:
+            covered += sheet.row_dimensions[row].height or 15
+            row += 1
+        assert row - 1 < signed, (e.role, row - 1, signed)

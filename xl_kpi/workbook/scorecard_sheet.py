@@ -2,6 +2,8 @@
 原始数据 of computed metrics, the raters' block, and the summary (categories, 加减分, total, grade, pay)."""
 from __future__ import annotations
 
+import math
+
 from openpyxl.chart import BarChart, Reference
 
 from ..core import expr
@@ -198,7 +200,8 @@ def summary_block(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_
         row += 1
     cats = f"H{cat_first}:H{row - 1}"
     n_cats = row - cat_first
-    _category_chart(ws, cat_first, row - 1, f"J{cat_first + len(plan.grades) + 1}")
+    chart_top = cat_first + len(plan.grades) + 1
+    _category_chart(ws, cat_first, row - 1, f"J{chart_top}")
 
     def line(label: str, name: str, formula, fmt="0.00"):
         nonlocal row
@@ -242,7 +245,11 @@ def summary_block(ws, lay: Layout, plan: Plan, role_id: str, cat_ranges, metric_
     deductions = line("扣款", "deductions", f'=ROUND(-SUMIF({money},"<0"),2)' if money else "=0", "#,##0.00")
     parts = ["$B$3", perf, comm, awards]
     line("应发合计", "total_pay", f'=IF(OR({perf}="",{comm}=""),"",{total_pay_formula(parts, deductions)})', "#,##0.00")
-    return row
+    return max(row, chart_top + CHART_ROWS)  # what follows (the signatures) starts below the chart
+
+
+CHART_CM = 5.5  # the 类别得分 chart's height
+CHART_ROWS = math.ceil(CHART_CM / (15 * 2.54 / 72)) + 1  # the rows of the default 15 pt it covers, and one spare
 
 
 def _category_chart(ws, first: int, last: int, anchor: str) -> None:
@@ -251,7 +258,7 @@ def _category_chart(ws, first: int, last: int, anchor: str) -> None:
     chart.type, chart.title, chart.legend = "bar", "类别得分", None
     chart.add_data(Reference(ws, min_col=8, min_row=first, max_row=last), titles_from_data=False)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-    chart.width, chart.height = 11, 5.5
+    chart.width, chart.height = 11, CHART_CM
     chart.y_axis.number_format, chart.y_axis.majorUnit = "0", 10  # whole points, few labels
     ws.add_chart(chart, anchor)
 
