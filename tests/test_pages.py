@@ -202,3 +202,20 @@ def test_the_half_year_review_prints_every_missing_month_whole(rendered, tmp_pat
             block = text.splitlines()[line_no:line_no + 3]
             assert [m for m in missing if any(m in b.split("缺少或未能")[0] for b in block)] == missing, block
     assert not re.search(r"2026-\s*$", text, re.M)  # no month cut at its hyphen
+
+
+def test_the_adjustment_items_print_whole(rendered):
+    """The 加减分 sheet's 规则说明 were cut at the column's edge and 金额（元 wrapped with ）alone: each item's
+    words and the money heading now print whole on every native scorecard."""
+    _, plan, roster, pdfs = rendered
+    roles = {e.id: e.role for e in roster}
+    for key, pdf in pdfs.items():
+        if not key.startswith("native/"):
+            continue
+        text = pdftotext(pdf, "-layout")
+        assert "金额（元）" in text, key
+        flat = re.sub(r"\s", "", text)
+        for a in plan.role_adjustments(roles[key.split("/")[1]]):
+            words = re.sub(r"\s", "", a.rule.describe() + (f"（{a.note}）" if a.note else ""))
+            # a cut cell loses its end; a wrapped one prints it (its lines come back between the neighbours')
+            assert words[-5:] in flat, (key, a.name, words)

@@ -22,7 +22,7 @@ from .cells import (
     define_name,
     input_cell,
 )
-from .style import BOLD, BOX, TITLE, put
+from .style import BOLD, BOX, TITLE, fit_row, put
 
 
 def weekly_sheet(role, ws, lay: Layout, titles: dict, weeks: int) -> dict[str, str]:
@@ -133,6 +133,9 @@ def pool_sheet(plan: Plan, pools, ws, lay: Layout, titles: dict, teams: dict[str
         ws.column_dimensions[col].width = width
 
 
+ADJ_WIDTHS = (12, 18, 7, 7, 8, 30, 4, 11, 4, 28, 18, 22, 40, 6)  # H holds 金额（元） on one line
+
+
 def adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, titles: dict) -> dict[str, str]:
     """加减分: a log whose rows score by the chosen item's rule; returns the sum ranges."""
     adjs = plan.role_adjustments(role_id)
@@ -150,8 +153,9 @@ def adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, title
         r = first + i
         put(ws, r, 11, a.name)
         put(ws, r, 12, a.rule.to_text())
-        put(ws, r, 13, a.rule.describe() + (f"（{a.note}）" if a.note else ""))
+        put(ws, r, 13, a.rule.describe() + (f"（{a.note}）" if a.note else "")).alignment = WRAP
         put(ws, r, 14, "工资" if a.applies_to == "pay" else "分数")
+        fit_row(ws, r, {13: ADJ_WIDTHS[12]})  # 规则说明 whole, never cut at the column's edge
     names = f"$K${first}:$K${first + len(adjs) - 1}"
     define_name(lay.workbook, "adj_items", ws.title, f"K{first}:K{first + len(adjs) - 1}")
     dv = DataValidation(type="list", formula1=names, allow_blank=True)
@@ -189,7 +193,7 @@ def adjustment_sheet(plan: Plan, role_id: str, ws, lay: Layout, mode: str, title
         ws[f"H{r}"] = f'=IF(B{r}="","",CHOOSE({idx},{money}))'
         for col in "ABCDEF":
             ws[f"{col}{r}"].border = BOX
-    for col, width in zip("ABCDEFGHIJKLMN", (12, 18, 7, 7, 8, 30, 4, 8, 4, 28, 18, 22, 40, 6)):
+    for col, width in zip("ABCDEFGHIJKLMN", ADJ_WIDTHS):
         ws.column_dimensions[col].width = width
     for col in "GIL":  # L: the rule texts the formulas read; M says them in words
         ws.column_dimensions[col].hidden = True
