@@ -57,3 +57,18 @@ def test_no_pay_figure_reaches_anyone_but_its_owner_and_hr(demo_root, tmp_path):
             labels = [t for t in texts if any(label in t for label in MONEY_LABELS)]
             assert not labels, f"{path.name}: a manager's mail names pay: {labels[:3]}"
     assert seen == {"manager": 2, "employee": 12, "hr": 1}
+
+
+def test_attachments_are_encrypted_unless_hr_writes_none(tmp_path, capsys):
+    """A new workspace mails pay encrypted (a password per person); a mail.yaml without the setting does too;
+    none is only what HR writes, and check says so (the demo writes it, to be looked at)."""
+    from helpers import run_cli
+    from xl_kpi.mail.config import MailConfig, load_config
+    from xl_kpi.workspace import init_workspace
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    assert load_config(ws).attachments.password == "random" and MailConfig().attachments.password == "random"
+    assert "attachments.password 为 none" not in run_cli(capsys, "check", "--dir", ws.root)
+    text = (ws.root / "mail.yaml").read_text(encoding="utf-8").replace("password: random", "password: none")
+    (ws.root / "mail.yaml").write_text(text, encoding="utf-8")
+    assert "attachments.password 为 none" in run_cli(capsys, "check", "--dir", ws.root)

@@ -1,6 +1,7 @@
 """``xl-kpi demo``: three sample months of the built-in plan, end to end."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .. import mail
@@ -21,7 +22,12 @@ DEMO_MONTHS = ("2026-08", "2026-09", SAMPLE_MONTH)  # the sample history; baseli
 def cmd_demo(args) -> int:
     """Three sample months: generate, import the data and adjustments, score, roll up; the last month's
     mail (a dry run) and the performance report over the three."""
-    ws, _ = init_workspace(Path(args.dir))
+    ws, kept = init_workspace(Path(args.dir))
+    if "mail.yaml" not in kept:  # the demo's mail is a dry run to look at: its attachments open without a password
+        text = (ws.root / "mail.yaml").read_text(encoding="utf-8")
+        (ws.root / "mail.yaml").write_text(re.sub(r"(?m)^  password: random\b.*$", "  password: none          # 演示："
+                                                  "附件不加密，便于直接查看；正式使用请改为 random 或 id_number", text),
+                                           encoding="utf-8")
     plan = ws.plan()
     roster = ws.roster(plan)
     for step, month in enumerate(DEMO_MONTHS, start=1):

@@ -62,8 +62,12 @@ def cmd_check(args) -> int:
         console.print(f"[yellow]提示 / warning: {w}[/yellow]", soft_wrap=True)
     console.print(f"花名册有效 / roster OK: {len(roster)} 人 / employees")
     if (ws.root / "mail.yaml").exists():
-        load_config(ws)
+        config = load_config(ws)
         console.print("邮件配置有效 / mail.yaml OK")
+        if config.attachments.password == "none":
+            console.print("[yellow]提示 / warning: mail.yaml 的 attachments.password 为 none：成绩单与工资汇总以不加密的附件"
+                          "发出；建议改为 random（每人一个密码，另发邮件告知）或 id_number / attachments carrying pay are not "
+                          "encrypted[/yellow]", soft_wrap=True)
     for rid, role in plan.roles.items():
         n = sum(e.role == rid for e in roster)
         if n != role.headcount:

@@ -38,7 +38,8 @@ class Attachments(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # none: plain; id_number: the last digits of the roster's 身份证号; random: a per-person
     # password mailed separately
-    password: Literal["none", "id_number", "random"] = "none"
+    # pay is never mailed in the clear unless HR writes none (check warns then)
+    password: Literal["none", "id_number", "random"] = "random"
     id_digits: int = Field(default=6, ge=4, le=18)
 
 
