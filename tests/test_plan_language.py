@@ -1,5 +1,7 @@
 """The plan speaks the seed's language: what the seed's schemes write scores as they mean it, and a
 plan that says something impossible is refused at the line that says it."""
+from pathlib import Path
+
 import pytest
 from openpyxl import load_workbook
 
@@ -678,3 +680,30 @@ def test_a_team_award_reaches_every_member(tmp_path):
     log.write_text("工号,日期,项目,次数\n自媒体运营专员,2026-10-31,明星员工,1\n", encoding="utf-8")
     with pytest.raises(KpiError, match="不在花名册"):  # only a team award may name a team
         import_file(ws, plan, roster, log, "2026-10")
+
+
+def test_what_a_plan_cannot_say_is_refused_with_the_way_to_write_it():
+    """docs/plan.md lists the limits; each is refused by check at its line, saying how to write it instead."""
+    nested = PLAN.replace(
+        '- {id: interactions, name: 互动量（点赞+评论+分享）, unit: 次, rule: "ratio(max=10)", target: 20000}',
+        '- {id: interactions, name: 互动量（点赞+评论+分享）, unit: 次, rule: "ratio(max=10)", target: 20000}\n'
+        '          - {id: twice, name: 投诉率两倍, unit: "%", compute: "complaint_rate * 2", rule: "ratio(max=1)", '
+        'target: 0.1, max: 1}', 1)
+    with pytest.raises(KpiError) as caught:
+        load_plan_text(nested)
+    (p,) = caught.value.problems
+    assert "请把它的计算式直接代入，如 complaint_rate 写成 (complaints / interactions)" in p.message and p.line
+    quarterly = PLAN.replace('- {id: interactions, name: 互动量（点赞+评论+分享）, unit: 次, rule: "ratio(max=10)", '
+                             'target: 20000}', '- {id: interactions, name: 互动量（点赞+评论+分享）, unit: 次, '
+                             'period: quarter, rule: "ratio(max=10)", target: 20000}')
+    only = quarterly.replace('- {id: complaint_rate, name: 用户投诉率, unit: "%", direction: lower,',
+                             '- {id: complaint_rate, name: 用户投诉率, unit: "%", direction: lower, period: quarter,')
+    only = only.replace('- {id: likes, name: 点赞数, unit: 个, source: weekly_sum,',
+                        '- {id: likes, name: 点赞数, unit: 个, source: weekly_sum, period: quarter,')
+    only = only.replace('- {id: comments, name: 评论数, unit: 条, source: weekly_sum,',
+                        '- {id: comments, name: 评论数, unit: 条, source: weekly_sum, period: quarter,')
+    assert only.count("period: quarter") >= 5
+    with pytest.raises(KpiError) as caught:
+        load_plan_text(only)
+    assert any("请把这些指标并入有月度指标的类别" in p.message and p.line for p in caught.value.problems)
+    assert "## 限制 · Limits" in (Path(__file__).parent.parent / "docs" / "plan.md").read_text(encoding="utf-8")

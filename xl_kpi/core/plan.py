@@ -146,8 +146,10 @@ class Category(Model):
     @model_validator(mode="after")
     def _check(self):
         if all(m.period != "month" for m in self.metrics):
-            raise bilingual("category_empty", "类别{c}须至少有一个月度指标", "category {c} needs a monthly metric",
-                            c=self.id)
+            raise bilingual("category_empty", "类别{c}须至少有一个月度指标（只有季度、半年或年度指标的类别在其余月份无从计分）；"
+                            "请把这些指标并入有月度指标的类别，其权重在非季末月份按该类别其余指标折算",
+                            "category {c} needs a monthly metric (one of periodic metrics only has nothing to score in the "
+                            "other months): put them into a category with a monthly metric", c=self.id)
         return self
 
     def possible(self, month: int | None = None) -> float:
@@ -288,8 +290,16 @@ class Role(Model):
         no_duplicates(self.adjustments, "加减分项目", "adjustment")
         no_duplicates([i.id for i in self.inputs] + [m.id for m in self.metrics], "原始数据与指标编号", "input or metric id")
         figures = {i.id for i in self.inputs} | {m.id for m in self.metrics if m.compute is None}
+        computed = {m.id: m.compute for m in self.metrics if m.compute}
         for m in self.metrics:
-            unknown = [n for n in (expr.names(m.expression) if m.compute else []) if n not in figures]
+            names = expr.names(m.expression) if m.compute else []
+            nested = [n for n in names if n in computed]
+            if nested:
+                raise bilingual("compute_nested", "指标{m}的计算式用了计算指标{ids}：计算指标只能由原始数据和填写的指标算出，"
+                                "请把它的计算式直接代入，如 {ids} 写成 ({inner})",
+                                "metric {m} computes from the computed metric {ids}: write its expression in instead, "
+                                "({inner})", m=m.id, ids=nested[0], inner=computed[nested[0]])
+            unknown = [n for n in names if n not in figures]
             if unknown:
                 raise bilingual("unknown_id", "指标{m}的计算式用了{ids}，它们不是本岗位的原始数据或填写的指标",
                                 "metric {m} computes from {ids}, which are not inputs or typed metrics of the role",
