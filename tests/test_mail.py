@@ -1,4 +1,5 @@
 """Sending the month by mail to a real SMTP server (aiosmtpd on 127.0.0.1)."""
+import contextlib
 import email
 import email.policy
 import io
@@ -48,8 +49,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp():
+@contextlib.contextmanager
+def smtp_running():
+    """A real local SMTP server (aiosmtpd) recording what it receives: (handler, port)."""
     handler = Recorder()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -57,6 +59,12 @@ def smtp():
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp():
+    with smtp_running() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from email.message import EmailMessage
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 
 from xl_kpi.core.errors import KpiError
@@ -32,7 +31,7 @@ from xl_kpi.workspace import Workspace
 
 from conftest import demo_copy
 from helpers import cell_of
-from test_mail import Recorder, free_port
+from test_mail import free_port, smtp_running
 
 MONTH = "2026-10"
 RULE = "rating(max=10, scale=100, self=20, supervisor=50, cross=30)"
@@ -171,13 +170,8 @@ def imap_client(port):
 
 @pytest.fixture(scope="module")
 def smtp_server():
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
+    with smtp_running() as server:
+        yield server
 
 
 def with_cross_raters(root):
