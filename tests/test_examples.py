@@ -185,3 +185,26 @@ def test_every_example_plan_loads_without_warnings(name, capsys, tmp_path):
     assert examples()[name].title in out
     out = run(capsys, "check", "--dir", tmp_path / name)
     assert "提示" not in out, out
+
+
+def test_fangan_a_growth_targets_with_first_month_baselines_and_the_report(tmp_path, capsys):
+    """新媒体绩效方案: 增加暴光量10%、提高点击率5%、增加转化率2% (each against the month before), the first
+    month's baselines imported by HR; and the 绩效报告's 对照 shows each month's completion as it was scored."""
+    root, months, _ = run_example(tmp_path, capsys, "fangan_a")
+    october = months["2026-10"][1]
+    # 方宇 reaches every target: 55000/50000 (+10%), 2310/55000 = 4.2% on 4% (+5%), 5000 of 5000, 2.04% on 2% (+2%)
+    assert october["A01"]["score"] == 100 and october["A01"]["total_pay"] == f"{6000 + 3000 * 1.2:.2f}"
+    # 高敏: +5% of the 10% (12.5), +5% (25), 4000 of 5000 (20), +1% of the 2% (12.5) → 50×37.5/50 + 50×32.5/50
+    assert october["A02"]["score"] == two(50 * (12.5 + 25) / 50 + 50 * (20 + 12.5) / 50) == 70
+    # 谢涛: 暴光量 fell 5% (0, never negative), the same 转化率 (0)
+    assert october["A03"]["score"] == two(50 * (0 + 25) / 50 + 50 * (25 + 0) / 50) and october["A03"]["grade"] == "不合格"
+    # November's baselines are October's actuals: 谢涛's 62700 on 57000 is +10%, 2633/62700 a lower 点击率
+    november = months["2026-11"][1]
+    assert november["A03"]["metrics"]["exposure"]["baseline"] == 57000
+    assert november["A03"]["score"] == two(50 * (25 + 0) / 50 + 50 * (25 + 25) / 50)
+    report = json.loads(run(capsys, "report", "--month", "2026-12", "--json", "--dir", root))
+    (rows,) = report["compare"].values()
+    exposure = next(r for r in rows if r["name"] == "暴光量")
+    # December: +10% (1.0), 48510/46200 and 65835/62700 +5% (0.5 each); November: +10% for all three
+    assert exposure["rate_this"] == pytest.approx((1 + 0.5 + 0.5) / 3)
+    assert exposure["rate_last"] == pytest.approx(1.0) and exposure["target_unit"] == "%"
