@@ -184,7 +184,8 @@ def test_encrypted_attachments_need_the_password(ws, smtp):
     config["attachments"]["password"] = "random"
     (ws.root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     report, _ = send(ws)
-    assert report.failed == [] and len(handler.messages) == 27  # 12 scorecards, 12 passwords, 2 teams, HR
+    # 12 scorecards, 12 passwords, 2 teams, HR's payroll and its password
+    assert report.failed == [] and len(handler.messages) == 28
     passwords = {to[0]: m.get_body(("plain",)).get_content() for to, m in handler.messages
                  if "附件密码" in m["Subject"]}
     cards = [(to[0], m) for to, m in handler.messages if "绩效考核结果 -" in m["Subject"]]

@@ -72,3 +72,35 @@ def test_attachments_are_encrypted_unless_hr_writes_none(tmp_path, capsys):
     text = (ws.root / "mail.yaml").read_text(encoding="utf-8").replace("password: random", "password: none")
     (ws.root / "mail.yaml").write_text(text, encoding="utf-8")
     assert "attachments.password 为 none" in run_cli(capsys, "check", "--dir", ws.root)
+
+
+def test_hrs_payroll_is_locked_too_with_its_password_mailed_apart(demo_root, tmp_path_factory):
+    """With passwords on, the payroll summary and the full 绩效报告 (everyone's pay) go to HR encrypted, and
+    the password reaches HR's addresses in a mail of its own, as each person's does."""
+    import io
+
+    import msoffcrypto
+    import yaml
+
+    from conftest import demo_copy
+    from xl_kpi import mail
+    from xl_kpi.workspace import Workspace
+
+    root = demo_copy(demo_root, tmp_path_factory, "hr-locked")
+    config = yaml.safe_load((root / "mail.yaml").read_text(encoding="utf-8"))
+    config["attachments"]["password"] = "random"
+    (root / "mail.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    ws = Workspace(root)
+    mailing = mail.build(ws, MONTH, mail.load_config(ws))
+    hr = next(o for o in mailing.messages if o.kind == "hr")
+    (told,) = [o for o in mailing.messages if o.key == f"password:HR:{MONTH}"]
+    assert told.to == hr.to and "附件的打开密码另行发送" in hr.message.get_body(("plain",)).get_content()
+    password = told.message.get_body(("plain",)).get_content().split("打开密码是：")[1].split()[0]
+    for part in hr.message.iter_attachments():
+        data = part.get_content()
+        assert not data.startswith(b"PK"), part.get_filename()  # not readable without the password
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=password)
+        plain = io.BytesIO()
+        office.decrypt(plain)
+        assert cells(plain.getvalue()), part.get_filename()

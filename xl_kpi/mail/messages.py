@@ -173,13 +173,24 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     # a closed month: the audit chain's head printed on the signed summary, kept in HR's mail too (outside the record)
     anchor = read_anchor(summary_path(ws, month)) if open_store(ws.root).closed(month) is not None else None
     hctx = dict(ctx, count=len(sent), total=total, attachment=name, report=report_name,
-                skipped=[p.employee for p in out.skipped if p.employee], anchor=anchor)
+                skipped=[p.employee for p in out.skipped if p.employee], anchor=anchor, password_note="")
     to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
+    files = [(name, summary_path(ws, month).read_bytes()), (report_name, reports.everyone())]
+    if config.attachments.password != "none":  # everyone's pay: locked like each person's own (HR has no 身份证号)
+        password = store.password(month, HR_KEY, lambda: password_source(12))
+        files = [(n, encrypt(data, password)) for n, data in files]
+        hctx["password_note"] = "附件的打开密码另行发送"
+        pctx = dict(ctx, employee=Employee(HR_KEY, config.sender.name, "", "", None, None, "", ""), password=password)
+        out.messages.append(Outgoing(f"password:{HR_KEY}:{month}", "password", list(config.hr),
+                                     _message(config, to, texts.render("mail/password.subject.j2", tpl, **pctx),
+                                              texts.render("mail/password.txt.j2", tpl, **pctx), None, [])))
     msg = _message(config, to, texts.render("mail/hr.subject.j2", tpl, **hctx), texts.render("mail/hr.txt.j2", tpl, **hctx),
-                   texts.render("mail/hr.html.j2", tpl, **hctx),
-                   [(name, summary_path(ws, month).read_bytes()), (report_name, reports.everyone())])
+                   texts.render("mail/hr.html.j2", tpl, **hctx), files)
     out.messages.append(Outgoing(f"hr:{month}", "hr", list(config.hr), msg))
     return out
+
+
+HR_KEY = "HR"  # whose attachment password HR's own mail uses (kept in the record like an employee's)
 
 
 def _stale(ws: Workspace, month: str) -> bool:
