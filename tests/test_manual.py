@@ -44,3 +44,30 @@ def test_the_manuals_sentences_use_full_width_punctuation():
     prose = re.sub(r"`[^`]*`", "", prose)
     bad = re.findall(r"[\u4e00-\u9fff][,;:!?()]", prose) + re.findall(r"[,;:!?()][\u4e00-\u9fff]", prose)
     assert bad == []
+
+
+def chinese_halves():
+    """(file, line, text) of the Chinese half of every problem message the code writes (before " / "), with
+    the code inside {…} of an f-string left out."""
+    for path in (ROOT / "xl_kpi").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            name = getattr(getattr(node, "func", None), "id", getattr(getattr(node, "func", None), "attr", None))
+            if not isinstance(node, ast.Call) or name not in ("Problem", "problem", "bilingual", "_problem"):
+                continue
+            arg = (node.args[:1] if name == "_problem" else node.args[1:2]) or [None]
+            parts = [arg[0].left, arg[0].right] if isinstance(arg[0], ast.BinOp) else arg
+            text = "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+                           for p in parts if isinstance(p, (ast.Constant, ast.JoinedStr))
+                           for v in (p.values if isinstance(p, ast.JoinedStr) else [p]))
+            yield path.name, node.lineno, text.split(" / ")[0]
+
+
+def test_every_message_in_chinese_uses_full_width_punctuation():
+    """What HR reads in a message box or the CLI: a half-width comma, semicolon, colon or bracket beside
+    Chinese is a slip (“未改动; 确认后” reads as English punctuation in a Chinese sentence)."""
+    halves = list(chinese_halves())
+    assert len(halves) > 150
+    bad = [(f, line, text) for f, line, text in halves
+           if re.search(r"[\u4e00-\u9fff）][,;:(]|[,;:] ?[\u4e00-\u9fff]|[(][\u4e00-\u9fff]|[\u4e00-\u9fff][)]", text)]
+    assert bad == []

@@ -25,7 +25,7 @@ class Commission(Model):
     def _check(self):
         uptos = [b.upto for b in self.bands]
         if any(u is None for u in uptos[:-1]) or uptos[-1] is not None:
-            raise bilingual("band_gap", "只有最后一档可以不写upto, 且必须不写",
+            raise bilingual("band_gap", "只有最后一档可以不写upto，且必须不写",
                             "only the last band, and it alone, leaves upto empty")
         if uptos[:-1] != sorted(set(uptos[:-1])):
             raise bilingual("band_overlap", "提成档位upto须递增", "commission bands must rise")

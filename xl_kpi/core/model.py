@@ -22,5 +22,5 @@ class Model(BaseModel):
 def no_duplicates(items, what_zh: str, what_en: str) -> None:
     dup = sorted(k for k, n in Counter(items).items() if n > 1)
     if dup:
-        raise bilingual("duplicate_id", "{what_zh}重复: {ids}", "duplicate {what_en}: {ids}",
+        raise bilingual("duplicate_id", "{what_zh}重复：{ids}", "duplicate {what_en}: {ids}",
                         what_zh=what_zh, what_en=what_en, ids=", ".join(dup))

@@ -90,10 +90,10 @@ class Metric(Model):
             raise bilingual("rule_contradiction", "规则方向dir={d}与指标方向direction={m}矛盾",
                             "rule dir={d} contradicts metric direction={m}", d=rule_dir, m=self.direction)
         if (self.source == "rating") != isinstance(rule, Rating):
-            raise bilingual("rule_contradiction", "来源为rating的指标须用rating规则, 反之亦然",
+            raise bilingual("rule_contradiction", "来源为rating的指标须用rating规则，反之亦然",
                             "a rating source needs a rating rule and vice versa")
         if (self.source == "cohort_rank") != isinstance(rule, Rank):
-            raise bilingual("rule_contradiction", "来源为cohort_rank的指标须用rank规则, 反之亦然",
+            raise bilingual("rule_contradiction", "来源为cohort_rank的指标须用rank规则，反之亦然",
                             "a cohort_rank source needs a rank rule and vice versa")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise bilingual("rule_contradiction", "取值下限min高于上限max", "min is above max")
@@ -101,7 +101,7 @@ class Metric(Model):
             value = getattr(self, key)
             if self.percent and self.max is not None and self.max <= 1 and value is not None and value > self.max:
                 raise bilingual("percent_as_number", "{what}写成了{v}，即{pct}%，超过此指标的上限{cap}%；百分比指标写小数："
-                                "{v}%应写成 {key}: {frac}", "{key} {v} is {pct}%, above the metric's cap of {cap}%: "
+                                "{v}%应写成 {key}：{frac}", "{key} {v} is {pct}%, above the metric's cap of {cap}%: "
                                 "a percent is written as a fraction, {v}% is {key}: {frac}",
                                 what="目标" if key == "target" else "基准", key=key, v=num(value),
                                 pct=num(value * 100), cap=num(self.max * 100), frac=num(value / 100))
@@ -307,7 +307,7 @@ class Role(Model):
         report = {i.id for i in self.weekly_report}
         for m in self.metrics:
             if m.source == "weekly_sum" and m.id not in report:
-                raise bilingual("weekly_missing", "指标{m}取周报合计, 但周报中没有该项目",
+                raise bilingual("weekly_missing", "指标{m}取周报合计，但周报中没有该项目",
                                 "metric {m} sums the weekly report, which lacks it", m=m.id)
         if self.commission and self.commission.metric not in {m.id for m in self.metrics}:
             raise bilingual("unknown_id", "提成指标{m}不在本岗位指标中", "commission metric {m} is not a metric of this role",
@@ -389,7 +389,7 @@ class Plan(Model):
     def _check(self):
         unknown = set(self.rater_weights) - set(RATER_NAMES)
         if unknown or abs(sum(self.rater_weights.values()) - 100) > 1e-9:
-            raise bilingual("weights_sum", "rater_weights须为{ok}中的评分人, 权重合计100",
+            raise bilingual("weights_sum", "rater_weights须为{ok}中的评分人，权重合计100",
                             "rater_weights must name raters among {ok} and sum to 100", ok=",".join(RATER_NAMES))
         mins = [g.min for g in self.grades]
         if len(set(mins)) != len(mins):
@@ -402,7 +402,7 @@ class Plan(Model):
         for rid, role in self.roles.items():
             missing = [a for a in role.adjustments if a not in known]
             if missing:
-                raise bilingual("unknown_id", "岗位{r}引用了未定义的加减分项目: {ids}",
+                raise bilingual("unknown_id", "岗位{r}引用了未定义的加减分项目：{ids}",
                                 "role {r} names undefined adjustments: {ids}", r=rid, ids=", ".join(missing))
         for i, b in enumerate(self.cohort_bonuses):
             if b.role not in self.roles or b.metric not in {m.id for m in self.roles[b.role].metrics}:

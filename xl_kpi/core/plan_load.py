@@ -199,7 +199,7 @@ def load_plan_text(text: str, filename: str = "plan.yaml") -> Plan:
                                 file=filename, line=1)])
     lines = _line_index(node)
     bad = [Problem(d.type, d.message, d.loc, file=filename, line=d.line) for d in dups]
-    bad += [Problem("number_range", f"{'.'.join(map(str, loc))}: {why}", loc, file=filename, line=_line_of(lines, loc))
+    bad += [Problem("number_range", f"{'.'.join(map(str, loc))}：{why}", loc, file=filename, line=_line_of(lines, loc))
             for loc, why in strict_yaml.number_problems(data)]
     if bad:
         raise KpiError(bad)

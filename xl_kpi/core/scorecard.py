@@ -298,7 +298,7 @@ def score_adjustments(plan: Plan, role_id: str, entries: list[AdjustmentEntry]):
         adj = allowed.get(e.item)
         if adj is None:
             problems.append(Problem("adjustment_unknown",
-                                    f"第{i + 1}行: “{e.item}”不是本岗位的加减分项目 / row {i + 1}: "
+                                    f"第{i + 1}行：“{e.item}”不是本岗位的加减分项目 / row {i + 1}: "
                                     f"“{e.item}” is not an adjustment of this role", loc=("adjustments", i, "item")))
             continue
         try:
@@ -310,7 +310,7 @@ def score_adjustments(plan: Plan, role_id: str, entries: list[AdjustmentEntry]):
                 veto = "zero" if "zero" in (veto, adj.rule.effect) else adj.rule.effect
             results.append(AdjustmentResult(adj.id, adj.name, count, pts, adj.rule.explain(x), adj.applies_to))
         except InputError as err:
-            problems.append(Problem("input_invalid", f"第{i + 1}行{adj.name}: {err} / row {i + 1}",
+            problems.append(Problem("input_invalid", f"第{i + 1}行{adj.name}：{err} / row {i + 1}",
                                     loc=("adjustments", i, "count")))
             results.append(AdjustmentResult(adj.id, adj.name, None, None, str(err), adj.applies_to))
     score_pts = math.fsum(r.points or 0 for r in results if r.applies_to == "score")

@@ -181,7 +181,7 @@ def config_place_problem(machine: Machine) -> KpiError | None:
     return _problem(
         f"配置文件的位置「{conf}」中的字符「{bad}」无法用本机的 Windows 代码页 {machine.codepage} 表示，Excel 中的加载项"
         f"打不开它（安装会显示成功，却找不到 Python）。请在“控制面板 → 时钟和区域 → 区域 → 管理 → 更改系统区域设置”中选择能"
-        f"表示用户名的语言（中文用户名选“中文(简体，中国)”）并重启，或改用英文名的 Windows 用户，再运行 xl-kpi addin install",
+        f"表示用户名的语言（中文用户名选“中文（简体，中国）”）并重启，或改用英文名的 Windows 用户，再运行 xl-kpi addin install",
         f"the config's place '{conf}' holds '{bad}', which the ANSI code page {machine.codepage} cannot write, so the "
         f"add-in's VBA cannot open it: set the system locale for non-Unicode programs to one that holds the user "
         f"name (Control Panel → Region → Administrative), or use a Windows user whose name it holds", conf)

@@ -81,7 +81,7 @@ def load_config(ws: Workspace) -> MailConfig:
             raise KpiError([Problem("yaml_syntax", f"邮件配置格式错误 / mail config syntax error: {exc}",
                                     file=str(path))]) from None
         if "password" in str(data.get("smtp", {})).lower() or "password" in str(data.get("imap", {})).lower():
-            raise KpiError([Problem("password_in_file", "密码不能写在配置文件中, 请用环境变量 XL_KPI_SMTP_PASSWORD / "
+            raise KpiError([Problem("password_in_file", "密码不能写在配置文件中，请用环境变量 XL_KPI_SMTP_PASSWORD / "
                                     "never put the password in a file: use XL_KPI_SMTP_PASSWORD", file=str(path))])
     for var, (section, key) in ENV.items():
         if os.environ.get(var):

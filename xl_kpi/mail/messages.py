@@ -113,7 +113,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     """Every message of the month, or a KpiError when the month has not been rolled up. The employees'
     attachments (a workbook each, encrypted) are built on ``jobs`` worker processes."""
     if not summary_path(ws, month).exists():
-        raise KpiError([Problem("not_rolled_up", f"{month}尚未汇总, 不发送; 请先运行 xl-kpi rollup --month {month} / "
+        raise KpiError([Problem("not_rolled_up", f"{month}尚未汇总，不发送；请先运行 xl-kpi rollup --month {month} / "
                                 f"{month} has not been rolled up: nothing is sent", file=str(summary_path(ws, month)))])
     edited = summary_changed(ws, month)
     if edited is not None:  # never mail a closed month's summary that is not the one written at the close
@@ -136,7 +136,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     for s in result.entries:
         e = s.employee
         if s.card is None or s.card.score is None or s.problems:
-            out.skipped.append(Problem("not_scored", f"{e.name}的考核表有问题, 未发送 / has problems: not sent",
+            out.skipped.append(Problem("not_scored", f"{e.name}的考核表有问题，未发送 / has problems: not sent",
                                        employee=e.id))
             continue
         sent.append(s)

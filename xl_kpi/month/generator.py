@@ -208,13 +208,13 @@ class Generator:
                 old = read if read is not None else self.read(path, e, keep_grids=True)
                 if old is None:
                     report.problems.append(Problem(
-                        "workbook_unreadable", "工作簿无法读取, 未改动; 修复或用 --force 重新生成(会保留备份) / "
+                        "workbook_unreadable", "工作簿无法读取，未改动；修复或用 --force 重新生成（会保留备份） / "
                         "cannot read the workbook, left untouched; fix it or use --force (a backup is kept)",
                         file=str(path), employee=e.id))
                     return report
                 if old.meta.get("meta_employee") not in (None, e.id):
                     report.problems.append(Problem(
-                        "workbook_mismatch", f"文件属于{old.meta.get('meta_employee')}, 未改动 / belongs to another employee",
+                        "workbook_mismatch", f"文件属于{old.meta.get('meta_employee')}，未改动 / belongs to another employee",
                         file=str(path), employee=e.id))
                     return report
         if old is not None:
@@ -222,8 +222,8 @@ class Generator:
             if lost:
                 where = ", ".join(f"{sheet}!{cell}" for sheet, cell in lost[:5]) + (" …" if len(lost) > 5 else "")
                 report.problems.append(Problem(
-                    "would_lose_input", f"方案或岗位已改变, 重新生成会丢失已填写的{len(lost)}个值({where}), 未改动; "
-                    f"确认后用 --force 重新生成(会保留备份) / the plan or role changed: regenerating would lose "
+                    "would_lose_input", f"方案或岗位已改变，重新生成会丢失已填写的{len(lost)}个值（{where}），未改动；"
+                    f"确认后用 --force 重新生成（会保留备份） / the plan or role changed: regenerating would lose "
                     f"{len(lost)} typed value(s), left untouched; use --force (a backup is kept)",
                     file=str(path), employee=e.id))
                 return report
@@ -231,8 +231,8 @@ class Generator:
             if notes:
                 shown = "; ".join(notes[:5]) + (" …" if len(notes) > 5 else "")
                 report.problems.append(Problem(
-                    "would_lose_note", f"工作簿中有{len(notes)}处表外的文字或批注, 重新生成会丢失({shown}), 未改动; 请先"
-                    f"移到备注栏, 或确认后用 --force 重新生成(会保留备份) / {len(notes)} note(s) outside the form would be "
+                    "would_lose_note", f"工作簿中有{len(notes)}处表外的文字或批注，重新生成会丢失（{shown}），未改动；请先"
+                    f"移到备注栏，或确认后用 --force 重新生成（会保留备份） / {len(notes)} note(s) outside the form would be "
                     f"lost: left untouched; move them or use --force (a backup is kept)", file=str(path), employee=e.id))
                 return report
         values, kept = self.values(e, old, extra)

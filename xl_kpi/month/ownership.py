@@ -35,12 +35,12 @@ def hr_adjustments(x: EmployeeInputs, adj_index: list, recorded: list[Adjustment
         if match is not None:
             unmatched.remove(match)
             continue
-        problems.append(Problem("adjustment_unregistered", f"加减分“{plan.adjustment(a.item).name}”不在人力资源部的记录中, "
-                                f"未计入(须由人力资源部导入) / a 加减分 row HR did not record: not counted",
+        problems.append(Problem("adjustment_unregistered", f"加减分“{plan.adjustment(a.item).name}”不在人力资源部的记录中，"
+                                f"未计入（须由人力资源部导入） / a 加减分 row HR did not record: not counted",
                                 sheet=sheet, cell=data.adj_cells[i]["item"]))
     for r in unmatched:
         problems.append(Problem("adjustment_missing", f"人力资源部记录的加减分“{plan.adjustment(r.item).name}”"
-                                f"{'×' + num(r.count) if r.count is not None else ''}不在表中, 已按记录计入 / a recorded "
+                                f"{'×' + num(r.count) if r.count is not None else ''}不在表中，已按记录计入 / a recorded "
                                 f"加减分 row is missing from the workbook: counted", sheet=sheet))
     x.adjustments = [a for a, _ in form] + list(recorded)
     return [i for _, i in form] + [None] * len(recorded), problems

@@ -126,7 +126,7 @@ def _score_part(args, part: list[tuple[Employee, list[str]]]) -> list[Scored]:
                 file=str(folder / f"{e.file_stem}.xlsx"), employee=e.id)]))
         elif len(paths) > 1:
             out.append(Scored(e, None, None, None, [Problem(
-                "duplicate_workbook", f"{e.name}有{len(paths)}个工作簿: {', '.join(p.name for p in paths)} / "
+                "duplicate_workbook", f"{e.name}有{len(paths)}个工作簿：{', '.join(p.name for p in paths)} / "
                 f"{len(paths)} workbooks for {e.id}", file=str(folder), employee=e.id)]))
         else:
             out.append(score_file(paths[0], plan, e, month, owner).pack())  # the workbook's cells stay in the worker

@@ -61,14 +61,14 @@ class Checker:
         record = self.recorded.get(e.id)  # what xl_kpi wrote, from HR's record, not from the workbook
         mode = record.mode if record else str(data.meta.get("meta_mode") or "")
         if mode not in MODES:
-            return out + [Problem("mode_unknown", "无法确定此工作簿的公式方式(隐藏的_xl_kpi表被改动?), 无法核对公式 / "
+            return out + [Problem("mode_unknown", "无法确定此工作簿的公式方式（隐藏的_xl_kpi表被改动？），无法核对公式 / "
                                   "cannot tell how this workbook was generated, so its formulas cannot be checked",
                                   **where)]
         expected, per_part = self.formulas(e.role, mode)
         if record and record.formulas != self.generators[mode].fingerprint(e.role):
             if record.plan != plan_meaning(self.plan):
-                return out + [Problem("plan_changed", "方案在生成此工作簿后已修改, 公式与现行方案不同; 请重新生成(xl-kpi "
-                                      "generate, 已填写的值会保留) / the plan changed since this workbook was generated: "
+                return out + [Problem("plan_changed", "方案在生成此工作簿后已修改，公式与现行方案不同；请重新生成（xl-kpi "
+                                      "generate，已填写的值会保留） / the plan changed since this workbook was generated: "
                                       "generate it again (typed values are kept)", **where)]
             expected, per_part = self.reference(record.formulas), None  # the same plan, an earlier release's formulas
             if expected is None:
@@ -98,7 +98,7 @@ class Checker:
             if text is None or text == m.rule.to_text(m.rule_unit) or _rule_of(text) == m.rule:
                 continue
             ref = data.names[f"score_{m.id}"]
-            out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”, 方案为“{m.rule.to_text(m.rule_unit)}” / "
+            out.append(Problem("rule_changed", f"{m.name}的规则被改成“{text}”，方案为“{m.rule.to_text(m.rule_unit)}” / "
                                f"the rule of {m.id} was changed", sheet=ref.sheet, cell=f"{RULE_COLUMN}{ref.row}",
                                **where))
         return out

@@ -114,7 +114,7 @@ def _wrong_month(data: WorkbookData, month: str, emp: str) -> Problem | None:
     if wb_month == month:
         return None
     where = data.where("month")
-    return Problem("wrong_month", f"这是{wb_month or '未知月份'}的工作簿, 不是{month} / a workbook of "
+    return Problem("wrong_month", f"这是{wb_month or '未知月份'}的工作簿，不是{month} / a workbook of "
                    f"{wb_month or 'an unknown month'}, not {month}", file=str(data.path), employee=emp,
                    sheet=where and where[0], cell=where and where[1])
 
@@ -177,7 +177,7 @@ def _one(ws: Workspace, plan: Plan, month: str, e: Employee, found: list, checke
     if len(found) > 1:
         files = ", ".join(str(d.path.name) for d in readable)
         return Scored(e, None, None, None, [Problem(
-            "duplicate_workbook", f"{e.name}有{len(found)}个工作簿: {files} / {len(found)} workbooks for {e.id}",
+            "duplicate_workbook", f"{e.name}有{len(found)}个工作簿：{files} / {len(found)} workbooks for {e.id}",
             file=str(ws.month_dir(month)), employee=e.id)])
     if not readable:  # the file-level problem moves to the employee, so the pay line is marked too
         own = [p for p in problems if p.type == "workbook_unreadable" and p.employee == e.id]

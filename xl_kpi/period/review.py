@@ -146,7 +146,7 @@ def _ratings_file(path: Path, roster: list[Employee], given: dict, forms: dict) 
         except ValueError:
             value = None
         if emp not in people or rater is None or value is None or not 0 <= value <= 100:
-            problems.append(Problem("rating_invalid", "工号、评分人(自评/主管评定/考核小组)或评分(0–100)无效 / "
+            problems.append(Problem("rating_invalid", "工号、评分人（自评/主管评定/考核小组）或评分（0–100）无效 / "
                                     "invalid employee, rater or rating", file=str(path), line=row.line))
             continue
         if (emp, rater) in forms:
@@ -155,8 +155,8 @@ def _ratings_file(path: Path, roster: list[Employee], given: dict, forms: dict) 
                                     line=row.line, employee=emp))
             continue
         if rater in given.get(emp, {}):
-            problems.append(Problem("rating_duplicate", f"{emp}的{row.values['rater']}评分重复(第{lines[(emp, rater)]}行与第"
-                                    f"{row.line}行) / the same rater twice for {emp}", file=str(path), line=row.line,
+            problems.append(Problem("rating_duplicate", f"{emp}的{row.values['rater']}评分重复（第{lines[(emp, rater)]}行与第"
+                                    f"{row.line}行） / the same rater twice for {emp}", file=str(path), line=row.line,
                                     employee=emp))
             continue
         lines[(emp, rater)] = row.line

@@ -17,7 +17,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except PermissionError:  # on Windows a workbook open in Excel cannot be replaced
         Path(tmp).unlink(missing_ok=True)
-        raise KpiError([Problem("file_locked", "文件被占用(是否在 Excel 中打开?), 未改动; 关闭后再运行 / the file is "
+        raise KpiError([Problem("file_locked", "文件被占用（是否在 Excel 中打开？），未改动；关闭后再运行 / the file is "
                                 "in use (open in Excel?), left untouched; close it and run again", file=str(path))]) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -43,7 +43,7 @@ def workspace_lock(root: Path, wait: float | None = None):
             who = (root / WHO).read_text(encoding="utf-8").strip()
         except OSError:
             who = "未知 / unknown"
-        raise KpiError([Problem("workspace_busy", f"工作区正被另一个命令使用, 请稍后再试; 占用者: {who} / the workspace "
+        raise KpiError([Problem("workspace_busy", f"工作区正被另一个命令使用，请稍后再试；占用者：{who} / the workspace "
                                 f"is in use by another command: {who}", file=str(root))]) from None
     try:
         (root / WHO).write_text(_holder(), encoding="utf-8")

@@ -285,7 +285,7 @@ def _typed_input(name: str, role) -> bool:
 
 
 def _formula_in_input(sheet: str, cell: str, name: str = "") -> Problem:
-    return Problem("input_formula", "输入单元格中是公式, 不是填写的数值; 请直接填写数值 / an input cell holds a formula, "
+    return Problem("input_formula", "输入单元格中是公式，不是填写的数值；请直接填写数值 / an input cell holds a formula, "
                    "not a typed value", loc=(name,) if name else (), sheet=sheet, cell=cell)
 
 

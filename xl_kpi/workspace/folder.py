@@ -44,7 +44,7 @@ def inside(root: Path, *parts: str) -> Path:
     from a roster, plan or import (``../``, an absolute path, a link) can lead out of the workspace."""
     path = Path(root).joinpath(*parts)
     if not path.resolve().is_relative_to(Path(root).resolve()):
-        raise KpiError([Problem("path_outside", f"路径会离开工作区, 已拒绝 / the path leads out of the workspace: "
+        raise KpiError([Problem("path_outside", f"路径会离开工作区，已拒绝 / the path leads out of the workspace: "
                                 f"{'/'.join(parts)}", file=str(root))])
     return path
 

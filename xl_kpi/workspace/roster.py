@@ -87,10 +87,10 @@ def _money(v, where: dict, problems: list, label: str) -> Decimal | None:
         if d < 0 or not d.is_finite():
             raise InvalidOperation
     except (InvalidOperation, TypedNumberError, ValueError):
-        problems.append(Problem("roster_invalid", f"{label}不是非负数字: “{v}” / {label} is not a number ≥ 0", **where))
+        problems.append(Problem("roster_invalid", f"{label}不是非负数字：“{v}” / {label} is not a number ≥ 0", **where))
         return None
     if d != d.quantize(CENT):
-        problems.append(Problem("roster_cents", f"{label}“{cell_text(v)}”不是整分(最多两位小数) / {label} must be whole "
+        problems.append(Problem("roster_cents", f"{label}“{cell_text(v)}”不是整分（最多两位小数） / {label} must be whole "
                                 f"cents (at most two decimals)", **where))
         return None
     return d.quantize(CENT)
@@ -114,7 +114,7 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
     missing = [f for f in REQUIRED if f not in cols]
     if missing:
         zh = "、".join(HEADERS_ZH[["id", "name", "department", "role"].index(f)] for f in missing)
-        raise KpiError([Problem("roster_header", f"花名册缺少列: {zh} / the roster lacks columns: {', '.join(missing)}",
+        raise KpiError([Problem("roster_header", f"花名册缺少列：{zh} / the roster lacks columns: {', '.join(missing)}",
                                 file=str(path), sheet=sheet_name, cell="A1")])
     by_name = {r.name: rid for rid, r in plan.roles.items()}
     problems, out, seen, mailboxes = [], [], {}, {}
@@ -133,7 +133,7 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
                 shown = _BAD_FILE_CHARS.sub(lambda m: repr(m.group())[1:-1] if m.group() < " " else m.group(), v[:MAX_NAME])
                 problems.append(Problem("roster_file_name", f"{zh}“{shown}”{why}", **where(f)))
         if emp_id in seen:
-            problems.append(Problem("roster_duplicate", f"工号{emp_id}重复(第{seen[emp_id]}行与第{n}行) / "
+            problems.append(Problem("roster_duplicate", f"工号{emp_id}重复（第{seen[emp_id]}行与第{n}行） / "
                                     f"employee id {emp_id} appears twice (rows {seen[emp_id]} and {n})", **where("id")))
         seen.setdefault(emp_id, n)
         role_id = role if role in plan.roles else by_name.get(role)
@@ -144,10 +144,10 @@ def load_roster(path: Path, plan: Plan) -> list[Employee]:
         for f, zh in (("email", "邮箱"), ("manager_email", "上级邮箱")):
             emails[f] = cell_text(get(f))
             if emails[f] and not EMAIL.match(emails[f]):
-                problems.append(Problem("roster_email", f"{zh}格式不正确: “{emails[f]}” / malformed {f}", **where(f)))
+                problems.append(Problem("roster_email", f"{zh}格式不正确：“{emails[f]}” / malformed {f}", **where(f)))
         mail = emails["email"].lower()
         if mail and mail in mailboxes:  # one mailbox, two people: the second would get the first's pay
-            problems.append(Problem("roster_email_shared", f"邮箱{emails['email']}与第{mailboxes[mail]}行重复, 每人须有自己的"
+            problems.append(Problem("roster_email_shared", f"邮箱{emails['email']}与第{mailboxes[mail]}行重复，每人须有自己的"
                                     f"邮箱 / the mailbox of row {mailboxes[mail]} again", **where("email")))
         mailboxes.setdefault(mail, n)
         base = _money(get("base_salary"), where("base_salary"), problems, "责任底薪")

@@ -71,10 +71,10 @@ class Event(Rule):
     def _check(self):
         fixed, ranged = self.pts is not None, self.min is not None or self.max is not None
         if fixed == ranged or (ranged and (self.min is None or self.max is None)):
-            raise bilingual("rule_contradiction", "须给出固定分值pts, 或范围min与max(二选一)",
+            raise bilingual("rule_contradiction", "须给出固定分值pts，或范围min与max（二选一）",
                             "give either a fixed pts or both min and max")
         if self.pts == 0 and self.type != "award":
-            raise bilingual("rule_contradiction", "只有荣誉类奖励(award)可以不计分(pts=0)",
+            raise bilingual("rule_contradiction", "只有荣誉类奖励（award）可以不计分（pts=0）",
                             "only an award may carry no points (pts=0)")
         if ranged and self.min > self.max:
             raise bilingual("rule_contradiction", "分值下限{lo}高于上限{hi}", "min {lo} is above max {hi}",

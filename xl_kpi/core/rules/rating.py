@@ -22,11 +22,11 @@ class Rating(Rule):
     def _check(self):
         unknown = sorted(set(self.weights) - set(RATER_NAMES))
         if unknown:
-            raise bilingual("rater_unknown", "未知的评分人{r}, 可用: {ok}", "unknown rater {r}, use one of {ok}",
+            raise bilingual("rater_unknown", "未知的评分人{r}，可用：{ok}", "unknown rater {r}, use one of {ok}",
                             r=",".join(unknown), ok=",".join(RATER_NAMES))
         total = sum(self.weights.values())
         if self.weights and abs(total - 100) > 1e-9:
-            raise bilingual("weights_sum", "评分人权重合计应为100, 实为{t}", "rater weights must sum to 100, got {t}",
+            raise bilingual("weights_sum", "评分人权重合计应为100，实为{t}", "rater weights must sum to 100, got {t}",
                             t=num(total))
         return self
 

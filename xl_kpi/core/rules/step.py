@@ -28,7 +28,7 @@ class Step(Rule):
     @model_validator(mode="after")
     def _check(self):
         if self.cap < self.pts:
-            raise bilingual("rule_contradiction", "封顶分{cap}小于每档分{pts}, 永远得不到分",
+            raise bilingual("rule_contradiction", "封顶分{cap}小于每档分{pts}，永远得不到分",
                             "cap {cap} is below the points per step {pts}", cap=num(self.cap), pts=num(self.pts))
         return self
 

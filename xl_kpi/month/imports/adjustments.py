@@ -94,7 +94,7 @@ def import_adjustments(job: ImportJob, source: Source) -> ImportReport:
         by_emp.setdefault(emp, []).append((line, entry))
     for emp, entries in list(by_emp.items()):
         _, _, _, _, bad = score_adjustments(plan, people[emp].role, [a for _, a in entries])
-        bad += [Problem("too_many_rows", f"{emp}有{len(entries)}行加减分, 表中只有{ADJ_ROWS}行 / more rows than the "
+        bad += [Problem("too_many_rows", f"{emp}有{len(entries)}行加减分，表中只有{ADJ_ROWS}行 / more rows than the "
                         f"log holds", loc=("adjustments", ADJ_ROWS, ""))] if len(entries) > ADJ_ROWS else []
         for p in bad:
             line = entries[min(p.loc[1], len(entries) - 1)][0] if p.loc else None

@@ -146,7 +146,7 @@ def _encoding(f, file: str) -> str:
             return enc
         except UnicodeDecodeError:
             continue
-    raise KpiError([Problem("encoding", "文件编码无法识别(应为UTF-8或GBK) / not UTF-8 or GBK", file=file)])
+    raise KpiError([Problem("encoding", "文件编码无法识别（应为UTF-8或GBK） / not UTF-8 or GBK", file=file)])
 
 
 def parse_value(v, m: Metric) -> float:
@@ -185,7 +185,7 @@ def name_key(name: str) -> str:
 
 def duplicate(file: str, line: int, value: float, first_line: int, first_value: float) -> Problem:
     """A row filling the cell an earlier row of the file filled, with another value."""
-    return Problem("import_duplicate", f"与第{first_line}行填的是同一格, 数值却不同({first_value:g}与{value:g}); 请只留一行 / "
+    return Problem("import_duplicate", f"与第{first_line}行填的是同一格，数值却不同（{first_value:g}与{value:g}）；请只留一行 / "
                    f"the same cell as line {first_line} with another value", file=file, line=line)
 
 
