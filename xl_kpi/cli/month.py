@@ -98,7 +98,7 @@ def cmd_generate(args) -> int:
                   f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:
         console.print(f"  备份 / backup: {b}")
-    print_baselines(baselines_to_import(ws, plan, people, args.month), args.month)
+    print_baselines(report.baselines, args.month)
     return exit_with(report.problems)
 
 

@@ -12,7 +12,7 @@ from ..mail.imap import fetch
 from ..ratings.collect import STATUS_ZH, collect
 from ..ratings.rounds import build_round, check_round, excuse
 from ..ratings.sources import from_folder, from_message
-from ..ratings.status import round_status, sent_since
+from ..ratings.status import counts_of, round_status, sent_since
 from ..ratings.summary import write_round_summary
 from .common import (
     EXIT_OK,
@@ -96,11 +96,8 @@ def cmd_status(args) -> int:
         table.add_row(s.rater, s.name, str(s.asked), "是" if s.sent else "否", s.state_zh, s.returned_at[:16] or "—",
                       s.note[:60] or "")
     console.print(table)
-    counts = {}
-    for s in statuses:
-        counts[s.state_zh] = counts.get(s.state_zh, 0) + 1
-    console.print("，".join(f"{k}{v}份" for k, v in counts.items()) or f"{key}还没有评分表 / no forms yet")
-    summary = write_round_summary(ws, plan, roster, key)
+    console.print("，".join(f"{k}{v}份" for k, v in counts_of(statuses)) or f"{key}还没有评分表 / no forms yet")
+    summary = write_round_summary(ws, plan, roster, key, statuses)
     if summary:
         console.print(f"评分汇总（仅供人力资源部） / every rater's scores, for HR only: {summary}")
     return EXIT_OK

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import secrets
 
 from ..core.errors import KpiError, Problem
@@ -16,7 +15,7 @@ from ..store import open_store
 from ..workbook import texts
 from ..workspace import Workspace
 from .config import MailConfig
-from .messages import Mailing, Outgoing, _address, _message, encrypt
+from .messages import Mailing, Outgoing, _address, _message, encrypt, id_password
 
 
 def build_forms(ws: Workspace, round_key: str, config: MailConfig, reminder: bool = False,
@@ -66,10 +65,10 @@ def _form_mail(ws: Workspace, config: MailConfig, store, key: str, form, roster:
     rule, note, extra = config.attachments.password, "", []
     person = roster.get(form.rater)
     if rule == "id_number":
-        digits = re.sub(r"\D", "", person.id_number if person else "")
-        if len(digits) < config.attachments.id_digits:
+        password = id_password(person.id_number if person else None, config.attachments.id_digits)
+        if password is None:
             raise ValueError(f"{form.name}不在花名册上或缺少身份证号，评分表无法加密，未发送 / no id number: not sent")
-        data = encrypt(data, digits[-config.attachments.id_digits:])
+        data = encrypt(data, password)
         note = f"打开密码为身份证号后{config.attachments.id_digits}位"
     elif rule == "random":
         password = store.password(key, form.rater, lambda: password_source(9))
@@ -115,8 +114,7 @@ def unlocker(ws: Workspace, round_key: str, config: MailConfig):
 
     def password_of(rater: str) -> str | None:
         if rule == "id_number":
-            digits = re.sub(r"\D", "", roster[rater].id_number if rater in roster else "")
-            return digits[-config.attachments.id_digits:] if len(digits) >= config.attachments.id_digits else None
+            return id_password(roster[rater].id_number if rater in roster else None, config.attachments.id_digits)
         row = store.conn.execute("SELECT 1 FROM passwords WHERE month = ? AND employee = ?", (key, rater)).fetchone()
         return store.password(key, rater, lambda: "") if row else None
 

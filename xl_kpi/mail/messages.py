@@ -99,6 +99,13 @@ def _message(config: MailConfig, to: list[Address], subject: str, text: str, htm
     return msg
 
 
+def id_password(id_number: str | None, digits: int) -> str | None:
+    """The attachment password of ``id_number`` mode: the last ``digits`` characters of the 身份证号 (a check
+    character X included), or None when the roster holds no such number."""
+    text = id_number or ""
+    return text[-digits:] if len(re.sub(r"\D", "", text)) >= digits else None
+
+
 def encrypt(data: bytes, password: str) -> bytes:
     """An xlsx that Excel, WPS and LibreOffice open only with the password (msoffcrypto-tool)."""
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -150,7 +157,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
             out.messages += messages
             out.skipped += [problem] if problem else []
     reports = _Reports(ws, kpi_plan, roster, month)
-    plans = [f for f in open_store(ws.root).followups(open_only=True) if f["employee"].startswith(TEAM_PREFIXES)]
+    plans = [f for f in store.followups(open_only=True) if f["employee"].startswith(TEAM_PREFIXES)]
     for manager, members in _teams(sent).items():
         team = [(s.employee, s.card) for s in members]
         try:
@@ -171,7 +178,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     total = sum(s.card.pay.total for s in sent)
     name, report_name = summary_path(ws, month).name, f"绩效报告-{month}.xlsx"
     # a closed month: the audit chain's head printed on the signed summary, kept in HR's mail too (outside the record)
-    anchor = read_anchor(summary_path(ws, month)) if open_store(ws.root).closed(month) is not None else None
+    anchor = read_anchor(summary_path(ws, month)) if store.closed(month) is not None else None
     hctx = dict(ctx, count=len(sent), total=total, attachment=name, report=report_name,
                 skipped=[p.employee for p in out.skipped if p.employee], anchor=anchor, password_note="")
     to = [_address("", a) for a in config.hr]  # the payroll goes to HR's configured addresses and nowhere else
@@ -280,10 +287,10 @@ def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_of, week
     data = scorecard_copy(ctx["plan"], e, card, month, weekly)
     rule, note, extra = config.attachments.password, "", []
     if rule == "id_number":
-        digits = re.sub(r"\D", "", e.id_number or "")
-        if len(digits) < config.attachments.id_digits:
+        password = id_password(e.id_number, config.attachments.id_digits)
+        if password is None:
             raise ValueError(f"{e.name}({e.id})花名册缺少身份证号, 无法加密, 未发送 / no id number: not sent")
-        data = encrypt(data, e.id_number[-config.attachments.id_digits:])
+        data = encrypt(data, password)
         note = f"打开密码为身份证号后{config.attachments.id_digits}位"
     elif rule == "random":
         password = password_of()  # drawn once a month, so a resumed send mails the one that opens this file

@@ -63,6 +63,9 @@ def _generate_part(args, part: list[Employee]) -> tuple[GenerateReport, list[Gen
     for e in part:
         try:
             gen.write(e, force, report=report)
+            needed = gen.record.baselines_needed(e)  # the defaults writing worked out: no second reading
+            if needed:
+                report.baselines.append((e, needed))
         except Exception as exc:  # reported with its employee; the others go on
             report.problems.append(Problem("generate_failed", f"生成失败 / could not generate: {exc}", employee=e.id,
                                            file=str(workbook_path(ws, month, e))))
@@ -74,6 +77,7 @@ def _merge(into: GenerateReport, part: GenerateReport) -> None:
     into.kept_inputs += part.kept_inputs
     into.backups += part.backups
     into.problems += part.problems
+    into.baselines += part.baselines
 
 
 def _record(store: Store, plan: Plan, month: str, roster: list[Employee], written: list[Generated],

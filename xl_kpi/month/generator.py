@@ -42,6 +42,7 @@ class GenerateReport:
     kept_inputs: int = 0  # typed values carried over
     backups: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    baselines: list[tuple[Employee, list[str]]] = field(default_factory=list)  # to import before scoring
 
 
 class Generator:

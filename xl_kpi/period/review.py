@@ -92,11 +92,11 @@ def postpone(ws: Workspace, plan: Plan, period: str, to: dt.date, reason: str) -
         raise KpiError([Problem("period_invalid", f"顺延后的考核日期须在{period_zh(period)}结束之后（{date_zh(period_end(period))}"
                                 f"之后） / the new date must be after the period ends")])
     store = open_store(ws.root)
-    with store.conn:
+    with store.transaction():  # the new date and its audit entry, or neither
         store.set_setting(POSTPONED + period, json.dumps({"date": to.isoformat(), "reason": reason.strip()},
                                                           ensure_ascii=False))
-    store.audit("review --postpone", [(period, "", "考核日期", before.held_on.isoformat(),
-                                       f"{to.isoformat()}（{reason.strip()}）", "")])
+        store.append_audit("review --postpone", [(period, "", "考核日期", before.held_on.isoformat(),
+                                                  f"{to.isoformat()}（{reason.strip()}）", "")])
     return dates_of(ws, plan, period)
 
 

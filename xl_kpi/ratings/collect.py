@@ -16,7 +16,6 @@ from typing import Callable, Iterable
 
 from ..core.errors import KpiError, Problem
 from ..core.plan import Plan
-from ..core.raters import PERIOD_ITEM
 from ..core.rules import RATER_NAMES
 from ..month.closed import refuse_if_closed
 from ..month.imports import import_file
@@ -31,7 +30,7 @@ from ..workspace import Workspace
 from ..workspace.folder import inside
 from ..workspace.roster import Employee
 from .groups import refresh_groups
-from .rounds import check_round, is_month
+from .rounds import check_round, is_month, item_scale
 from .sources import Incoming
 from .summary import write_round_summary
 
@@ -130,16 +129,18 @@ def _one(ctx: _Round, inc: Incoming, folder: Path) -> Outcome:
         kind = "workbook"
         return _workbook(ctx, inc, data, kept, rel, digest)
     except (Refusal, ValueError) as exc:
-        message = str(exc)
-        ctx.store.add_return(ctx.key, who if kind == "form" else "", "", kind, inc.sender, inc.received, digest, rel,
-                             inc.name, "refused", zh(message))
-        ctx.store.conn.commit()
-        return Outcome(inc.where, rel, kind, who, "refused", [Problem("return_refused", message, file=rel)])
-    except KpiError as exc:
-        ctx.store.add_return(ctx.key, "", who, kind, inc.sender, inc.received, digest, rel, inc.name, "refused",
-                             "；".join(zh(p.message) for p in exc.problems))
-        ctx.store.conn.commit()
-        return Outcome(inc.where, rel, kind, who, "refused", exc.problems)
+        return _refused(ctx, inc, digest, rel, kind, (who, ""), [Problem("return_refused", str(exc), file=rel)])
+    except KpiError as exc:  # an employee's workbook the import refused
+        return _refused(ctx, inc, digest, rel, kind, ("", who), exc.problems)
+
+
+def _refused(ctx: _Round, inc: Incoming, digest: str, rel: str, kind: str, whose: tuple[str, str],
+             problems: list[Problem]) -> Outcome:
+    """A return that cannot count, in the record with why ((rater, employee) it belongs to, if known)."""
+    ctx.store.add_return(ctx.key, *whose, kind, inc.sender, inc.received, digest, rel, inc.name, "refused",
+                         "；".join(zh(p.message) for p in problems))
+    ctx.store.conn.commit()
+    return Outcome(inc.where, rel, kind, whose[0] or whose[1], "refused", problems)
 
 
 def _keep(ctx: _Round, inc: Incoming, folder: Path) -> Path:
@@ -206,10 +207,14 @@ def _identity(ctx: _Round, form: ReturnedForm, inc: Incoming) -> FormRecord:
                       f"rater does not match its identity")
     if rec.status == "excused":
         raise Refusal(f"{rec.name}已被人力资源部免评，这份评分表不计入 / {rec.rater} was excused from this round")
-    if inc.sender and rec.email and inc.sender.lower() != rec.email.lower():
-        raise Refusal(f"发件人{inc.sender}不是评分人{rec.name}（{rec.email}）：评分表须由评分人本人交回，未计入 / sent by "
-                      f"{inc.sender}, not by the rater {rec.email}")
+    _from(inc, rec.email, f"评分人{rec.name}", "评分表须由评分人本人交回")
     return rec
+
+
+def _from(inc: Incoming, email: str, who: str, rule: str) -> None:
+    """A return mailed by someone other than its owner is refused (a folder's files have no sender)."""
+    if inc.sender and email and inc.sender.lower() != email.lower():
+        raise Refusal(f"发件人{inc.sender}不是{who}（{email}）：{rule}，未计入 / sent by {inc.sender}, not by {email}")
 
 
 def _scores(ctx: _Round, rec: FormRecord, form: ReturnedForm, rel: str):
@@ -232,7 +237,7 @@ def _scores(ctx: _Round, rec: FormRecord, form: ReturnedForm, rel: str):
             problem("form_row_changed", r.cell, f"此行的工号被改为“{_text(r.shown_employee)}”（应为{r.employee}），未计入；"
                     f"请用发给您的表填写 / the row's 工号 was changed")
             continue
-        value, why = score_of(r, _scale(ctx, r.employee, r.item))
+        value, why = score_of(r, item_scale(ctx.plan, ctx.people.get(r.employee), r.item))
         if value is None:
             blank = r.value is None
             problem("rating_blank" if blank else "rating_invalid", r.cell,
@@ -247,13 +252,6 @@ def _scores(ctx: _Round, rec: FormRecord, form: ReturnedForm, rel: str):
         if score is not None:
             problem("rating_not_on_form", cell, f"“{who or '未写工号'}”不在您的评分名单中，未计入 / not on your form")
     return rows, problems
-
-
-def _scale(ctx: _Round, emp: str, item: str) -> float:
-    e = ctx.people.get(emp)
-    if item == PERIOD_ITEM or e is None:
-        return 100
-    return ctx.plan.roles[e.role].metric(item).rule.scale
 
 
 def _text(v) -> str:
@@ -280,9 +278,7 @@ def _workbook(ctx: _Round, inc: Incoming, data: bytes, kept: Path, rel: str, dig
         person = ctx.people.get(emp)
         if person is None:
             raise Refusal(f"工作簿属于不在花名册上的“{emp}” / the workbook is {emp}'s, who is not on the roster")
-        if inc.sender and person.email and inc.sender.lower() != person.email.lower():
-            raise Refusal(f"发件人{inc.sender}不是{person.name}（{person.email}）：工作簿须由本人交回，未计入 / sent by "
-                          f"{inc.sender}, not by {person.email}")
+        _from(inc, person.email, person.name, "工作簿须由本人交回")
         try:
             import_file(ctx.ws, ctx.plan, ctx.roster, path, ctx.key)
         except KpiError as exc:

@@ -125,11 +125,15 @@ def _spec(plan: Plan, people: dict, form: Form, round_key: str, due: str, token:
     rows = []
     for emp, item, group in form.rows:
         e = people[emp]
-        scale = 100 if item == PERIOD_ITEM else plan.roles[e.role].metric(item).rule.scale
         rows.append(FormRow(emp, e.name, plan.roles[e.role].name, item, item_name(plan, e, item, round_key), group,
-                            RATER_NAMES[group], scale))
+                            RATER_NAMES[group], item_scale(plan, e, item)))
     return FormSpec(plan.department, round_key, round_zh(round_key), form.rater.key, form.rater.name, due, token, rows,
                     list(plan.ratings.anchors))
+
+
+def item_scale(plan: Plan, e: Employee | None, item: str) -> float:
+    """The top score a rater gives for an item: the metric's rating scale, 100 for a period's overall rating."""
+    return 100 if item == PERIOD_ITEM or e is None else plan.roles[e.role].metric(item).rule.scale
 
 
 def item_name(plan: Plan, e: Employee, item: str, round_key: str) -> str:

@@ -66,8 +66,12 @@ def round_status(ws: Workspace, round_key: str) -> list[FormStatus]:
 
 def state_counts(ws: Workspace, round_key: str) -> list[tuple[str, int]]:
     """(state in Chinese, how many forms) for the states the round's forms are in (none: no round)."""
+    return counts_of(round_status(ws, round_key))
+
+
+def counts_of(statuses: list[FormStatus]) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
-    for s in round_status(ws, round_key):
+    for s in statuses:
         counts[s.state] = counts.get(s.state, 0) + 1
     return [(STATES[k], counts[k]) for k in STATES if k in counts]
 
