@@ -75,9 +75,11 @@ class _Shape:
 
 def _slot(piece, sheet: str, text: str) -> tuple:
     """What a slot's cell starts with, the same cell left empty with the template's text after it (most
-    slots are empty: matched in one go), its kind, where it is, and the text after it."""
+    slots are empty: matched in one go), its kind (for a formula cell: its ``<f>…</f>``), where it is, and
+    the text after it."""
     start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
-    return start, start + "/>" + text, piece.kind, sheet, _index(piece.coord), text
+    kind = piece.formula if piece.kind == "formula" else piece.kind
+    return start, start + "/>" + text, kind, sheet, _index(piece.coord), text
 
 
 def _index(coord: str) -> tuple[int, int]:
@@ -183,11 +185,35 @@ def _read_part(xml: str, part: tuple, out: dict) -> bool:
 
 def _value(rest: str, kind: str) -> float | str | None:
     """A slot cell's value from what follows its ``<c r=… s=…``; None for anything cell_xml does not write."""
+    if kind.startswith("<f>"):
+        return _computed(rest, kind)
     if kind == "number" and (m := _NUMBER.fullmatch(rest)):
         return float(m.group(1))
     if m := _TEXT.fullmatch(rest):
         return unescape(m.group(1))
     return None
+
+
+def _computed(rest: str, f: str) -> float | str | bool | None:
+    """A formula cell's saved value, as calamine reads it (an error as blank); None unless the cell is the
+    template's formula with a value as derive.formula_xml writes it."""
+    kind, gt, body = rest.partition(">")
+    if not gt or kind not in ("", ' t="str"', ' t="b"', ' t="e"') or not body.startswith(f + "<v>") \
+            or not body.endswith("</v></c>"):
+        return None
+    value = body[len(f) + 3:-8]
+    if "<" in value:
+        return None
+    if kind == ' t="str"':
+        return unescape(value)
+    if kind == ' t="b"':
+        return value == "1"
+    if kind == ' t="e"' or not value:
+        return ""
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _overlaid(grid: list, cells: dict[tuple[int, int], object]) -> list:
