@@ -172,6 +172,27 @@ def test_an_older_copy_of_the_record_is_found_out(ws, capsys):
     assert done.returncode == 2 and "结账前的副本" in done.stderr
 
 
+def test_the_workbooks_of_a_closed_month_carry_the_head_when_the_summary_is_gone(ws, capsys):
+    """The close writes the trail's head into every workbook's hidden sheet (recorded hashes taken after), so
+    an older record is found out even when the signed summary was deleted."""
+    from xl_kpi.store.audit import GENESIS
+    from xl_kpi.workbook.reader import read_workbook
+
+    older = ws.parent / "older.db"
+    copy_record(ws / "xl_kpi.db", older)
+    assert cli("close", "--month", MONTH, "--dir", ws).returncode == 0
+    month = ws / "workbooks" / MONTH
+    heads = {read_workbook(p).meta.get("audit_head") for p in month.glob("E*.xlsx")}
+    assert len(heads) == 1 and None not in heads and not heads.pop().endswith(GENESIS)
+    assert cli("rollup", "--month", MONTH, "--dir", ws).returncode == 0  # the stamped files are the closed ones
+    summary = month / f"工资汇总-{MONTH}.xlsx"
+    summary.chmod(0o644)
+    summary.unlink()
+    swap_in(older, ws)
+    done = cli("generate", "--month", MONTH, "--dir", ws)
+    assert done.returncode == 2 and "结账前的副本" in done.stderr and "E0" in done.stderr
+
+
 def test_a_rewritten_chain_fails_against_the_head_printed_at_the_close(ws, capsys):
     from xl_kpi.store.audit import GENESIS, entry_hash
 

@@ -205,3 +205,25 @@ def test_a_month_saved_by_libreoffice_regenerates_with_nothing_lost(months, mode
     assert report.problems == [] and len(report.written) == 12
     after, problems = pay_lines(ws)
     assert problems == [] and after == before
+
+
+def test_a_month_saved_by_libreoffice_is_closed_with_the_head_in_each_workbook(months, tmp_path):
+    """The close appends the trail's head to the hidden sheet of files LibreOffice wrote (shared strings, its
+    own XML): read back by xl_kpi and by openpyxl, the pay unchanged."""
+    from openpyxl import load_workbook
+
+    from xl_kpi.close.closing import close_month
+    from xl_kpi.month.guard import read_anchor
+    from xl_kpi.payroll.summary import summary_path
+
+    _, saved = months["native"]
+    ws = copy_space(saved, tmp_path / "closed")
+    before, _ = pay_lines(ws)
+    close_month(ws, ws.plan(), ws.roster(ws.plan()), MONTH)
+    stamped = {read_workbook(p).meta.get("audit_head") for p in month_workbooks(ws.month_dir(MONTH))}
+    assert stamped == {"%d:%s" % read_anchor(summary_path(ws, MONTH))}  # the head printed on the summary
+    for p in month_workbooks(ws.month_dir(MONTH)):
+        meta = load_workbook(p)["_xl_kpi"]
+        assert [c.value for c in list(meta.iter_rows())[-1]][:2] == ["audit_head", next(iter(stamped))]
+    after, problems = pay_lines(ws)
+    assert after == before and problems == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from ..payroll.summary import summary_path, write_summary
 from ..store import open_store
 from ..store.audit import file_digest, os_user
 from ..store.rows import CloseRecord
+from ..system.files import atomic_write
+from ..workbook.stamp import AUDIT_HEAD, with_meta_line
 from ..workspace import Workspace
+from ..workspace.months import month_workbooks
 from ..workspace.roster import Employee
 
 
@@ -49,11 +53,23 @@ def close_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
     anchor = store.audit_head()  # printed on the summary HR signs: the record can be checked against paper
     path = write_summary(result, summary_path(ws, month), locked=True, anchor=anchor)
     set_read_only(path, True)
+    stamp_workbooks(ws, month, anchor)  # and written into every workbook: the summary alone can be lost
     record_id = store.record_close(month, "closed", plan_hash(plan), workbook_hashes(ws, month), rollup_json(result),
                                    [p.as_dict() for p in problems], os_user())
     total = sum(float(r["total_pay"]) for r in rollup_json(result) if r["status"] != "held" and r["total_pay"])
     store.audit("close", [(month, "", "结账", "", f"{total:.2f}", file_digest(path))])
     return CloseResult(next(r for r in store.closes(month) if r.id == record_id), problems)
+
+
+def stamp_workbooks(ws: Workspace, month: str, anchor: tuple[int, str]) -> None:
+    """The trail's head at the close in each workbook's hidden sheet (before their hashes are recorded).
+    A file without xl_kpi's hidden sheet (a foreign workbook the roll-up already named) is left as it is."""
+    for path in month_workbooks(ws.month_dir(month)):
+        try:
+            data = with_meta_line(path.read_bytes(), AUDIT_HEAD, f"{anchor[0]}:{anchor[1]}")
+        except (ValueError, zipfile.BadZipFile):
+            continue
+        atomic_write(path, data)
 
 
 def reopen_month(ws: Workspace, month: str, reason: str) -> CloseRecord:

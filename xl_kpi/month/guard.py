@@ -25,11 +25,13 @@ from ..store.backups import backup
 from ..store.db import DB_NAME
 from ..workbook.reader import written_by
 from ..workbook.rendered import try_read
+from ..workbook.stamp import AUDIT_HEAD
 from ..workspace import Workspace
 from ..workspace.months import SUMMARY_PREFIX, month_workbooks
 from .upgrade import bring_up_to_date, month_folders
 
 ANCHOR = re.compile(r"结账时的审计链：第(\d+)条，([0-9a-f]{64})")
+HEAD = re.compile(r"(\d+):([0-9a-f]{64})")
 
 
 def prepare(ws: Workspace, writes: bool, command: str, say: Callable[[str], None]) -> None:
@@ -113,18 +115,18 @@ def refuse_read_only(db: Path) -> None:
 
 
 def anchor_problems(ws: Workspace) -> list[Problem]:
-    """Each closed month's summary prints the trail's head at the close: a record without that entry was
-    rewritten or replaced by another copy; one without the close itself is older than the close."""
+    """Each closed month's summary prints the trail's head at the close, and its workbooks carry it in their
+    hidden sheet: a record without that entry was rewritten or replaced by another copy; one without the
+    close itself is older than the close."""
     store = open_store(ws.root)
     out = []
     for month in month_folders(ws):
-        path = ws.month_dir(month) / f"{SUMMARY_PREFIX}-{month}.xlsx"
-        anchor = read_anchor(path) if path.is_file() else None
+        path, anchor = month_anchor(ws, month)
         if anchor is None:
             continue
         if not store.closes(month):
             out.append(Problem("store_older", f"{path.name}上印着{month}已结账（审计链第{anchor[0]}条），HR的记录中却没有这次结账："
-                               f"记录被换成了结账前的副本。请用 xl-kpi restore 恢复结账后的副本 / the summary says {month} "
+                               f"记录被换成了结账前的副本。请用 xl-kpi restore 恢复结账后的副本 / {path.name} says {month} "
                                f"was closed, HR's record does not: it was replaced by an older copy", file=str(path)))
             continue
         why = store.verify_head(f"{anchor[0]}:{anchor[1]}", whole=False)  # a broken chain is check's to name
@@ -132,6 +134,23 @@ def anchor_problems(ws: Workspace) -> list[Problem]:
             out.append(Problem("store_rewritten", f"HR的记录与{path.name}上印的结账审计链不符：{why}；请用 xl-kpi restore "
                                f"恢复 / HR's record does not hold the head printed at the close", file=str(path)))
     return out
+
+
+def month_anchor(ws: Workspace, month: str) -> tuple[Path, tuple[int, str] | None]:
+    """The trail's head a close left for ``month``: printed on the payroll summary, or else written into the
+    workbooks' hidden sheet (the first workbook that has it), with the file it was read from."""
+    path = ws.month_dir(month) / f"{SUMMARY_PREFIX}-{month}.xlsx"
+    anchor = read_anchor(path) if path.is_file() and not path.is_symlink() else None
+    if anchor is not None:
+        return path, anchor
+    for book in month_workbooks(ws.month_dir(month)):
+        data = try_read(book)
+        m = HEAD.fullmatch(str(data.meta.get(AUDIT_HEAD) or "")) if data is not None else None
+        if m:
+            return book, (int(m.group(1)), m.group(2))
+        if data is not None and data.meta.get("meta_employee"):
+            break  # one of xl_kpi's workbooks tells: a close writes them all
+    return path, None
 
 
 def read_anchor(path: Path) -> tuple[int, str] | None:
