@@ -3,6 +3,7 @@
 score, roll up each month, then review the period), all through the CLI. The numbers checked are
 worked out here by hand from the seed's words, written as the arithmetic."""
 import json
+import sqlite3
 import math
 
 import pytest
@@ -127,15 +128,42 @@ def test_bianji_deductions_awards_pools_and_the_annual_composite(tmp_path, capsy
     assert any(p["message"].startswith("最佳网红每月最多1项，2026-10共2项：唐宁（B04）、宋远（B05）")
                for p in held["B05"]["problems"])
 
-    # the lead (主编) splits December's 新浪势力榜 in the 积分分配 sheet of her own workbook
+    # 以新浪媒体势力榜为准: the tool decides the pool from the ranks HR imports, the lead (主编) only splits it,
+    # here in the 积分分配 sheet of her own workbook
     lead = root / "workbooks" / "2026-12" / "B01-周敏.xlsx"
     wb = load_workbook(lead)
     cell_of(wb, "poolpts_sina_rank_0").value = 3
     wb.save(lead)
+
+    def figures(rank: int, rival: int, code: int = 2) -> str:
+        path = root / f"势力榜{rank}-{rival}.csv"
+        path.write_text(f"指标,数值\n新浪势力榜全国排名,{rank}\n主要竞争对手新浪势力榜排名,{rival}\n", encoding="utf-8")
+        run(capsys, "import", path, "--month", "2026-12", "--dir", root)
+        return run_cli(capsys, "rollup", "--month", "2026-12", "--dir", root, code=code, stderr=True)
+
+    # December's data: 第2名, 未进入全国前一, 也未跌出前三 — no pool, so the +3 typed is refused with the reason
+    out = run_cli(capsys, "rollup", "--month", "2026-12", "--dir", root, code=2, stderr=True)
+    assert "新浪势力榜团队分：按2026-12导入的外部数据，本月应为没有团队分" in out and "分配合计为3" in out
+    assert "本月应为-3分" in figures(5, 4)  # 第5名且落后于竞争对手 (第4名): 扣减团队3分, not +3
+    assert "本月应为没有团队分" in figures(5, 6)  # 跌出前三但领先竞争对手: no deduction
+    assert "新浪势力榜团队分" not in figures(1, 2, code=0)  # 全国第一: +3, paid as split
     after = {p["employee_id"]: p for p in json.loads(run(capsys, "rollup", "--month", "2026-12", "--json",
                                                          "--dir", root))}
     assert after["B02"]["score"] == two(december["B02"]["score"] + 3)
     assert after["B03"]["score"] == december["B03"]["score"]
+    with sqlite3.connect(root / "xl_kpi.db") as db:  # the ranks not imported for a month: named, never guessed
+        db.execute("DELETE FROM imports WHERE month = '2026-11' AND slot LIKE 'figure_%'")
+    out = run_cli(capsys, "rollup", "--month", "2026-11", "--dir", root, code=2, stderr=True)
+    assert "新浪势力榜团队分的条件需要2026-11的外部数据：新浪势力榜全国排名、主要竞争对手新浪势力榜排名，尚未导入" in out
+
+    # an award may carry a condition too (when:): given only where the month's imported figures meet it
+    plan = root / "plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace(
+        'rule: "award(pts=5, limit=1)", note:', 'rule: "award(pts=5, limit=1)", when: "sina_rank <= 3", note:'),
+        encoding="utf-8")
+    assert "宋远（B05）" not in figures(1, 4, code=0)  # 第1名: 宋远's 明星员工 in December stands
+    out = figures(4, 2)
+    assert "明星员工的条件（sina_rank <= 3）按2026-12导入的外部数据不成立（新浪势力榜全国排名4" in out and "宋远（B05）" in out
 
 
 # --------------------------------------------------------------------------- 私域运营业绩考核标准

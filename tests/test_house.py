@@ -29,7 +29,7 @@ ALLOWED = {
     "": {"excel", "cli"},
 }
 # what the pure core may import from outside the package: no files, processes, spreadsheets or xlwings
-CORE_MAY_IMPORT = {"__future__", "calendar", "collections", "dataclasses", "datetime", "decimal", "functools", "math",
+CORE_MAY_IMPORT = {"__future__", "ast", "calendar", "collections", "dataclasses", "datetime", "decimal", "functools", "math", "operator",
                    "pydantic", "pydantic_core", "re", "statistics", "types", "typing", "unicodedata", "yaml"}
 MAX_LINES = 500
 

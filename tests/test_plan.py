@@ -1,5 +1,6 @@
 """Plan validation: each class of error names the line and field, in Chinese and English."""
 
+from pathlib import Path
 import pytest
 import yaml
 
@@ -150,3 +151,29 @@ def test_rating_rules_take_the_plan_rater_weights():
     data["roles"]["manager"]["categories"][2]["metrics"][0]["rule"] = "rating(max=10)"
     plan = load_plan_text(yaml.safe_dump(data, allow_unicode=True))
     assert plan.roles["manager"].metric("team_management").rule.weights == {"self": 10, "supervisor": 60, "committee": 30}
+
+
+BIANJI = (Path(__file__).resolve().parent.parent / "examples" / "bianji" / "plan.yaml").read_text(encoding="utf-8")
+
+
+def test_a_pool_condition_is_read_at_its_line():
+    """A team pool's condition (积分池的条件) is checked when the plan loads: its syntax, and that every name is
+    one of the plan's outside figures."""
+    text = edit('plus_when: "sina_rank <= 1"', 'plus_when: "sina_rank <= 1 and sina_rnak < 3"', BIANJI)
+    (p,) = errors_of(text)
+    assert p.type == "unknown_id" and "sina_rnak" in p.message and "figures" in p.message
+    text = edit('plus_when: "sina_rank <= 1"', 'plus_when: "__import__(\'os\').system(\'x\')"', BIANJI)
+    (p,) = errors_of(text)
+    assert p.type == "condition" and p.path == "pools.0.plus_when" and p.line == line_of(text, "__import__")
+    (p,) = errors_of(edit('plus_when: "sina_rank <= 1"', 'plus_when: "sina_rank <= "', BIANJI))
+    assert p.type == "condition" and "写法有误" in p.message
+
+
+def test_a_condition_compares_as_the_sheet_shows_numbers():
+    from xl_kpi.core import condition
+
+    assert condition.holds("share >= 90%", {"share": 0.9000000000000001})
+    assert condition.holds("share >= 90%", {"share": 0.8999999999999999})  # 15 significant digits: 0.9
+    assert not condition.holds("a > 3 and a > b", {"a": 5, "b": 6})
+    assert condition.holds("not (a <= 1) or b == 2", {"a": 1, "b": 2})
+    assert condition.names("a > 3 and a > b") == ["a", "b"]

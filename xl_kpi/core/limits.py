@@ -3,6 +3,7 @@ award given only with another (requires). Pure: the counts come in, problems nam
 go out; the roll-up holds those people's pay lines until HR fixes the 加减分 records."""
 from __future__ import annotations
 
+from . import condition
 from .errors import Problem
 from .numbers import num
 from .plan import Plan
@@ -14,9 +15,9 @@ WITHIN_ZH = {"month": "当月", "quarter": "本季度", "year": "本年"}
 
 
 def award_problems(plan: Plan, month: str, counts: Counts, earlier_months: dict[str, Counts],
-                   names: dict[str, str]) -> list[Problem]:
+                   names: dict[str, str], figures: dict[str, float] | None = None) -> list[Problem]:
     """``counts``: this month's items per employee; ``earlier_months``: the same year's earlier months, each
-    month's items per employee."""
+    month's items per employee; ``figures``: the month's outside figures, which an item's ``when`` reads."""
     earlier = _together(earlier_months.values())
     out = []
     for a in plan.adjustments:
@@ -34,6 +35,8 @@ def award_problems(plan: Plan, month: str, counts: Counts, earlier_months: dict[
             out += _each(given, "award_limit",
                          f"{a.name}每年最多{a.per_year}项，{month[:4]}年至{month}共{num(year)}项，本月：{who} / "
                          f"{a.id}: at most {a.per_year} a year, {num(year)} so far")
+        if a.when is not None:
+            out += _condition_problems(plan, a, month, given, who, figures or {})
         if a.requires is not None:
             needed = plan.adjustment(a.requires)
             window = _together([counts] + [c for m, c in earlier_months.items() if _within(m, month, a.requires_within)])
@@ -44,6 +47,20 @@ def award_problems(plan: Plan, month: str, counts: Counts, earlier_months: dict[
                                    f"{needed.name} / {a.id} requires {a.requires} within the {a.requires_within}, which "
                                    f"{e} lacks", employee=e))
     return out
+
+
+def _condition_problems(plan: Plan, a, month: str, given: dict[str, float], who: str,
+                        figures: dict[str, float]) -> list[Problem]:
+    """An item given in a month whose imported figures do not meet its condition, or lack what it reads."""
+    missing = [plan.figure(n).name for n in condition.names(a.when) if n not in figures]
+    if missing:
+        return _each(given, "figure_missing", f"{a.name}的条件需要{month}的外部数据：{'、'.join(missing)}，尚未导入：{who} / "
+                     f"the figures the condition of {a.id} reads are not imported for {month}")
+    if condition.holds(a.when, figures):
+        return []
+    shown = "，".join(f"{plan.figure(n).name}{num(figures[n])}" for n in condition.names(a.when))
+    return _each(given, "award_condition", f"{a.name}的条件（{a.when}）按{month}导入的外部数据不成立（{shown}），不能给予："
+                 f"{who} / the condition of {a.id} does not hold for {month}")
 
 
 def _within(earlier: str, month: str, window: str) -> bool:

@@ -9,9 +9,9 @@ import calendar
 import functools
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
-from . import expr
+from . import condition, expr
 from .commission import Commission
 from .errors import bilingual
 from .model import Ident, Model, Money, no_duplicates
@@ -123,7 +123,7 @@ class OutsideFigure(Model):
 
     id: Ident
     name: str
-    kind: Literal["行业", "竞品"]
+    kind: Literal["行业", "竞品", "排名"]  # 排名: a rank or a share the department's team reached (新浪势力榜名次)
     unit: str = ""
 
 
@@ -182,8 +182,13 @@ class Adjustment(Model):
     # where the required item must have been given: the same month, the quarter or the year so far
     # (年度优秀员工在月明星员工中产生: any month of the year)
     requires_within: Literal["month", "quarter", "year"] = "month"
+    # given only when this condition over the month's outside figures holds (core/condition.py), such as
+    # "wechat_sichuan_top3 >= 90%": HR imports the figures, the roll-up decides
+    when: str | None = None
     to_team: bool = False  # 团队表彰: a 加减分 row may name a role (the team) and every member gets it
     note: str = ""
+
+    _condition = field_validator("when")(lambda text: _readable_condition(text))
 
 
 class CohortBonus(Model):
@@ -207,6 +212,15 @@ class PeriodBonus(Model):
     by_grade: dict[str, float] = {}  # grade name → ratio (pays: ratio) or yuan (pays: fixed); missing: 0
 
 
+def _readable_condition(text: str | None) -> str | None:
+    if text is not None:
+        try:
+            condition.parse(text)
+        except condition.ConditionError as exc:
+            raise bilingual("condition", *str(exc).replace("{", "{{").replace("}", "}}").split(" / ", 1)) from None
+    return text
+
+
 class Pool(Model):
     """团队积分池: points a team gets (新浪势力榜 ±3 a month, 微博/微信 ±10 a year) that its lead splits among
     the members; the split is typed in the 积分分配 sheet of the lead's workbook or imported (工号, 池, 分值)
@@ -219,9 +233,24 @@ class Pool(Model):
     amount: float = Field(gt=0)
     period: Literal["month", "year"] = "month"  # month: into the month's score; year: into the annual composite
     sign: Literal["either", "plus", "minus"] = "either"  # the pool is ±amount, +amount or −amount
+    # conditions over the month's outside figures (core/condition.py): the tool decides the pool's sign, the
+    # lead only splits it; neither holding: no pool that month
+    plus_when: str | None = None
+    minus_when: str | None = None
+
+    _condition = field_validator("plus_when", "minus_when")(lambda text: _readable_condition(text))
 
     def totals(self) -> list[float]:
         return {"either": [self.amount, -self.amount], "plus": [self.amount], "minus": [-self.amount]}[self.sign]
+
+    def conditions(self) -> list[tuple[float, str]]:
+        """(the pool's total, the condition giving it) for each condition the plan writes."""
+        return [(t, text) for t, text in ((self.amount, self.plus_when), (-self.amount, self.minus_when)) if text]
+
+    def decided(self, figures: dict[str, float]) -> float:
+        """The pool's total under its conditions for these figures (every figure they read): +amount, −amount,
+        or 0 when neither holds."""
+        return next((total for total, text in self.conditions() if condition.holds(text, figures)), 0.0)
 
 
 class Review(Model):
@@ -413,6 +442,15 @@ class Plan(Model):
             if a.requires is not None and a.requires not in known:
                 raise bilingual("unknown_id", "加减分项目{a}的 requires 指向不存在的项目{r}",
                                 "adjustment {a} requires an unknown item {r}", a=a.id, r=a.requires)
+        figures = {f.id for f in self.figures}
+        conditioned = [(f"积分池{p.id}", f"pool {p.id}", [text for _, text in p.conditions()]) for p in self.pools]
+        conditioned += [(f"加减分项目{a.id}", f"adjustment {a.id}", [a.when]) for a in self.adjustments if a.when]
+        for zh, en, texts in conditioned:
+            unknown = [n for text in texts for n in condition.names(text) if n not in figures]
+            if unknown:
+                raise bilingual("unknown_id", "{zh}的条件用到未定义的外部数据：{ids}（在 figures 中定义）",
+                                "the conditions of {en} name undefined figures: {ids} (define them under figures)",
+                                zh=zh, en=en, ids=", ".join(dict.fromkeys(unknown)))
         object.__setattr__(self, "grades", sorted(self.grades, key=lambda g: -g.min))
         return self
 

@@ -25,6 +25,13 @@ from ..workspace.roster import Employee
 DEPARTMENT = "*"  # the "employee" of the imports that hold outside figures for everyone
 
 
+def month_figures(store, month: str) -> dict[str, float]:
+    """figure id → the outside figure HR imported for the month (the conditions of pools and awards read them)."""
+    prefix = "figure_"
+    return {slot[len(prefix):]: i.value for slot, i in
+            store.imported(month, DEPARTMENT, prefix=prefix).get(DEPARTMENT, {}).items()}
+
+
 PREVIOUS_CYCLE = CYCLE_MONTHS  # baseline_from: previous looks one cycle back (a month, a quarter, …)
 
 

@@ -9,6 +9,7 @@ from ..core.cohort import explain_rank, rank_bonuses, rank_values
 from ..core.limits import award_problems
 from ..core.plan import Plan
 from ..core.scorecard import AdjustmentResult, score
+from ..month.record import month_figures
 from ..month.scored import Scored
 from ..store import open_store
 from ..workspace import Workspace
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 def check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) -> None:
     """最佳网红 每月评1项 and the like, across the department: a problem on everyone involved."""
-    if not any(a.per_month or a.per_year or a.requires for a in plan.adjustments):
+    if not any(a.per_month or a.per_year or a.requires or a.when for a in plan.adjustments):
         return
     counts: dict[str, dict[str, float]] = {}
     for s in result.entries:
@@ -33,7 +34,7 @@ def check_award_limits(ws: Workspace, plan: Plan, month: str, result: Rollup) ->
             _tally(earlier.setdefault(key, {}), emp, [(item, count) for item, count, *_ in rows])
     names = {s.employee.id: s.employee.name for s in result.entries}
     people = {s.employee.id: s for s in result.entries}
-    for p in award_problems(plan, month, counts, earlier, names):
+    for p in award_problems(plan, month, counts, earlier, names, month_figures(store, month)):
         people[p.employee].problems.append(p)
 
 

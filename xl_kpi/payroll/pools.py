@@ -3,10 +3,13 @@ HR's import of it, and the shares it gives each member in the roll-up (month poo
 pools)."""
 from __future__ import annotations
 
+from ..core import condition
 from ..core.errors import Problem
+from ..core.numbers import snap
 from ..core.plan import Plan, Pool
 from ..core.typed import TypedNumberError, typed_number
 from ..month.imports.pools import split_wrong
+from ..month.record import month_figures
 from ..store import open_store
 from ..workbook.reader import WorkbookData, typed_pool_shares
 from ..workbook.rendered import try_read
@@ -77,7 +80,8 @@ def lead_splits(ws: Workspace, plan: Plan, roster: list[Employee], month: str) -
 def pool_shares(ws: Workspace, plan: Plan, roster: list[Employee], months: list[str],
                 period: str) -> tuple[dict[str, list[tuple[Pool, float]]], list[Problem]]:
     """employee → [(pool, points)] of the pools of this period split in these months: HR's import where
-    there is one, else the lead's 积分分配 sheet; and the problems of the sheets read."""
+    there is one, else the lead's 积分分配 sheet; and the problems of the sheets read. A pool with conditions
+    is paid only as the month's imported figures decide (core/condition.py)."""
     out: dict[str, list[tuple[Pool, float]]] = {}
     problems: list[Problem] = []
     store = open_store(ws.root)
@@ -88,9 +92,39 @@ def pool_shares(ws: Workspace, plan: Plan, roster: list[Employee], months: list[
             continue
         typed, found = lead_splits(ws, plan, roster, month) if any(p.lead for p in pools) else ({}, [])
         problems += found
+        figures = month_figures(store, month)
         for p in pools:
             from_hr = [(emp, slots[f"pool_{p.id}"].value) for emp, slots in imported.items() if f"pool_{p.id}" in slots]
-            for emp, pts in (from_hr or typed.get(p.id, [])):
-                if pts:
-                    out.setdefault(emp, []).append((p, pts))
+            shares = [(emp, pts) for emp, pts in (from_hr or typed.get(p.id, [])) if pts]
+            if p.conditions() and (shares or p.period == "month" or month[5:7] == "12"):  # a year's split: December
+                wrong = _against_conditions(plan, p, month, figures, shares, roster)
+                if wrong is not None:
+                    problems.append(wrong)
+                    continue
+            for emp, pts in shares:
+                out.setdefault(emp, []).append((p, pts))
     return out, problems
+
+
+def _against_conditions(plan: Plan, pool: Pool, month: str, figures: dict[str, float], shares: list,
+                        roster: list[Employee]) -> Problem | None:
+    """Why a split of a pool with conditions cannot be paid this month, or None when it can: a figure the
+    conditions read is not imported, or the split does not add up to what they decide."""
+    needed = [n for _, text in pool.conditions() for n in condition.names(text)]
+    missing = [plan.figure(n).name for n in dict.fromkeys(needed) if n not in figures]
+    lead = next((e.id for e in roster if e.role == pool.lead), None)
+    if missing:
+        return Problem("figure_missing", f"{pool.name}的条件需要{month}的外部数据：{'、'.join(missing)}，尚未导入；"
+                       f"导入后再汇总（xl-kpi import 文件 --month {month}） / the figures the conditions of "
+                       f"{pool.id} read are not imported for {month}", employee=lead)
+    total = pool.decided(figures)
+    split = snap(sum(pts for _, pts in shares))
+    if not shares and not total:
+        return None
+    if split == snap(total):
+        return None
+    shown = "、".join(f"{text}" for _, text in pool.conditions())
+    want = f"{total:+g}分" if total else "没有团队分（条件都不成立：" + shown + "）"
+    return Problem("pool_condition", f"{pool.name}：按{month}导入的外部数据，本月应为{want}，分配合计为{split:g}；"
+                   f"请按条件重新分配 / by the figures imported for {month}, {pool.id} is {total:+g}, the split adds "
+                   f"up to {split:g}", employee=lead)
