@@ -448,9 +448,9 @@ class Plan(Model):
         for zh, en, texts in conditioned:
             unknown = [n for text in texts for n in condition.names(text) if n not in figures]
             if unknown:
-                raise bilingual("unknown_id", "{zh}的条件用到未定义的外部数据：{ids}（在 figures 中定义）",
-                                "the conditions of {en} name undefined figures: {ids} (define them under figures)",
-                                zh=zh, en=en, ids=", ".join(dict.fromkeys(unknown)))
+                raise bilingual("unknown_id", "{owner}的条件用到未定义的外部数据：{ids}（在 figures 中定义）",
+                                "the conditions of {owner_en} name undefined figures: {ids} (define them under figures)",
+                                owner=zh, owner_en=en, ids=", ".join(dict.fromkeys(unknown)))
         object.__setattr__(self, "grades", sorted(self.grades, key=lambda g: -g.min))
         return self
 
