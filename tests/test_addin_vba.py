@@ -76,8 +76,17 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ribbon_source(built):
+    """The ribbon module, with the self-test module it calls on open (both as built)."""
     with ExcelFile(built) as book:
-        return book.vba_project().get_module(addin_file.RIBBON_MODULE).source
+        project = book.vba_project()
+        return (project.get_module(addin_file.RIBBON_MODULE).source,
+                project.get_module(addin_file.SELFTEST_MODULE).source)
+
+
+def add_ribbon(app, ribbon_source) -> None:
+    ribbon, self_test = ribbon_source
+    app.add_module(ribbon, name=addin_file.RIBBON_MODULE)
+    app.add_module(self_test, name=addin_file.SELFTEST_MODULE)
 
 
 @pytest.fixture
@@ -92,7 +101,7 @@ def excel(ribbon_source, *books, workspace="", picked="", real=""):
     app = ExcelApplication()
     app.add_module(XLWINGS_STUB, name="xlwings")
     app.add_module(HOST_STUB, name=addin_file.HOST_MODULE)
-    app.add_module(ribbon_source, name=addin_file.RIBBON_MODULE)
+    add_ribbon(app, ribbon_source)
     opened = [app.open_workbook(b) for b in books]
     app.run("Configure", workspace)
     app.run("Prime", picked, real)
@@ -255,7 +264,7 @@ def test_a_button_that_fails_says_so_in_chinese_and_the_add_in_carries_on(ribbon
     app = ExcelApplication()
     app.add_module(FAILING_XLWINGS, name="xlwings")
     app.add_module(HOST_STUB, name=addin_file.HOST_MODULE)
-    app.add_module(ribbon_source, name=addin_file.RIBBON_MODULE)
+    add_ribbon(app, ribbon_source)
     books = [app.open_workbook(files[0]), app.open_workbook(files[1])]
     app.run("Configure", "")
     app.run("Prime", "", "")

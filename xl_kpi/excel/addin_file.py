@@ -28,6 +28,7 @@ ADDIN_NAME = "xl_kpi.xlam"
 RIBBON_MODULE = "XlKpiRibbon"
 UDF_MODULE = "XlKpiUdfs"
 HOST_MODULE = "XlKpiExcel"
+SELFTEST_MODULE = "XlKpiSelfTest"
 EVENTS_CLASS = "XlKpiEvents"
 CUSTOM_UI = "customUI/customUI.xml"
 PROJECT_NAME = "xl_kpi"  # names the xlwings config: %USERPROFILE%\.xl_kpi\xl_kpi.conf
@@ -60,6 +61,15 @@ def ribbon_vba() -> str:
 
 def host_vba() -> str:
     return texts.render("addin/XlKpiExcel.bas.j2", **_names())
+
+
+def selftest_vba() -> str:
+    from . import selftest
+
+    return texts.render("addin/XlKpiSelfTest.bas.j2", selftest=SELFTEST_MODULE, file=selftest.FILE_NAME,
+                        sheet=selftest.SHEET, functions=selftest.FUNCTIONS, calls=len(selftest.CALLS),
+                        first_row=selftest.FIRST_ROW, checks=len(selftest.CHECKS), stamp_row=selftest.STAMP_ROW,
+                        **_names())
 
 
 def events_vba() -> str:
@@ -120,6 +130,7 @@ def build(out_dir: Path) -> Path:
         project.add_module(RIBBON_MODULE, _crlf(ribbon_vba()))
         project.add_module(UDF_MODULE, _crlf(udf_vba()))
         project.add_module(HOST_MODULE, _crlf(host_vba()))
+        project.add_module(SELFTEST_MODULE, _crlf(selftest_vba()))
         project.add_module(EVENTS_CLASS, _crlf(events_vba()), kind=VBAModuleKind.other)
         this = project.get_module("ThisWorkbook")
         this.body = _crlf(this_workbook_vba())
