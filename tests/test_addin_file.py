@@ -64,7 +64,7 @@ def test_every_callback_calls_its_script(built):
         assert callable(getattr(addin, script))  # the script the button names exists
 
 
-def test_template_xlwings_modules_are_unchanged_but_the_project_name(built):
+def test_template_xlwings_modules_are_unchanged_but_the_project_name_and_config_place(built):
     before, after = modules(addin_file.template_path()), modules(built)
     ours = {addin_file.RIBBON_MODULE, addin_file.UDF_MODULE, addin_file.HOST_MODULE, addin_file.EVENTS_CLASS,
             addin_file.SELFTEST_MODULE}
@@ -72,6 +72,8 @@ def test_template_xlwings_modules_are_unchanged_but_the_project_name(built):
     for name, code in before.items():
         if name == "xlwings":  # xlwings' documented custom add-in step: the config becomes xl_kpi.conf
             code = code.replace('PROJECT_NAME As String = "myaddin"', 'PROJECT_NAME As String = "xl_kpi"')
+            # and asks XlKpiExcel where the config is (%PUBLIC% when the user folder is outside the code page)
+            code = code.replace(addin_file.CONFIG_PATH_LINE, "GetConfigFilePath = KpiConfigFilePath(PROJECT_NAME)")
         if name == "ThisWorkbook":
             assert after[name].startswith(code.rstrip("\n")) and "Workbook_Open" not in code
             continue

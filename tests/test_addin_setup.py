@@ -10,6 +10,7 @@ import pytest
 import xlwings
 
 from xl_kpi.excel import ribbon as addin
+from xl_kpi.excel import addin_file
 from xl_kpi.excel import install as addin_setup
 from xl_kpi.core.errors import KpiError
 from xl_kpi.workspace import init_workspace
@@ -160,19 +161,50 @@ def test_doctor_says_what_to_fix(tmp_path, python_folder):
     assert check.ok is False and "No module named xl_kpi" in check.detail
 
 
-def test_a_user_folder_the_code_page_cannot_hold_is_refused_and_doctor_says_so(tmp_path):
+def test_a_user_folder_the_code_page_cannot_hold_puts_the_config_in_the_public_folder(tmp_path):
     """A Chinese user name on a PC whose non-Unicode language is English: xlwings' VBA builds the config's path
-    from %USERPROFILE% in cp1252 and would never find it, so install refuses (naming that path) and doctor says
-    so, instead of both saying OK."""
+    from %USERPROFILE% in cp1252 and would never find it, so install writes the config to %PUBLIC%\\xl_kpi (an
+    ASCII path the add-in then reads) and says so; doctor checks that place."""
     machine = windows(tmp_path, codepage="cp1252")
+    machine.env["PUBLIC"] = str(tmp_path / "Users" / "Public")
+    report = addin_setup.install(machine, interpreter=r"C:\Python312\python.exe")
+    conf = machine.config_file()
+    assert conf == tmp_path / "Users" / "Public" / "xl_kpi" / "xl_kpi.conf" != machine.user_config_file()
+    assert vba_input(conf.read_bytes(), "cp1252")["INTERPRETER_WIN"] == r"C:\Python312\pythonw.exe"
+    assert str(conf) in report and "公用文件夹" in report and not machine.user_config_file().exists()
+    checks = addin_setup.doctor(machine)
+    assert next(c for c in checks if c.what.startswith("配置 ")).ok and not any(c.what.startswith("配置位置") for c in checks)
+    assert "已删除 / removed:      " + str(conf) in addin_setup.uninstall(machine)
+
+
+def test_a_public_folder_the_code_page_cannot_hold_either_is_refused(tmp_path):
+    machine = windows(tmp_path, codepage="cp1252")
+    machine.env["PUBLIC"] = str(tmp_path / "用户" / "公用")
     with pytest.raises(KpiError) as caught:
         addin_setup.install(machine, interpreter=r"C:\Python312\python.exe")
-    message = str(caught.value)
-    assert str(machine.config_file()) in message and "张三" in message and "cp1252" in message
-    assert "更改系统区域设置" in message
+    assert str(machine.config_file()) in str(caught.value) and "cp1252" in str(caught.value)
     assert not machine.startup_folder().exists() and not machine.config_file().exists()
     place = next(c for c in addin_setup.doctor(machine) if c.what.startswith("配置位置"))
     assert place.ok is False and str(machine.config_file()) in place.detail
+
+
+def test_the_add_in_looks_for_the_config_where_install_put_it(tmp_path):
+    """The add-in's VBA (run in pyOpenVBA's interpreter): xlwings' GetConfigFilePath asks KpiConfigChoice, which
+    keeps the user's folder unless its name came out of the ANSI conversion with "?" and %PUBLIC% has the config."""
+    from pyopenvba import ExcelFile
+    from pyopenvba.apps.excel import ExcelApplication
+
+    with ExcelFile(addin_file.build(tmp_path)) as book:
+        project = book.vba_project()
+        ribbon = project.get_module(addin_file.RIBBON_MODULE).source
+        assert "GetConfigFilePath = KpiConfigFilePath(PROJECT_NAME)" in project.get_module("xlwings").source
+    app = ExcelApplication()
+    app.add_module('Public Function KpiFileExists(path As String) As Boolean\n'
+                   '    KpiFileExists = (path = "C:\\Users\\Public\\xl_kpi\\xl_kpi.conf")\nEnd Function\n', name="Host")
+    app.add_module(ribbon, name=addin_file.RIBBON_MODULE)
+    choose = lambda profile: app.run("KpiConfigChoice", profile, "C:\\Users\\Public", "xl_kpi")  # noqa: E731
+    assert choose("C:\\Users\\zhang") == "C:\\Users\\zhang\\.xl_kpi\\xl_kpi.conf"
+    assert choose("C:\\Users\\??") == "C:\\Users\\Public\\xl_kpi\\xl_kpi.conf"
 
 
 def office(tmp_path, facts, python_folder=None, bits="64"):

@@ -35,6 +35,8 @@ PROJECT_NAME = "xl_kpi"  # names the xlwings config: %USERPROFILE%\.xl_kpi\xl_kp
 TEMPLATE_PROJECT = "myaddin"
 WORKSPACE_KEY = "XL_KPI_WORKSPACE"  # the workspace folder, in the config (the ribbon's 生成 asks once)
 vba_string = texts.vba_string
+# xlwings' Windows place for a custom add-in's config, in its VBA (replaced: see KpiConfigFilePath)
+CONFIG_PATH_LINE = 'GetConfigFilePath = Environ("USERPROFILE") & "\\." & PROJECT_NAME & "\\" & PROJECT_NAME & ".conf"'
 
 
 def template_path() -> Path:
@@ -108,10 +110,14 @@ def _crlf(text: str) -> str:
 
 
 def _project_constant(source: str) -> str:
-    old = f'Public Const PROJECT_NAME As String = "{TEMPLATE_PROJECT}"'
-    if source.count(old) != 1:
-        raise RuntimeError(f"xlwings {xlwings.__version__}: its add-in template no longer holds {old!r}")
-    return source.replace(old, f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"')
+    """xlwings' module with our project name, and the config's place asked of KpiConfigFilePath (XlKpiExcel)."""
+    for old, new in ((f'Public Const PROJECT_NAME As String = "{TEMPLATE_PROJECT}"',
+                      f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'),
+                     (CONFIG_PATH_LINE, "GetConfigFilePath = KpiConfigFilePath(PROJECT_NAME)")):
+        if source.count(old) != 1:
+            raise RuntimeError(f"xlwings {xlwings.__version__}: its add-in template no longer holds {old!r}")
+        source = source.replace(old, new)
+    return source
 
 
 def build(out_dir: Path) -> Path:

@@ -111,11 +111,21 @@ class Machine:
                     / "Startup.localized" / "Excel")
         return None
 
+    def user_config_file(self) -> Path:
+        """xlwings' own place for a Windows add-in's config: %USERPROFILE%\\.xl_kpi\\xl_kpi.conf."""
+        name = addin_file.PROJECT_NAME
+        return Path(self.env.get("USERPROFILE") or self.home) / f".{name}" / f"{name}.conf"
+
     def config_file(self) -> Path | None:
-        """The config the add-in's xlwings VBA reads (GetConfigFilePath, named after PROJECT_NAME)."""
+        """The config the add-in reads (its GetConfigFilePath, named after PROJECT_NAME): in the user's folder,
+        or where that folder's name cannot be written in the ANSI code page VBA uses (a Chinese user name on an
+        English-language Windows), in %PUBLIC%\\xl_kpi, which the add-in reads then (XlKpiConfigFile)."""
         name = addin_file.PROJECT_NAME
         if self.system == "Windows":
-            return Path(self.env.get("USERPROFILE") or self.home) / f".{name}" / f"{name}.conf"
+            user = self.user_config_file()
+            if _encodable(str(user), self.codepage):
+                return user
+            return Path(self.env.get("PUBLIC") or r"C:\Users\Public") / name / f"{name}.conf"
         if self.system == "Darwin":
             return self.home / "Library" / "Containers" / "com.microsoft.Excel" / "Data" / f"{name}.conf"
         return None
@@ -170,8 +180,8 @@ def config_bytes(settings: Mapping[str, str], codepage: str, path: Path) -> byte
 
 
 def config_place_problem(machine: Machine) -> KpiError | None:
-    """The config's own path must be one VBA can open: xlwings' VBA builds it from %USERPROFILE% in the ANSI
-    code page, so a user folder outside it (a Chinese name on an English-language Windows) is never found."""
+    """The config's own path must be one VBA can open, in the ANSI code page: the user's folder, or else
+    %PUBLIC%, which only an unusual PC names outside it."""
     conf = machine.config_file()
     if machine.system != "Windows" or conf is None:
         return None
@@ -187,9 +197,9 @@ def config_place_problem(machine: Machine) -> KpiError | None:
         f"name (Control Panel → Region → Administrative), or use a Windows user whose name it holds", conf)
 
 
-def _encodable(ch: str, codepage: str) -> bool:
+def _encodable(text: str, codepage: str) -> bool:
     try:
-        ch.encode(codepage)
+        text.encode(codepage)
         return True
     except UnicodeEncodeError:
         return False
@@ -276,7 +286,9 @@ def install(machine: Machine, interpreter: str | None = None, workspace: Path | 
     place = settings.get(addin_file.WORKSPACE_KEY) or "未设置：首次点「生成」时选择 / not set: 生成 asks for it once"
     return "\n".join([
         f"加载项 / add-in:        {folder / addin_file.ADDIN_NAME}",
-        f"配置 / config:          {conf}（{machine.codepage}）",
+        f"配置 / config:          {conf}（{machine.codepage}）" + ("" if conf == machine.user_config_file() else
+            "\n                        用户文件夹名无法用本机代码页表示，配置放在公用文件夹（本机各用户可见），加载项会从这里读取 / "
+            "the user folder's name is outside the code page: the config is in the public folder, where the add-in looks"),
         f"Python:                 {python}",
         f"工作区 / workspace:     {place}",
         "打开 Excel，可见「绩效KPI」选项卡；有问题时运行 xl-kpi addin doctor",
