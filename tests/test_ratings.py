@@ -223,7 +223,7 @@ def test_forms_go_out_one_mail_per_rater_in_the_send_log(round_):
     (attachment,) = list(msg.iter_attachments())
     assert read_form(attachment.get_content(), "f.xlsx").rater == "E004"
     again = cli(ws.root, "send", "--ratings", MONTH, "--yes")  # the log: nothing twice
-    assert "已发送 0 封, 此前已发送 7 封" in again.stdout
+    assert "已发送 0 封，此前已发送 7 封" in again.stdout
 
 
 @pytest.fixture(scope="module")

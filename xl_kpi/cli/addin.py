@@ -61,9 +61,9 @@ EXAMPLES = {
 def register(sub) -> None:
     p = add(sub, "addin", cmd_addin, "生成或安装 Excel 加载项 xl_kpi.xlam / build or install the Excel add-in")
     p.add_argument("action", choices=("build", "install", "uninstall", "doctor", "selftest"),
-                   help="build: 生成文件; install: 安装到 Excel; uninstall: 卸载; doctor: 检查安装; "
-                        "selftest: 生成或读取 自检.xlsx")
-    p.add_argument("--read", metavar="FILE", help="selftest: 读取发回的自检文件并给出结论 / read a returned self-test")
-    p.add_argument("--out", default=".", help="build, selftest: 生成到此目录, 默认当前目录 / where the file goes (default: .)")
-    p.add_argument("--workspace", help="install: 工作区目录, 供「生成」使用 / the workspace the ribbon's 生成 uses")
-    p.add_argument("--python", help="install: 加载项使用的 Python, 默认当前 Python / the interpreter (default: this one)")
+                   help="build：生成文件；install：安装到 Excel；uninstall：卸载；doctor：检查安装；"
+                        "selftest：生成或读取 自检.xlsx")
+    p.add_argument("--read", metavar="FILE", help="selftest：读取发回的自检文件并给出结论 / read a returned self-test")
+    p.add_argument("--out", default=".", help="build、selftest：生成到此目录，默认当前目录 / where the file goes (default: .)")
+    p.add_argument("--workspace", help="install：工作区目录，供「生成」使用 / the workspace the ribbon's 生成 uses")
+    p.add_argument("--python", help="install：加载项使用的 Python，默认当前 Python / the interpreter (default: this one)")

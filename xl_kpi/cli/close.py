@@ -23,8 +23,8 @@ from .common import console, day_arg, dir_arg, err_console, month_arg
 
 EXAMPLES = {
     "close": "示例 / example:\n  xl-kpi close --month 2026-10                     # 结账: 记录各工作簿、工资与方案, 锁定该月\n"
-             "  xl-kpi close --month 2026-10 --accept-problems   # 有待核问题也结账, 问题记入结账记录\n"
-             "  xl-kpi close --show --month 2026-10              # 查看结账记录(含重开与更正)\n"
+             "  xl-kpi close --month 2026-10 --accept-problems   # 有待核问题也结账，问题记入结账记录\n"
+             "  xl-kpi close --show --month 2026-10              # 查看结账记录（含重开与更正）\n"
              "  xl-kpi close --reopen --month 2026-10 --reason 补录漏报数据",
     "appeal": "示例 / example:\n  xl-kpi appeal add --month 2026-10 --employee E002 --metric reads --reason 后台数据漏算 --claimed 105000\n"
               "  xl-kpi appeal add --month 2026-10 --employee E010 --item typo --reason 非本人稿件 --filed 2026-11-03\n"
@@ -38,7 +38,7 @@ EXAMPLES = {
     "audit": "示例 / example:\n  xl-kpi audit --month 2026-10\n  xl-kpi audit --employee E002 --csv > 审计-E002.csv\n"
              "  xl-kpi audit --verify 857:3f2a…   # 与工资汇总上印的结账审计链核对",
     "restore": "示例 / example:\n  xl-kpi restore             # 列出 backups/ 中的副本, 及恢复每一个会失去什么\n"
-               "  xl-kpi restore 3           # 恢复列表中的第3个(会先问; 现有记录先另存一份)\n"
+               "  xl-kpi restore 3           # 恢复列表中的第3个（会先问；现有记录先另存一份）\n"
                "  xl-kpi restore backups/xl_kpi-20261130-180000-000000-close.db --yes",
 }
 
@@ -49,51 +49,51 @@ def register(sub) -> None:
         dir_arg(p)
         return p
 
-    p = add("close", cmd_close, "结账: 锁定已发工资的月份 / close a paid month (or --reopen it, --show its record)")
+    p = add("close", cmd_close, "结账：锁定已发工资的月份 / close a paid month (or --reopen it, --show its record)")
     p.add_argument("--month", required=True, type=month_arg, help="月份 YYYY-MM")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--show", action="store_true", help="显示结账记录 / print the month's close records")
-    what.add_argument("--reopen", action="store_true", help="重开已结账的月份(须 --reason) / reopen a closed month")
+    what.add_argument("--reopen", action="store_true", help="重开已结账的月份（须 --reason） / reopen a closed month")
     p.add_argument("--accept-problems", action="store_true", help="有待核问题也结账 / close with the open problems")
     p.add_argument("--reason", default="", help="重开的原因 / why it is reopened")
 
-    p = add("appeal", cmd_appeal, "申诉: 登记、列出、决定 / appeals: file, list, decide")
+    p = add("appeal", cmd_appeal, "申诉：登记、列出、决定 / appeals: file, list, decide")
     p.add_argument("action", choices=("add", "list", "decide"))
-    p.add_argument("number", nargs="?", type=int, help="decide: 申诉编号 / the appeal's number")
+    p.add_argument("number", nargs="?", type=int, help="decide：申诉编号 / the appeal's number")
     p.add_argument("--month", type=month_arg, help="月份 YYYY-MM")
     p.add_argument("--employee", help="工号 / employee id")
-    p.add_argument("--metric", help="申诉的指标(编号或名称) / the metric disputed")
-    p.add_argument("--item", help="申诉的加减分项目(编号或名称) / the 加减分 item disputed")
-    p.add_argument("--reason", default="", help="申诉理由, 或驳回理由 / the reason (or why it is rejected)")
+    p.add_argument("--metric", help="申诉的指标（编号或名称） / the metric disputed")
+    p.add_argument("--item", help="申诉的加减分项目（编号或名称） / the 加减分 item disputed")
+    p.add_argument("--reason", default="", help="申诉理由，或驳回理由 / the reason (or why it is rejected)")
     p.add_argument("--claimed", help="员工主张的值 / the value the employee claims")
-    p.add_argument("--filed", type=day_arg, help="收到申诉的日期(默认今天) / the day it was received (default today)")
+    p.add_argument("--filed", type=day_arg, help="收到申诉的日期（默认今天） / the day it was received (default today)")
     verdict = p.add_mutually_exclusive_group()
     verdict.add_argument("--accept", action="store_true", help="受理 / accept")
     verdict.add_argument("--reject", action="store_true", help="驳回 / reject")
-    p.add_argument("--value", help="受理时更正后的值(默认为申诉值) / the corrected value (default: the claimed one)")
+    p.add_argument("--value", help="受理时更正后的值（默认为申诉值） / the corrected value (default: the claimed one)")
 
-    p = add("plan-followup", cmd_followup, "改进计划: 登记、列出、完成 / improvement plans: add, list, close")
+    p = add("plan-followup", cmd_followup, "改进计划：登记、列出、完成 / improvement plans: add, list, close")
     p.add_argument("action", choices=("add", "list", "close"))
-    p.add_argument("number", nargs="?", type=int, help="close: 编号 / the plan's number")
+    p.add_argument("number", nargs="?", type=int, help="close：编号 / the plan's number")
     p.add_argument("--month", type=month_arg, help="考核月份 YYYY-MM / the month whose result called for it")
     p.add_argument("--employee", help="工号 / employee id")
-    p.add_argument("--role", help="add: 整个岗位的改进计划(岗位编号) / a role's plan (role id)")
-    p.add_argument("--team", metavar="MANAGER_ID", help="add: 某位上级团队的改进计划(上级工号) / a manager's team's plan")
+    p.add_argument("--role", help="add：整个岗位的改进计划（岗位编号） / a role's plan (role id)")
+    p.add_argument("--team", metavar="MANAGER_ID", help="add：某位上级团队的改进计划（上级工号） / a manager's team's plan")
     p.add_argument("--goals", default="", help="改进目标 / goals")
     p.add_argument("--measures", default="", help="改进措施 / measures")
     p.add_argument("--due", type=day_arg, help="完成日期 YYYY-MM-DD / due date")
-    p.add_argument("--open", action="store_true", help="list: 只列未完成的 / only open ones")
-    p.add_argument("--note", default="", help="close: 完成情况 / how it went")
+    p.add_argument("--open", action="store_true", help="list：只列未完成的 / only open ones")
+    p.add_argument("--note", default="", help="close：完成情况 / how it went")
 
-    p = add("audit", cmd_audit, "审计记录: 谁在何时改了什么 / the audit trail")
+    p = add("audit", cmd_audit, "审计记录：谁在何时改了什么 / the audit trail")
     p.add_argument("--month", type=month_arg, help="只列此月 / only this month")
     p.add_argument("--employee", help="只列此工号 / only this employee")
     p.add_argument("--csv", action="store_true", help="以CSV输出 / print CSV")
-    p.add_argument("--verify", metavar="HASH", help="核对审计链是否含有纸面或邮件上的链头(编号:哈希, 如工资汇总上所印) / check "
+    p.add_argument("--verify", metavar="HASH", help="核对审计链是否含有纸面或邮件上的链头（编号：哈希，如工资汇总上所印） / check "
                    "the chain against a head taken from paper or mail (id:hash)")
 
-    p = add("restore", cmd_restore, "HR的记录: 列出备份并恢复 / list the copies of HR's record and restore one")
-    p.add_argument("copy", nargs="?", metavar="COPY", help="要恢复的副本(backups/ 中的文件, 或其编号) / the copy to restore "
+    p = add("restore", cmd_restore, "HR的记录：列出备份并恢复 / list the copies of HR's record and restore one")
+    p.add_argument("copy", nargs="?", metavar="COPY", help="要恢复的副本（backups/ 中的文件，或其编号） / the copy to restore "
                    "(a file in backups/, or its number in the list)")
     p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
 
@@ -183,8 +183,8 @@ def cmd_appeal(args) -> int:
         console.print(f"第{d.number}号申诉已受理 / accepted: {d.before} → {d.after}; 应发 / pay {d.pay_before} → {d.pay_after}")
         if d.correction is not None:
             kind = "补发" if d.correction >= 0 else "扣回"
-            console.print(f"{d.month}已结账: {kind} {abs(d.correction):,.2f} 元随{d.payroll_month}工资 / a correction of "
-                          f"{d.correction} with the {d.payroll_month} payroll; 结账记录已增加更正状态 / the close record "
+            console.print(f"{d.month}已结账：{kind} {abs(d.correction):,.2f} 元随{d.payroll_month}工资 / a correction of "
+                          f"{d.correction} with the {d.payroll_month} payroll；结账记录已增加更正状态 / the close record "
                           f"keeps both states")
     console.print(f"运行 xl-kpi send --month {d.month} 把决定发给员工 / send the decision with xl-kpi send")
     return 0
@@ -329,9 +329,9 @@ def cmd_restore(args) -> int:
                   + " / restoring loses what the record in use holds beyond the copy", soft_wrap=True)
     if not args.yes:
         if not sys.stdin.isatty():
-            err_console.print("需要确认: 在终端中运行, 或加 --yes / confirmation needed: run in a terminal or add --yes")
+            err_console.print("需要确认：在终端中运行，或加 --yes / confirmation needed: run in a terminal or add --yes")
             return 2
-        if input("确认恢复? / restore now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
+        if input("确认恢复？ / restore now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
             console.print("未恢复 / nothing restored")
             return 0
     kept = restore(root, chosen, current)

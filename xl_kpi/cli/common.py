@@ -43,7 +43,7 @@ def workspace_of(args) -> Workspace:
 
 def month_arg(text: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"月份应写成 YYYY-MM, 如 2026-10 / month must be YYYY-MM: {text}")
+        raise argparse.ArgumentTypeError(f"月份应写成 YYYY-MM，如 2026-10 / month must be YYYY-MM: {text}")
     return text
 
 
@@ -88,7 +88,7 @@ def with_progress(total: int, label: str, work, *args):
         seconds = time.perf_counter() - t0
         total = done() or total
         if total >= SUMMARY_FROM:
-            err_console.print(f"{label}: {total} 个, 用时 {seconds:.1f} 秒, 每秒 {total / seconds:,.0f} 个 / {total} in "
+            err_console.print(f"{label}: {total} 个，用时 {seconds:.1f} 秒，每秒 {total / seconds:,.0f} 个 / {total} in "
                               f"{seconds:.1f} s, {total / seconds:,.0f} a second")
 
 
@@ -178,13 +178,13 @@ def print_json_list(records) -> None:
 
 def jobs_arg(p) -> None:
     p.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
-                   help="并行的工作进程数, 默认为CPU核数; --jobs 1 在本进程中逐个处理, 结果相同 / worker processes "
+                   help="并行的工作进程数，默认为CPU核数；--jobs 1 在本进程中逐个处理，结果相同 / worker processes "
                         "(default: the number of cores); the output is the same for any N")
 
 
 def os_problem(exc: OSError) -> Problem:
     """An operating-system error as a located problem: which file, and what the system said."""
-    what = {PermissionError: "没有权限", IsADirectoryError: "这是一个文件夹, 不是文件",
+    what = {PermissionError: "没有权限", IsADirectoryError: "这是一个文件夹，不是文件",
             NotADirectoryError: "路径中有一段不是文件夹", FileExistsError: "已有同名文件",
             FileNotFoundError: "找不到"}.get(type(exc), "文件操作失败")
     return Problem("os_error", f"{what} / {exc.strerror or exc}", file=str(exc.filename or ""))
@@ -204,7 +204,7 @@ def day_arg(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD, 如 2026-11-03 / a date is YYYY-MM-DD: {text}") from None
+        raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD，如 2026-11-03 / a date is YYYY-MM-DD: {text}") from None
 
 
 def dir_arg(p) -> None:

@@ -95,7 +95,7 @@ def cmd_generate(args) -> int:
                             lambda advance: generate(ws, plan, people, args.month, args.formulas, args.force,
                                                      args.protect_password, advance, everyone=roster, jobs=args.jobs))
     console.print(f"已生成 {len(report.written)} 个工作簿 / wrote {len(report.written)} workbook(s) in "
-                  f"{ws.month_dir(args.month)}; 保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
+                  f"{ws.month_dir(args.month)}；保留已填写的值 {report.kept_inputs} 个 / kept {report.kept_inputs} typed value(s)")
     for b in report.backups:
         console.print(f"  备份 / backup: {b}")
     print_baselines(report.baselines, args.month)
@@ -118,7 +118,7 @@ def cmd_import(args) -> int:
     ws, plan, roster = loaded(args)
     report = with_progress(len(roster), "导入 / importing", lambda advance: import_file(
         ws, plan, roster, Path(args.file), args.month, args.formulas, args.skip_bad, args.jobs, advance))
-    console.print(f"已导入 {report.rows} 行, {report.employees} 人 / imported {report.rows} row(s) for "
+    console.print(f"已导入 {report.rows} 行，{report.employees} 人 / imported {report.rows} row(s) for "
                   f"{report.employees} employee(s)")
     if report.skipped:
         err_console.print(f"[yellow]跳过 {len(report.skipped)} 行 / skipped {len(report.skipped)} bad row(s):[/yellow]")
@@ -153,7 +153,7 @@ def cmd_rollup(args) -> int:
     result = with_progress(len(roster), "汇总 / rolling up", work, ws, plan, roster, args.month)
     problems = result.all_problems
     if args.strict and problems:
-        err_console.print(f"[red]--strict: 有 {len(problems)} 个问题, 未写入工资汇总 / {len(problems)} problem(s); "
+        err_console.print(f"[red]--strict：有 {len(problems)} 个问题，未写入工资汇总 / {len(problems)} problem(s); "
                           "nothing written[/red]")
         print_problems(problems)
         return EXIT_PROBLEMS
@@ -164,7 +164,7 @@ def cmd_rollup(args) -> int:
         paid = sum(s.card.pay.total for s in result.entries if result.paid(s))
         open_store(ws.root).audit("rollup", [(args.month, "", "工资汇总", "", f"{paid:.2f}", file_digest(path))])
     else:  # the closed payroll stands; whatever changed since shows as problems below
-        err_console.print(f"{args.month}已于{closed.at[:10]}结账, 工资汇总未改写 / {args.month} is closed: the payroll "
+        err_console.print(f"{args.month}已于{closed.at[:10]}结账，工资汇总未改写 / {args.month} is closed: the payroll "
                           f"summary is kept as closed")
     held = [s.employee.id for s in result.entries if result.held(s)]
     if args.json:
@@ -177,18 +177,18 @@ def cmd_rollup(args) -> int:
                                                           f"included: {', '.join(held)}）" if held else ""))
     for q in result.quotas:
         if q.over:
-            console.print(f"[yellow]强制分布: {q.grade} {q.count}人, 上限{q.allowed}人 / over quota; "
+            console.print(f"[yellow]强制分布：{q.grade} {q.count}人，上限{q.allowed}人 / over quota; "
                           f"边缘 / at the margin: {', '.join(q.margin)}[/yellow]")
     console.print(f"工资汇总 / payroll summary: {path}")
     if problems:
-        console.print(f"[yellow]{len(problems)} 个问题, 已列在「问题」表 / problem(s), listed in sheet 问题[/yellow]")
+        console.print(f"[yellow]{len(problems)} 个问题，已列在「问题」表 / problem(s), listed in sheet 问题[/yellow]")
         print_problems(problems)
     if result.notices:
         console.print(f"[yellow]{len(result.notices)} 人的工资与旧版本的汇总不同（未待核，已列在「问题」表） / "
                       f"{len(result.notices)} pay line(s) differ from an earlier release's roll-up[/yellow]")
         print_problems(result.notices)
     if held:
-        console.print(f"[yellow]待核 {len(held)} 人: 修正后重新汇总, 或加 --accept-problems 照发 / {len(held)} pay line(s) "
+        console.print(f"[yellow]待核 {len(held)} 人：修正后重新汇总，或加 --accept-problems 照发 / {len(held)} pay line(s) "
                       f"held: fix and roll up again, or pay anyway with --accept-problems[/yellow]")
     return EXIT_PROBLEMS if held or result.problems else EXIT_OK  # held lines, or a file to look at
 
@@ -213,18 +213,18 @@ EXAMPLES = {
     "init": "示例 / example:\n  xl-kpi init ~/kpi   # 新建工作区, 含内置方案与示例花名册\n"
             "  xl-kpi init ~/bianji --example bianji   # 从编辑考核方案的示例开始",
     "check": "示例 / example:\n  cd ~/kpi && xl-kpi check   # 校验 plan.yaml 与 roster.xlsx, 有问题时退出码为2\n"
-             "  xl-kpi check --month 2026-10   # 并列出10月工作簿的公式方式, 混用时警告",
+             "  xl-kpi check --month 2026-10   # 并列出10月工作簿的公式方式，混用时警告",
     "generate": "示例 / example:\n  xl-kpi generate --month 2026-10                   # 全员, 原生公式: Excel/WPS/LibreOffice/手机均可计算\n"
                 "  xl-kpi generate --month 2026-10 --formulas udf    # 加载项函数 =KPI_SCORE(), 只用于装有加载项的Excel\n"
                 "  xl-kpi generate --month 2026-10 --employee E004 --force",
     "import": "示例 / example:\n  xl-kpi import 10月数据.csv --month 2026-10\n"
               "  xl-kpi import 公众号后台导出.xlsx --month 2026-10 --skip-bad   # 列名映射见 mapping.yaml\n"
-              "  xl-kpi import 10月加减分.csv --month 2026-10   # 列: 工号, 日期, 项目, 数量(次数|名次), 分值, 说明(备注); 人力资源部的记录,"
+              "  xl-kpi import 10月加减分.csv --month 2026-10   # 列：工号，日期，项目，数量（次数|名次），分值，说明（备注）；人力资源部的记录，"
               " 替换文件中各人本月的加减分",
     "score": "示例 / example:\n  xl-kpi score --month 2026-10\n  xl-kpi score --month 2026-10 --json > scores.json",
     "rollup": "示例 / example:\n  xl-kpi rollup --month 2026-10            # 写 workbooks/2026-10/工资汇总-2026-10.xlsx\n"
-              "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入, 退出码2\n"
-              "  xl-kpi rollup --month 2026-10 --accept-problems   # 有问题的人也照发, 问题印在汇总表上\n"
+              "  xl-kpi rollup --month 2026-10 --strict   # 有任何问题则不写入，退出码2\n"
+              "  xl-kpi rollup --month 2026-10 --accept-problems   # 有问题的人也照发，问题印在汇总表上\n"
               "  xl-kpi rollup --month 2026-10 --json > payroll.json",
 }
 
@@ -234,34 +234,34 @@ def register(sub) -> None:
     p.epilog += "\n\n方案示例 / example plans (--example NAME):\n" + "\n".join(
         f"  {name:<10} {ex.title}" for name, ex in examples().items())
     p.add_argument("dir", metavar="DIR", help="工作区目录 / workspace folder")
-    p.add_argument("--example", metavar="NAME", help="从方案示例开始: 方案、花名册与几个月的示例数据 / start from an "
+    p.add_argument("--example", metavar="NAME", help="从方案示例开始：方案、花名册与几个月的示例数据 / start from an "
                    "example plan with its roster and months of sample data")
     p = add(sub, "upgrade", cmd_upgrade, "把旧版本建立的工作区升级到本版本 / bring a workspace made by an earlier "
                                          "release up to this one")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     p = add(sub, "check", cmd_check, "校验方案与花名册 / validate the plan and the roster")
-    p.add_argument("--month", type=month_arg, help="并列出该月工作簿的公式方式(默认最近一个月) / also list that month's "
+    p.add_argument("--month", type=month_arg, help="并列出该月工作簿的公式方式（默认最近一个月） / also list that month's "
                    "formula modes (default: the latest month)")
-    p.add_argument("--dir", default=".", help="工作区目录, 默认当前目录 / workspace folder (default: .)")
+    p.add_argument("--dir", default=".", help="工作区目录，默认当前目录 / workspace folder (default: .)")
     p = add(sub, "generate", cmd_generate, "生成每人一份月度考核表 / write each employee's monthly workbook")
     p.add_argument("--month", required=True, type=month_arg, help="月份 YYYY-MM")
     p.add_argument("--employee", help="只生成此工号 / only this employee id")
     p.add_argument("--role", help="只生成此岗位 / only this role id")
     p.add_argument("--formulas", choices=("native", "udf"), default="native",
-                   help="native(默认): 原生公式, Excel/WPS/LibreOffice/手机均可计算, 无需加载项; udf: =KPI_SCORE() 等"
-                        "加载项函数, 仅用于装有 xl_kpi 加载项的 Excel / native (default): plain formulas that compute in "
+                   help="native（默认）：原生公式，Excel/WPS/LibreOffice/手机均可计算，无需加载项；udf：=KPI_SCORE() 等"
+                        "加载项函数，仅用于装有 xl_kpi 加载项的 Excel / native (default): plain formulas that compute in "
                         "any spreadsheet app; udf: the add-in's functions, for Excel with the xl_kpi add-in only")
-    p.add_argument("--force", action="store_true", help="重新开始, 旧文件留作备份 / start over; the old file is kept as a backup")
-    p.add_argument("--protect-password", help="工作表保护密码(默认无) / sheet protection password (default none)")
+    p.add_argument("--force", action="store_true", help="重新开始，旧文件留作备份 / start over; the old file is kept as a backup")
+    p.add_argument("--protect-password", help="工作表保护密码（默认无） / sheet protection password (default none)")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)
     p = add(sub, "import", cmd_import, "导入运营数据到考核表 / fill the workbooks from a data export")
-    p.add_argument("file", metavar="FILE", help="CSV或xlsx, UTF-8或GBK; 列: 工号, 指标, 数值[, 周, 类型]; 或加减分: "
-                   "工号, 日期, 项目, 数量(或次数、名次), 分值, 说明(或备注)")
+    p.add_argument("file", metavar="FILE", help="CSV或xlsx，UTF-8或GBK；列：工号，指标，数值[，周，类型]；或加减分："
+                   "工号，日期，项目，数量（或次数、名次），分值，说明（或备注）")
     p.add_argument("--month", required=True, type=month_arg, help="月份 YYYY-MM")
-    p.add_argument("--skip-bad", action="store_true", help="跳过有问题的行, 写入其余 / write the good rows, skip bad ones")
+    p.add_argument("--skip-bad", action="store_true", help="跳过有问题的行，写入其余 / write the good rows, skip bad ones")
     p.add_argument("--formulas", choices=("native", "udf"), default="native",
-                   help="尚未生成的工作簿的公式方式(默认native); 已有工作簿保持原方式 / formulas of workbooks not yet "
+                   help="尚未生成的工作簿的公式方式（默认native）；已有工作簿保持原方式 / formulas of workbooks not yet "
                         "generated (default native); existing ones keep theirs")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)
@@ -270,13 +270,13 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)
-    p = add(sub, "rollup", cmd_rollup, "汇总当月考核表为工资汇总; 有问题的人列为待核、不计入合计, 退出码2 / roll the month "
+    p = add(sub, "rollup", cmd_rollup, "汇总当月考核表为工资汇总；有问题的人列为待核、不计入合计，退出码2 / roll the month "
                                   "up into the payroll summary; people with problems are held outside the totals "
                                   "(exit status 2)")
     p.add_argument("--month", required=True, type=month_arg, help="月份 YYYY-MM")
     p.add_argument("--json", action="store_true", help="输出JSON / print JSON")
-    p.add_argument("--strict", action="store_true", help="有问题时不写入, 退出码2 / fail without writing on any problem")
+    p.add_argument("--strict", action="store_true", help="有问题时不写入，退出码2 / fail without writing on any problem")
     p.add_argument("--accept-problems", action="store_true",
-                   help="有问题的人照发, 问题印在汇总表上 / pay those with problems too, the problems printed beside them")
+                   help="有问题的人照发，问题印在汇总表上 / pay those with problems too, the problems printed beside them")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)

@@ -43,8 +43,8 @@ def cmd_report(args) -> int:
     missing = [m for m, there in zip(report.months, report.present) if not there]
     console.print(f"绩效报告 / report: {path}")
     console.print(f"  {len(shown)} 个月有数据 / month(s) with workbooks: {', '.join(shown)}"
-                  + (f"; 缺少 / missing (gaps): {', '.join(missing)}" if missing else ""))
-    console.print(f"  {len(report.people)} 人, 本月待核问题 {len(report.problems)} 个 / people, open problems this month")
+                  + (f"；缺少 / missing (gaps): {', '.join(missing)}" if missing else ""))
+    console.print(f"  {len(report.people)} 人，本月待核问题 {len(report.problems)} 个 / people, open problems this month")
     return EXIT_OK
 
 
@@ -78,19 +78,19 @@ def cmd_review(args) -> int:
 EXAMPLES = {
     "report": "示例 / example:\n  xl-kpi report --month 2026-10              # 写 workbooks/2026-10/绩效报告-2026-10.xlsx, 含前5个月\n"
               "  xl-kpi report --month 2026-10 --months 3   # 8–10月\n"
-              "  xl-kpi report --month 2026-10 --team E001  # 只含张明(E001)的团队\n"
+              "  xl-kpi report --month 2026-10 --team E001  # 只含张明（E001）的团队\n"
               "  xl-kpi report --month 2026-10 --json > report.json",
     "review": "示例 / example:\n  xl-kpi review --period 2026-Q4   # 季度 (10–12月)\n  xl-kpi review --period 2026-H2   # 下半年\n"
               "  xl-kpi review --period 2026      # 年度综合分与升降级\n"
               "  xl-kpi review --period 2026-Q4 --postpone 2027-01-15 --reason 考评委员会决定顺延\n"
-              "期间评分文件(可选) / period ratings (optional): reviews/2026-Q4.csv  列: 工号, 评分人, 评分",
+              "期间评分文件（可选） / period ratings (optional): reviews/2026-Q4.csv  列：工号，评分人，评分",
 }
 
 
 def register(sub) -> None:
-    p = add(sub, "report", cmd_report, "绩效报告: 趋势、对照与图表 / the performance report: trends, comparisons, charts")
+    p = add(sub, "report", cmd_report, "绩效报告：趋势、对照与图表 / the performance report: trends, comparisons, charts")
     p.add_argument("--month", required=True, type=month_arg, help="报告月份 YYYY-MM / the report's month")
-    p.add_argument("--months", type=int, default=6, help="包括本月在内的月数, 默认6 / months covered, this one included "
+    p.add_argument("--months", type=int, default=6, help="包括本月在内的月数，默认6 / months covered, this one included "
                    "(default 6)")
     p.add_argument("--role", help="只含此岗位 / only this role id")
     p.add_argument("--team", metavar="MANAGER_ID", help="只含此直接上级的团队 / only the team of this manager (工号)")
@@ -99,9 +99,9 @@ def register(sub) -> None:
     jobs_arg(p)
     p = add(sub, "review", cmd_review, "季度/半年/年度考核与升降级 / quarter, half-year or year review")
     p.add_argument("--period", required=True, type=period_arg, help="2026-Q4 | 2026-H2 | 2026")
-    p.add_argument("--json", action="store_true", help="以JSON输出, 含绩效奖金 / print JSON, with the bonuses")
-    p.add_argument("--postpone", metavar="YYYY-MM-DD", type=day_arg, help="考核期顺延到此日(须同时写 --reason; 奖金发放月份与申诉期随之"
-                   "顺延, 记入审计记录) / move the review to this day")
+    p.add_argument("--json", action="store_true", help="以JSON输出，含绩效奖金 / print JSON, with the bonuses")
+    p.add_argument("--postpone", metavar="YYYY-MM-DD", type=day_arg, help="考核期顺延到此日（须同时写 --reason；奖金发放月份与申诉期随之"
+                   "顺延，记入审计记录） / move the review to this day")
     p.add_argument("--reason", help="顺延的原因 / why it is postponed")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)

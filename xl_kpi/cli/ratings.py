@@ -120,10 +120,10 @@ def _round_args(p) -> None:
 EXAMPLES = {
     "ratings": "示例 / example:\n  xl-kpi ratings --month 2026-10      # 每位评分人一张评分表: workbooks/评分表/2026-10/\n"
                "  xl-kpi ratings --period 2026-Q4     # 季度评分（期间考核的评分）\n"
-               "  xl-kpi ratings --month 2026-10 --excuse E003 --reason 休产假   # 免评, 记入审计记录",
+               "  xl-kpi ratings --month 2026-10 --excuse E003 --reason 休产假   # 免评，记入审计记录",
     "collect": "示例 / example:\n  xl-kpi collect ~/Downloads/评分表 --month 2026-10   # 保存的附件或 .eml 所在文件夹\n"
                "  xl-kpi collect 回复.eml --month 2026-10\n"
-               "  XL_KPI_IMAP_PASSWORD=... xl-kpi collect --imap --month 2026-10   # 从收件箱收取(只读, 不删邮件)",
+               "  XL_KPI_IMAP_PASSWORD=... xl-kpi collect --imap --month 2026-10   # 从收件箱收取（只读，不删邮件）",
     "status": "示例 / example:\n  xl-kpi status --month 2026-10   # 每份评分表: 已发送 / 已收回 / 未交 / 被拒收",
     "remind": "示例 / example:\n  xl-kpi remind --month 2026-10 --yes        # 提醒未交的评分人, 每人每天至多一次\n"
               "  xl-kpi remind --month 2026-10 --dry-run outbox",
@@ -131,10 +131,10 @@ EXAMPLES = {
 
 
 def register(sub) -> None:
-    p = add(sub, "ratings", cmd_ratings, "生成评分表: 每位评分人一张 / build a rating form per rater")
+    p = add(sub, "ratings", cmd_ratings, "生成评分表：每位评分人一张 / build a rating form per rater")
     _round_args(p)
-    p.add_argument("--excuse", metavar="RATER", help="免评: 此评分人(工号或邮箱)退出本轮 / take a rater out of the round")
-    p.add_argument("--reason", default="", help="免评原因, 记入审计记录 / why (kept in the audit trail)")
+    p.add_argument("--excuse", metavar="RATER", help="免评：此评分人（工号或邮箱）退出本轮 / take a rater out of the round")
+    p.add_argument("--reason", default="", help="免评原因，记入审计记录 / why (kept in the audit trail)")
     dir_arg(p)
     p = add(sub, "collect", cmd_collect, "收回评分表与工作簿 / collect returned forms and workbooks")
     p.add_argument("source", nargs="?", help="文件夹或 .eml 文件 / a folder or an .eml file")
@@ -146,6 +146,6 @@ def register(sub) -> None:
     dir_arg(p)
     p = add(sub, "remind", cmd_remind, "提醒未交评分表的评分人 / remind the raters still missing")
     _round_args(p)
-    p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR, 不发送 / write .eml files to DIR instead")
+    p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR，不发送 / write .eml files to DIR instead")
     p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
     dir_arg(p)

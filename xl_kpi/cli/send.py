@@ -68,14 +68,14 @@ def deliver(ws, key: str, config, mailing, args, again: str) -> int:
         print_problems(mailing.skipped)
     if args.dry_run:
         paths = mail.write_eml(mailing, Path(args.dry_run))
-        console.print(f"演练: 已写入 {len(paths)} 个 .eml, 未发送 / dry run: wrote {len(paths)} .eml file(s) "
+        console.print(f"演练：已写入 {len(paths)} 个 .eml，未发送 / dry run: wrote {len(paths)} .eml file(s) "
                       f"to {Path(args.dry_run).resolve()}, nothing sent")
         return EXIT_OK
     if not args.yes:
         if not sys.stdin.isatty():
-            err_console.print("需要确认: 在终端中运行, 或加 --yes / confirmation needed: run in a terminal or add --yes")
+            err_console.print("需要确认：在终端中运行，或加 --yes / confirmation needed: run in a terminal or add --yes")
             return EXIT_PROBLEMS
-        if input("确认发送? / send now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
+        if input("确认发送？ / send now? [y/N] ").strip().lower() not in ("y", "yes", "是"):
             console.print("未发送 / nothing sent")
             return EXIT_OK
     log = mail.SendLog(open_store(ws.root), key)
@@ -93,28 +93,28 @@ def deliver(ws, key: str, config, mailing, args, again: str) -> int:
 EXAMPLES = {
     "send": "示例 / example:\n  xl-kpi send --month 2026-10 --dry-run outbox   # 只写 .eml 文件, 不发送\n"
             "  XL_KPI_SMTP_PASSWORD=... xl-kpi send --month 2026-10       # 列出收件人并确认后发送\n"
-            "  xl-kpi send --month 2026-10 --yes --resend                # 不询问, 全部重发\n"
-            "  xl-kpi send --ratings 2026-10 --yes                       # 发评分表(先运行 xl-kpi ratings)",
+            "  xl-kpi send --month 2026-10 --yes --resend                # 不询问，全部重发\n"
+            "  xl-kpi send --ratings 2026-10 --yes                       # 发评分表（先运行 xl-kpi ratings）",
     "mail": "示例 / example:\n  xl-kpi mail password            # 输入发件邮箱密码, 存入系统密钥库(Windows 凭据管理器)\n"
-            "  xl-kpi mail password --imap     # 收件箱(收回评分表)的密码\n"
+            "  xl-kpi mail password --imap     # 收件箱（收回评分表）的密码\n"
             "  xl-kpi mail password --delete   # 删除已保存的密码",
 }
 
 
 def register(sub) -> None:
-    m = add(sub, "mail", cmd_mail, "邮箱密码存入系统密钥库, 供发送、收回和加载项使用 / keep the mailbox password in the "
+    m = add(sub, "mail", cmd_mail, "邮箱密码存入系统密钥库，供发送、收回和加载项使用 / keep the mailbox password in the "
                                    "system keyring for send, collect and the ribbon")
-    m.add_argument("action", choices=["password"], help="password: 保存密码 / keep the password")
-    m.add_argument("--imap", action="store_true", help="收件箱(IMAP)的密码 / the IMAP mailbox's password")
+    m.add_argument("action", choices=["password"], help="password：保存密码 / keep the password")
+    m.add_argument("--imap", action="store_true", help="收件箱（IMAP）的密码 / the IMAP mailbox's password")
     m.add_argument("--delete", action="store_true", help="删除已保存的密码 / remove it")
     m.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
-    p = add(sub, "send", cmd_send, "把考核结果发给员工、上级与人力资源部, 或发评分表 / mail the month's results, or the "
+    p = add(sub, "send", cmd_send, "把考核结果发给员工、上级与人力资源部，或发评分表 / mail the month's results, or the "
                                    "rating forms")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--month", type=month_arg, help="月份 YYYY-MM")
-    which.add_argument("--ratings", metavar="ROUND", help="发此轮的评分表: 2026-10 或 2026-Q4 / mail a round's forms")
-    p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR, 不发送 / write .eml files to DIR instead")
+    which.add_argument("--ratings", metavar="ROUND", help="发此轮的评分表：2026-10 或 2026-Q4 / mail a round's forms")
+    p.add_argument("--dry-run", metavar="DIR", help="写 .eml 文件到 DIR，不发送 / write .eml files to DIR instead")
     p.add_argument("--yes", action="store_true", help="不询问确认 / do not ask for confirmation")
-    p.add_argument("--resend", action="store_true", help="忽略发送记录, 全部重发 / send again what the log says went out")
+    p.add_argument("--resend", action="store_true", help="忽略发送记录，全部重发 / send again what the log says went out")
     p.add_argument("--dir", default=".", help="工作区目录 / workspace folder (default: .)")
     jobs_arg(p)

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 # Chinese for pydantic's own error types; the English text is pydantic's.
 _ZH = {
     "missing": "缺少必填项",
-    "extra_forbidden": "未知字段(是否拼写错误?)",
+    "extra_forbidden": "未知字段（是否拼写错误？）",
     "float_parsing": "应为数字",
     "float_type": "应为数字",
     "int_parsing": "应为整数",

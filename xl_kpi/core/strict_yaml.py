@@ -28,7 +28,7 @@ def _check_events(text: str) -> None:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise YamlProblem("yaml_alias", "方案中不允许使用YAML锚点或别名(&、*) / YAML anchors and aliases are not "
+            raise YamlProblem("yaml_alias", "方案中不允许使用YAML锚点或别名（&、*） / YAML anchors and aliases are not "
                               "allowed in a plan", line)
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
@@ -65,7 +65,7 @@ def _numbers(data, path=()) -> list[tuple[tuple, str]]:
     if isinstance(data, float) and not math.isfinite(data):
         return [(path, "不是有限数字 / is not a finite number")]
     if isinstance(data, (int, float)) and not isinstance(data, bool) and abs(data) > MAX_NUMBER:
-        return [(path, f"数值{data:g}超出允许范围(绝对值不超过1e15) / {data:g} is beyond ±1e15")]
+        return [(path, f"数值{data:g}超出允许范围（绝对值不超过1e15） / {data:g} is beyond ±1e15")]
     return []
 
 

@@ -61,7 +61,7 @@ def parse_typed(text: str, unit: str = "") -> tuple[Decimal, bool]:
         s = s[:-1]
     if "," in s:
         if not _GROUPED.fullmatch(s):
-            raise TypedNumberError(f"“{raw}”的逗号不是千位分隔(应写成3,199或3199) / “{raw}”: commas must group "
+            raise TypedNumberError(f"“{raw}”的逗号不是千位分隔（应写成3,199或3199） / “{raw}”: commas must group "
                                    f"thousands (3,199), not mark decimals", f"不是数字：“{raw}”（逗号只能分隔千位）")
         s = s.replace(",", "")
     if not _NUMBER.fullmatch(s):

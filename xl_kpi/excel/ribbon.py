@@ -340,9 +340,9 @@ def _rollup_month(ws: Workspace, month: str) -> RollupResult:
     result = rollup_workbooks(ws, plan, ws.roster(plan), month)
     problems = result.all_problems
     held = sum(result.held(s) for s in result.entries)
-    counts = f"{len(result.entries)} 人, {len(problems)} 个问题, {held} 人待核 / employees, problem(s), held"
+    counts = f"{len(result.entries)} 人，{len(problems)} 个问题，{held} 人待核 / employees, problem(s), held"
     if open_store(ws.root).closed(month) is not None:  # the closed payroll stands; changes show as problems
-        return RollupResult(None, f"{upgraded}{month}已结账, 工资汇总未改写 / {month} is closed: the summary is kept\n{counts}")
+        return RollupResult(None, f"{upgraded}{month}已结账，工资汇总未改写 / {month} is closed: the summary is kept\n{counts}")
     path = write_summary(result, summary_path(ws, month))
     return RollupResult(path, f"{upgraded}已生成工资汇总 / payroll summary written: {path}\n{counts}")
 

@@ -43,7 +43,7 @@ def _rule(text) -> Rule:
     try:
         return parse_rule(text.strip())
     except ValueError as exc:
-        raise InputError(f"规则无效: {str(exc).split(' / ')[0]}", "invalid rule") from None
+        raise InputError(f"规则无效：{str(exc).split(' / ')[0]}", "invalid rule") from None
 
 
 def _inputs(actual, target, baseline) -> Inputs:
@@ -162,7 +162,7 @@ def KPI_COMMISSION(amount, rule):
     try:
         c = _commission(str(rule))
     except ValueError as exc:
-        raise InputError(f"提成规则无效: {str(exc).split(' / ')[0]}", "invalid commission rule") from None
+        raise InputError(f"提成规则无效：{str(exc).split(' / ')[0]}", "invalid commission rule") from None
     return float(c.amount(_number(amount, "提成基数")))
 
 

@@ -63,13 +63,13 @@ class Mailing:
         lines = [f"{names[k]}: {len(v)} 封 → " + ", ".join(", ".join(m.to) for m in v[:5]) + (" …" if len(v) > 5 else "")
                  for k, v in by.items()]
         lines.append(f"共 {len(self.messages)} 封 / {len(self.messages)} mail(s) in all"
-                     + (f"; 跳过 {len(self.skipped)} 项 / {len(self.skipped)} skipped" if self.skipped else ""))
+                     + (f"；跳过 {len(self.skipped)} 项 / {len(self.skipped)} skipped" if self.skipped else ""))
         return "\n".join(self.notes + lines)
 
 
 def _clean_header(value: str, what: str) -> str:
     if any(ch in value for ch in "\r\n\0"):
-        raise ValueError(f"{what}含有换行符, 已拒绝(邮件头注入) / {what} contains a line break: refused "
+        raise ValueError(f"{what}含有换行符，已拒绝（邮件头注入） / {what} contains a line break: refused "
                          "(header injection)")
     return value
 
@@ -78,7 +78,7 @@ def _address(name: str, email: str) -> Address:
     _clean_header(name, "姓名 / name")
     _clean_header(email, "邮箱 / address")
     if not EMAIL.match(email):
-        raise ValueError(f"邮箱格式不正确: “{email}” / malformed address")
+        raise ValueError(f"邮箱格式不正确：“{email}” / malformed address")
     local, _, domain = email.partition("@")
     return Address(display_name=name, username=local, domain=domain)
 
@@ -132,7 +132,7 @@ def build(ws: Workspace, month: str, config: MailConfig, today: dt.date | None =
     out = Mailing()
     if _stale(ws, month) and store.closed(month) is None:  # a workbook changed after the roll-up: HR gets it as it is now
         write_summary(result, summary_path(ws, month))
-        out.notes.append("有工作簿晚于工资汇总, 已按现有工作簿重新汇总 / a workbook is newer than the payroll "
+        out.notes.append("有工作簿晚于工资汇总，已按现有工作簿重新汇总 / a workbook is newer than the payroll "
                          "summary: it was rolled up again")
     tpl = str(ws.root / "templates")
     deadline = texts.date_zh(working_days_after(today or dt.date.today(), kpi_plan.appeal.days))
@@ -281,7 +281,7 @@ def _employee_part(args, part: list[tuple]) -> list[tuple[list[Outgoing], Proble
 
 def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_of, weekly=None) -> list[Outgoing]:
     if not e.email:
-        raise ValueError(f"{e.name}({e.id})没有邮箱, 未发送 / no address: not sent")
+        raise ValueError(f"{e.name}（{e.id}）没有邮箱，未发送 / no address: not sent")
     to = [_address(e.name, e.email)]
     name = f"{e.id}-{e.name}-{month}-考核结果.xlsx"
     data = scorecard_copy(ctx["plan"], e, card, month, weekly)
@@ -289,7 +289,7 @@ def _employee_mail(config, e: Employee, card, month, ctx, tpl, password_of, week
     if rule == "id_number":
         password = id_password(e.id_number, config.attachments.id_digits)
         if password is None:
-            raise ValueError(f"{e.name}({e.id})花名册缺少身份证号, 无法加密, 未发送 / no id number: not sent")
+            raise ValueError(f"{e.name}（{e.id}）花名册缺少身份证号，无法加密，未发送 / no id number: not sent")
         data = encrypt(data, password)
         note = f"打开密码为身份证号后{config.attachments.id_digits}位"
     elif rule == "random":

@@ -45,10 +45,10 @@ class SendReport:
 
     @property
     def message(self) -> str:
-        text = (f"已发送 {len(self.sent)} 封, 此前已发送 {len(self.skipped_sent)} 封, 失败 {len(self.failed)} 封 / "
+        text = (f"已发送 {len(self.sent)} 封，此前已发送 {len(self.skipped_sent)} 封，失败 {len(self.failed)} 封 / "
                 f"sent {len(self.sent)}, already sent {len(self.skipped_sent)}, failed {len(self.failed)}")
         if self.stopped:
-            text += (f"\n连续{STOP_AFTER}封无法连接邮件服务器, 已停止; 恢复后再运行同一条 xl-kpi send 命令, 只补发未发出的 / "
+            text += (f"\n连续{STOP_AFTER}封无法连接邮件服务器，已停止；恢复后再运行同一条 xl-kpi send 命令，只补发未发出的 / "
                      f"could not reach the mail server {STOP_AFTER} times in a row: stopped; run the same xl-kpi send "
                      f"again later, it sends only what has not gone out")
         if self.login_refused:

@@ -83,7 +83,7 @@ class Checker:
         changed = [k for k, f in expected.items() if not found.same(k, f)]
         for sheet, cell in changed[:MAX_LISTED]:
             now = found.cells.get((sheet, cell))
-            shown = f"“={now.formula}”" if now else "一个值(公式被覆盖) / a value"
+            shown = f"“={now.formula}”" if now else "一个值（公式被覆盖） / a value"
             out.append(Problem("formula_changed", f"公式被改动：生成时为“={expected[(sheet, cell)]}”，现为{shown}"
                                f"{f'（共{len(changed)}处）' if len(changed) > 1 else ''} / the formula was changed",
                                sheet=sheet, cell=cell, **where))

@@ -41,7 +41,7 @@ def file_name_problem(text: str) -> str | None:
         shown = " ".join(repr(c)[1:-1] for c in bad)
         return f"含有文件名不允许的字符 {shown} / holds characters a file name cannot: {shown}"
     if text.startswith((".", "~$")) or text.endswith((".", " ")):
-        return "不能以 . 或 ~$ 开头, 也不能以 . 或空格结尾 / must not start with . or ~$ nor end with . or a space"
+        return "不能以 . 或 ~$ 开头，也不能以 . 或空格结尾 / must not start with . or ~$ nor end with . or a space"
     if text.split(".")[0].upper() in _RESERVED:
         return f"“{text}”是Windows保留的文件名 / “{text}” is a name Windows reserves"
     if len(text) > MAX_NAME:

@@ -96,7 +96,7 @@ class Event(Rule):
     def _each(self, x: Inputs) -> float:
         if self.pts is not None:
             return self.pts
-        c = _need(x.chosen, "分值(请在范围内选择)", "points (pick one in the range)")
+        c = _need(x.chosen, "分值（请在范围内选择）", "points (pick one in the range)")
         if not self.min <= c <= self.max:
             raise InputError(f"分值{num(c)}超出{num(self.min)}–{num(self.max)}",
                              f"points {num(c)} outside {num(self.min)}–{num(self.max)}")

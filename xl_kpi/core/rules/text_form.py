@@ -26,7 +26,7 @@ def _number(text: str) -> float:
     except ValueError:
         raise ValueError(f"“{text}”不是数字 / “{text}” is not a number") from None
     if not math.isfinite(value) or abs(value) > MAX_NUMBER:
-        raise ValueError(f"“{text}”超出允许范围(绝对值不超过1e15) / “{text}” is beyond ±1e15")
+        raise ValueError(f"“{text}”超出允许范围（绝对值不超过1e15） / “{text}” is beyond ±1e15")
     return value
 
 
@@ -50,7 +50,7 @@ def text_to_dict(text: str) -> dict:
     """Split a rule's text form into the dict its model validates."""
     m = _TEXT.match(text.translate(_FULLWIDTH))
     if not m:
-        raise ValueError(f"规则“{text}”应写成 类型(参数), 如 step(per=100, pts=0.1, cap=5) / "
+        raise ValueError(f"规则“{text}”应写成 类型（参数），如 step(per=100, pts=0.1, cap=5) / "
                          f"rule “{text}” should look like type(params), e.g. step(per=100, pts=0.1, cap=5)")
     kind, body = m.groups()
     parts = [p.strip() for p in re.split(r"[;,]" if kind != "bands" else r";", body) if p.strip()]

@@ -88,16 +88,16 @@ def actual_rows(rows: Iterable[Row], file: str, plan: Plan, roster: list[Employe
         what, mid = found
         kind = VALUE_KINDS.get(cell_text(v.get("kind")))
         if kind is None:
-            yield bad(f"类型“{cell_text(v.get('kind'))}”无效(实际/目标/基准/自评/主管评定/考核小组) / unknown kind")
+            yield bad(f"类型“{cell_text(v.get('kind'))}”无效（实际/目标/基准/自评/主管评定/考核小组） / unknown kind")
             continue
         if what == "input":  # 原始数据 of a computed metric: one value a month
             if kind != "actual" or cell_text(v.get("week")):
-                yield bad(f"“{metric_key}”是原始数据, 只填数值(不填周与类型) / “{metric_key}” is an input: a value only")
+                yield bad(f"“{metric_key}”是原始数据，只填数值（不填周与类型） / “{metric_key}” is an input: a value only")
                 continue
             item = next(i for i in plan.roles[emp.role].inputs if i.id == mid)
             kind = "input"
         elif what == "metric" and kind == "actual" and plan.roles[emp.role].metric(mid).compute:
-            yield bad(f"“{metric_key}”由计算得出, 请导入它用到的原始数据 / “{metric_key}” is computed: import its inputs")
+            yield bad(f"“{metric_key}”由计算得出，请导入它用到的原始数据 / “{metric_key}” is computed: import its inputs")
             continue
         week_text = cell_text(v.get("week"))
         week = None
@@ -114,17 +114,17 @@ def actual_rows(rows: Iterable[Row], file: str, plan: Plan, roster: list[Employe
             kind = "weektarget"  # HR's target for one report week
         elif weekly and not weekly_target:
             if week is None or kind != "actual":
-                yield bad(f"“{metric_key}”按周填写, 需要周(1–{weeks}) / “{metric_key}” is weekly: give week 1–{weeks}")
+                yield bad(f"“{metric_key}”按周填写，需要周（1–{weeks}） / “{metric_key}” is weekly: give week 1–{weeks}")
                 continue
             kind = "week"
         elif week is not None:
-            yield bad(f"“{metric_key}”不是周报项目, 不应填周 / “{metric_key}” is not weekly")
+            yield bad(f"“{metric_key}”不是周报项目，不应填周 / “{metric_key}” is not weekly")
             continue
         if kind in RATER_NAMES and kind not in getattr(metric.rule, "weights", {}):
             yield bad(f"“{metric_key}”没有{RATER_NAMES[kind]}评分 / “{metric_key}” has no {kind} rating")
             continue
         if kind == "actual" and metric.source == "rating":
-            yield bad(f"“{metric_key}”是评分指标, 类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
+            yield bad(f"“{metric_key}”是评分指标，类型应为评分人 / “{metric_key}” is rated: give the rater as kind")
             continue
         check = checks.get((emp.role, what, mid))
         if check is None:
@@ -227,7 +227,7 @@ def _is_long(source: Source, job: ImportJob) -> bool:
     return has(source, HEADERS, "employee", "metric", "value")
 
 
-LONG = ImportKind("数据（长表，每行一个值）", HEADERS, "工号, 指标, 数值[, 周, 类型]（或 employee_id, metric, value[, week, kind]）",
+LONG = ImportKind("数据（长表，每行一个值）", HEADERS, "工号，指标，数值[，周，类型]（或 employee_id, metric, value[, week, kind]）",
                   _is_long, _long)
 
 
@@ -266,7 +266,7 @@ def _wide(job: ImportJob, source: Source) -> ImportReport:
 
 
 WIDE = {"工号": "employee", "employee_id": "employee"}
-WIDE_KIND = ImportKind("数据（宽表，每行一人）", WIDE, "工号, 以及以指标名称为表头的各列（如 阅读量, 回复条数）", _is_wide, _wide)
+WIDE_KIND = ImportKind("数据（宽表，每行一人）", WIDE, "工号，以及以指标名称为表头的各列（如 阅读量，回复条数）", _is_wide, _wide)
 
 
 # --------------------------------------------------------------------------- targets: a row a person and metric
@@ -292,5 +292,5 @@ def _targets(job: ImportJob, source: Source) -> ImportReport:
     return import_actuals(job, long_rows())
 
 
-TARGETS_KIND = ImportKind("个人目标与基准", TARGETS, "工号, 指标, 目标和/或基准[, 周]（或 employee_id, metric, target, baseline"
+TARGETS_KIND = ImportKind("个人目标与基准", TARGETS, "工号，指标，目标和/或基准[，周]（或 employee_id, metric, target, baseline"
                           "[, week]）", _is_targets, _targets)

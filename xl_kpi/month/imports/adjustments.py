@@ -138,5 +138,5 @@ def _is_adjustments(source: Source, job: ImportJob) -> bool:
     return has(source, ADJ_HEADERS, "item") and not has(source, HEADERS, "metric")
 
 
-KIND = ImportKind("加减分", ADJ_HEADERS, "工号, 日期, 项目, 数量（或次数、名次）, 分值, 说明（或备注）"
+KIND = ImportKind("加减分", ADJ_HEADERS, "工号，日期，项目，数量（或次数、名次），分值，说明（或备注）"
                   "（或 employee_id, date, item, count, points, note）", _is_adjustments, import_adjustments)

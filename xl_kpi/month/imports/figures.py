@@ -27,12 +27,12 @@ def read_figures(table: Table, plan: Plan) -> tuple[list[tuple[int, str, float]]
         key = cell_text(row.values.get("metric"))
         figure = known.get(name_key(key)) or known.get(key)
         if figure is None:
-            bad(f"“{key}”不是方案中的外部数据(有: {'、'.join(f.name for f in plan.figures) or '无'}) / "
+            bad(f"“{key}”不是方案中的外部数据（有：{'、'.join(f.name for f in plan.figures) or '无'}） / "
                 f"“{key}” is not an outside figure of the plan")
             continue
         kind = cell_text(row.values.get("kind"))
         if kind and kind != figure.kind:
-            bad(f"“{figure.name}”是{figure.kind}数据, 不是{kind} / “{figure.id}” is {figure.kind}, not {kind}")
+            bad(f"“{figure.name}”是{figure.kind}数据，不是{kind} / “{figure.id}” is {figure.kind}, not {kind}")
             continue
         try:
             value = parse_value(row.values.get("value"), Metric(id=figure.id, name=figure.name, unit=figure.unit,
@@ -75,5 +75,5 @@ def _is_figures(source: Source, job: ImportJob) -> bool:
         and not has(source, ADJ_HEADERS, "item")
 
 
-KIND = ImportKind("外部数据（行业、竞品）", HEADERS, "指标, 数值[, 类型 行业或竞品]，不含工号（或 metric, value[, kind]）",
+KIND = ImportKind("外部数据（行业、竞品）", HEADERS, "指标，数值[，类型 行业、竞品或排名]，不含工号（或 metric, value[, kind]）",
                   _is_figures, import_figures)

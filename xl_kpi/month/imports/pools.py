@@ -40,10 +40,10 @@ def read_pool_shares(table: Table, plan: Plan, roster: list[Employee]):
         emp, key = cell_text(row.values.get("employee")), cell_text(row.values.get("pool"))
         pool = pools.get(key) or pools.get(name_key(key))
         if pool is None:
-            bad(f"“{key}”不是方案中的积分池(有: {'、'.join(p.name for p in plan.pools) or '无'}) / unknown pool “{key}”")
+            bad(f"“{key}”不是方案中的积分池（有：{'、'.join(p.name for p in plan.pools) or '无'}） / unknown pool “{key}”")
             continue
         if emp not in people or people[emp].role != pool.role:
-            bad(f"工号“{emp}”不是{pool.name}的团队成员({plan.roles[pool.role].name}) / {emp} is not in pool {pool.id}")
+            bad(f"工号“{emp}”不是{pool.name}的团队成员（{plan.roles[pool.role].name}） / {emp} is not in pool {pool.id}")
             continue
         try:
             points = typed_number(row.values.get("points"))
@@ -81,5 +81,5 @@ def _is_pools(source: Source, job: ImportJob) -> bool:
     return has(source, POOL_HEADERS, "pool")
 
 
-KIND = ImportKind("积分分配（团队积分池）", POOL_HEADERS, "工号, 池（或积分池）, 分值（或 employee_id, pool, points）",
+KIND = ImportKind("积分分配（团队积分池）", POOL_HEADERS, "工号，池（或积分池），分值（或 employee_id, pool, points）",
                   _is_pools, import_pool_shares)

@@ -160,7 +160,7 @@ def parse_value(v, m: Metric) -> float:
         x = snap(typed_number(v if not isinstance(v, str) else v.strip(), m.unit))
     except TypedNumberError as exc:
         if "%" in str(v) and not m.percent:
-            raise ValueError(f"{m.name}不是百分比指标, 不能写“{cell_text(v)}” / {m.id} is not a percent metric") from None
+            raise ValueError(f"{m.name}不是百分比指标，不能写“{cell_text(v)}” / {m.id} is not a percent metric") from None
         raise ValueError(str(exc)) from None
     written_as_percent = isinstance(v, str) and unicodedata.normalize("NFKC", v).strip().endswith("%")
     if m.percent and not written_as_percent and abs(x) > 1 and (m.max is None or x > m.max):
