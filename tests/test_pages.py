@@ -219,3 +219,35 @@ def test_the_adjustment_items_print_whole(rendered):
             words = re.sub(r"\s", "", a.rule.describe() + (f"（{a.note}）" if a.note else ""))
             # a cut cell loses its end; a wrapped one prints it (its lines come back between the neighbours')
             assert words[-5:] in flat, (key, a.name, words)
+
+
+def test_report_tables_print_whole_with_a_long_name(rendered, tmp_path):
+    """The report's 较上月 was cut on the team table, its headers wrapped onto the first row and long names
+    were cut: with a long name on the roster, every text of every table prints whole, each header on one line."""
+    ws, _, _, _ = rendered
+    root = tmp_path / "ws"
+    shutil.copytree(ws.root, root)
+    roster = load_workbook(root / "roster.xlsx")
+    long_name = "阿不都热合曼·买买提江"
+    next(r for r in roster.active.iter_rows() if r[0].value == "E005")[1].value = long_name
+    roster.save(root / "roster.xlsx")
+    done = subprocess.run([sys.executable, "-m", "xl_kpi", "report", "--month", MONTH, "--dir", str(root)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    path = root / "workbooks" / MONTH / f"绩效报告-{MONTH}.xlsx"
+    (pdf,) = convert([path], tmp_path, to="pdf")
+    layout = pdftotext(pdf, "-layout")
+    flat = re.sub(r"\s", "", layout)
+    wb = load_workbook(path)
+    checked = 0
+    for sheet in wb.worksheets:
+        merged = {c for rng in sheet.merged_cells.ranges for row in sheet[rng.coord] for c in row}
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell not in merged and not sheet.column_dimensions[
+                        cell.column_letter].hidden:
+                    assert re.sub(r"\s", "", cell.value) in flat, (sheet.title, cell.coordinate, cell.value)
+                    checked += 1
+    assert long_name in flat and "▲7.49（+11.5%）" in flat and checked > 100
+    for header in ("团队（直接上级）", "较上月", "本月达成率", "等级变化"):  # one line each, never wrapped
+        assert any(header in line for line in layout.splitlines()), header

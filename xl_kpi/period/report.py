@@ -28,7 +28,7 @@ from ..core.report import (
 )
 from ..system.files import atomic_write
 from ..workbook.derive import stable_bytes
-from ..workbook.style import BOLD, BOX, MONEY, TITLE, head, print_a4, put
+from ..workbook.style import BOLD, BOX, MONEY, TITLE, fit_columns, head, print_a4, put
 from ..workbook.texts import date_zh, month_zh, phrase
 from ..workspace import Workspace
 from ..workspace.months import REPORT_PREFIX
@@ -170,6 +170,7 @@ def report_bytes(report: Report) -> bytes:
     _persons(wb.create_sheet("个人"), report, labels, words)
     _weekly_sheet(wb.create_sheet("周报"), report, words)
     for sheet in wb.worksheets:
+        fit_columns(sheet)
         print_a4(sheet, footer=phrase("footer"))
         sheet.oddHeader.center.text = phrase("report_header", **words)
         sheet.print_title_rows = "1:2"

@@ -5,6 +5,7 @@ import math
 import unicodedata
 
 from openpyxl.styles import DEFAULT_FONT, Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -69,6 +70,38 @@ def fit_row(ws, row: int, widths: dict[int, float], line_height: float = 15) -> 
                      for part in str(ws.cell(row, col).value or "").split("\n"))
                  for col, width in widths.items()), default=1)
     ws.row_dimensions[row].height = line_height * max(1, lines)
+
+
+def shown_text(cell) -> str:
+    """A cell's value as the sheet shows it, near enough to measure: numbers in their format."""
+    v, fmt = cell.value, cell.number_format or "General"
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v).upper()
+    if isinstance(v, (int, float)):
+        if "%" in fmt:
+            return f"{v:.{fmt.count('0') - 1 if '.' in fmt else 0}%}"
+        places = len(fmt.split(".")[1].rstrip("%);_ ")) if "." in fmt else 0
+        return f"{v:,.{places}f}" if "," in fmt else f"{v:.{places}f}" if "." in fmt else f"{v:g}"
+    return str(v)
+
+
+def fit_columns(ws, most: float = 60) -> None:
+    """Each column at least as wide as its longest text at the printed font (merged titles and hidden
+    columns aside), up to ``most``: nothing printed cut at a column's edge, no header wrapped onto two
+    lines."""
+    merged = {(r, c) for rng in ws.merged_cells.ranges for r in range(rng.min_row, rng.max_row + 1)
+              for c in range(rng.min_col, rng.max_col + 1)}
+    need: dict[int, float] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None or (cell.row, cell.column) in merged:
+                continue
+            width = max(text_width(line) for line in shown_text(cell).split("\n")) + 2
+            need[cell.column] = max(need.get(cell.column, 0), width)
+    for col, width in need.items():
+        dim = ws.column_dimensions[get_column_letter(col)]
+        if not dim.hidden and (dim.width or 8.43) < width:
+            dim.width = min(width, most)
 
 
 def put(ws, row: int, col: int, value):
