@@ -71,3 +71,31 @@ def test_every_message_in_chinese_uses_full_width_punctuation():
     bad = [(f, line, text) for f, line, text in halves
            if re.search(r"[\u4e00-\u9fff）][,;:(]|[,;:] ?[\u4e00-\u9fff]|[(][\u4e00-\u9fff]|[\u4e00-\u9fff][)]", text)]
     assert bad == []
+
+
+def cli_halves():
+    """(file, line, text) of the Chinese half of every string literal of what people read besides the
+    problems: the CLI's console lines and --help, the mail log, the ribbon's summaries and the add-in
+    functions' error texts (docstrings apart)."""
+    places = list((ROOT / "xl_kpi" / "cli").glob("*.py")) + [ROOT / "xl_kpi" / p for p in (
+        "mail/smtp.py", "mail/messages.py", "excel/ribbon.py", "excel/udfs.py", "excel/selftest.py")]
+    for path in places:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef))
+                and n.body and isinstance(n.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                text = node.value
+            else:
+                continue
+            yield path.name, node.lineno, text.split(" / ")[0]
+
+
+def test_what_the_cli_prints_in_chinese_uses_full_width_punctuation():
+    halves = [h for h in cli_halves() if re.search(r"[\u4e00-\u9fff]", h[2])]
+    assert len(halves) > 100
+    bad = [(f, line, text) for f, line, text in halves
+           if re.search(r"[\u4e00-\u9fff）][,;:(]|[,;:] ?[\u4e00-\u9fff]|[(][\u4e00-\u9fff]|[\u4e00-\u9fff][)]", text)]
+    assert bad == []

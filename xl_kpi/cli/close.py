@@ -139,7 +139,7 @@ def cmd_close(args) -> int:
     plan = ws.plan()
     result = close_month(ws, plan, ws.roster(plan), args.month, args.accept_problems)
     r = result.record
-    console.print(f"{args.month}已结账 / closed by {r.user} at {r.at}: {len(r.workbooks)} 个工作簿, 工资汇总已设为只读 / "
+    console.print(f"{args.month}已结账 / closed by {r.user} at {r.at}: {len(r.workbooks)} 个工作簿，工资汇总已设为只读 / "
                   f"workbook(s) recorded, the payroll summary is read-only")
     if result.problems:
         console.print(f"[yellow]接受的问题 / accepted problems: {len(result.problems)}[/yellow]")
@@ -180,7 +180,7 @@ def cmd_appeal(args) -> int:
     if d.status == "rejected":
         console.print(f"第{d.number}号申诉已驳回 / appeal #{d.number} rejected")
     else:
-        console.print(f"第{d.number}号申诉已受理 / accepted: {d.before} → {d.after}; 应发 / pay {d.pay_before} → {d.pay_after}")
+        console.print(f"第{d.number}号申诉已受理 / accepted: {d.before} → {d.after}；应发 / pay {d.pay_before} → {d.pay_after}")
         if d.correction is not None:
             kind = "补发" if d.correction >= 0 else "扣回"
             console.print(f"{d.month}已结账：{kind} {abs(d.correction):,.2f} 元随{d.payroll_month}工资 / a correction of "
@@ -220,8 +220,8 @@ def cmd_followup(args) -> int:
     number = store.add_followup(args.month, key, args.goals.strip(), args.measures.strip(), args.due.isoformat(),
                                 os_user())
     store.audit("plan-followup add", [(args.month, key, f"改进计划第{number}号", "", args.goals.strip(), "")])
-    console.print(f"已登记第{number}号改进计划（{whose_plan(key, plan, roster)}） / plan #{number} recorded; 下月工作簿的"
-                  f"「说明」会列出 / next month's workbooks list it")
+    console.print(f"已登记第{number}号改进计划（{whose_plan(key, plan, roster)}），下月工作簿的「说明」会列出 / "
+                  f"plan #{number} recorded; next month's workbooks list it")
     return 0
 
 

@@ -40,11 +40,11 @@ def cmd_demo(args) -> int:
         result = rollup(ws, plan, roster, month)
         write_summary(result, summary_path(ws, month))
         total = sum(s.card.pay.total for s in result.entries)
-        console.print(f"{step}. {month}: 生成 / generated {len(report.written)}, 导入 / imported {imported.rows} 行与加减分, "
-                      f"评分 / scored, 汇总 / rolled up — 应发合计 / total pay {total:,.2f}")
+        console.print(f"{step}. {month}：生成{len(report.written)}份，导入{imported.rows}行与加减分，评分，汇总，应发合计 "
+                      f"{total:,.2f} / generated, imported, scored, rolled up: total pay {total:,.2f}")
     month = SAMPLE_MONTH
     console.print(f"{len(DEMO_MONTHS) + 1}. {month} 汇总 / roll-up (名次奖励已计入 / rank bonuses applied):")
-    console.print(score_table(f"{plan.department} {month} 绩效与工资 (示例数据 / sample data)", result.entries, plan))
+    console.print(score_table(f"{plan.department} {month} 绩效与工资（示例数据 / sample data）", result.entries, plan))
     console.print(f"应发合计 / total pay: {total:,.2f}")
     console.print(f"工资汇总 / payroll summary: {summary_path(ws, month).resolve()}")
     path = write_report(gather(ws, plan, roster, month), report_path(ws, month), plan)  # six months, as the mail's
@@ -54,7 +54,7 @@ def cmd_demo(args) -> int:
     outbox = ws.root / "outbox"
     paths = mail.write_eml(mailing, outbox)
     console.print(f"{len(DEMO_MONTHS) + 3}. 邮件演练 / mail dry run: {len(paths)} 封写入 / messages written to "
-                  f"{outbox.resolve()} (未发送 / not sent)")
+                  f"{outbox.resolve()}（未发送 / not sent）")
     console.print(f"工作区 / workspace: {ws.root.resolve()}")
     return EXIT_OK
 

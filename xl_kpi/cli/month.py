@@ -45,7 +45,7 @@ def cmd_init(args) -> int:
     for name in kept:
         console.print(f"保留已有文件 / kept existing {ws.root / name}")
     console.print(f"工作区已就绪 / workspace ready: {ws.root.resolve()}")
-    console.print("  plan.yaml   考核方案 (可编辑 / edit it)\n  roster.xlsx 花名册\n  workbooks/  每月考核表")
+    console.print("  plan.yaml   考核方案（可编辑 / edit it）\n  roster.xlsx 花名册\n  workbooks/  每月考核表")
     if args.example:
         ex = examples()[args.example]
         console.print(f"  data/       示例数据 / sample data ({'、'.join(ex.months)})\n\n示例 / example: {ex.title}\n"
@@ -71,7 +71,7 @@ def cmd_check(args) -> int:
     for rid, role in plan.roles.items():
         n = sum(e.role == rid for e in roster)
         if n != role.headcount:
-            console.print(f"[yellow]提示 / note: {role.name} 编制{role.headcount}人, 花名册{n}人 / "
+            console.print(f"[yellow]提示 / note: {role.name} 编制{role.headcount}人，花名册{n}人 / "
                           f"headcount {role.headcount}, roster {n}[/yellow]")
     months = [args.month] if args.month else sorted(p.name for p in ws.root.joinpath("workbooks").glob("????-??"))[-1:]
     for month in months:
