@@ -101,10 +101,18 @@ def test_any_other_file_goes_the_long_way(setup):
     salary = template.slots["base_salary"]
     part = template.parts[salary.sheet]
     cell = f'<c r="{salary.coord}"'.encode()
+    scored_sheet, scored = next(k for k in template.formulas)  # the first formula cell of the template
+    scored_part = template.parts[scored_sheet]
     cases = {
         "a fixed part changed": changed("xl/styles.xml", lambda b: b.replace(b"<fonts ", b"<fonts  ", 1)),
         "the text round the slots changed": changed(part, lambda b: b.replace(b"<sheetData>", b"<sheetData> ", 1)),
         "a slot typed as a formula": changed(part, lambda b: re.sub(rb"(" + cell + rb"[^>]*>)", rb"\1<f>1+1</f>", b)),
+        # a formula cell now holds the value it computes: emptied, or another formula, it is not as written
+        "a formula cell emptied": changed(scored_part, lambda b: re.sub(
+            rb'(<c r="' + scored.encode() + rb'"(?: s="\d+")?)(?: t="\w+")?><f>.*?</f><v>[^<]*</v></c>', rb"\1/>", b,
+            count=1)),
+        "a formula changed": changed(scored_part, lambda b: re.sub(
+            rb'(<c r="' + scored.encode() + rb'"[^>]*?>)<f>.*?</f>', rb"\1<f>10</f>", b, count=1)),
         "cut short": original[:-100],
         "not a zip": b"hello",
     }

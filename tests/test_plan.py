@@ -177,3 +177,17 @@ def test_a_condition_compares_as_the_sheet_shows_numbers():
     assert not condition.holds("a > 3 and a > b", {"a": 5, "b": 6})
     assert condition.holds("not (a <= 1) or b == 2", {"a": 1, "b": 2})
     assert condition.names("a > 3 and a > b") == ["a", "b"]
+
+
+def test_a_condition_dividing_by_a_figure_of_0_is_a_problem_not_a_traceback():
+    from xl_kpi.core import condition
+    from xl_kpi.core.plan import Pool
+    from xl_kpi.payroll.pools import _against_conditions
+
+    with pytest.raises(condition.ConditionError):
+        condition.holds("lead / weeks >= 95%", {"lead": 3, "weeks": 0})
+    plan = load_plan_text(edit('plus_when: "sina_rank <= 1"', 'plus_when: "sina_rank / sina_rival_rank < 1"', BIANJI))
+    pool = next(p for p in plan.pools if p.id == "sina_rank")
+    assert isinstance(pool, Pool)
+    wrong = _against_conditions(plan, pool, "2026-10", {"sina_rank": 1, "sina_rival_rank": 0}, [("B02", 3)], [])
+    assert wrong.type == "pool_condition" and "无法判定" in wrong.message and "除以0" in wrong.message

@@ -51,9 +51,9 @@ def close_month(ws: Workspace, plan: Plan, roster: list[Employee], month: str,
                                 f"--accept-problems 照此结账（问题记入结账记录） / {len(problems)} open problem(s): fix them "
                                 f"or close with --accept-problems")] + problems)
     anchor = store.audit_head()  # printed on the summary HR signs: the record can be checked against paper
+    stamp_workbooks(ws, month, anchor)  # and written into every workbook (first: one open in Excel stops the close)
     path = write_summary(result, summary_path(ws, month), locked=True, anchor=anchor)
     set_read_only(path, True)
-    stamp_workbooks(ws, month, anchor)  # and written into every workbook: the summary alone can be lost
     record_id = store.record_close(month, "closed", plan_hash(plan), workbook_hashes(ws, month), rollup_json(result),
                                    [p.as_dict() for p in problems], os_user())
     total = sum(float(r["total_pay"]) for r in rollup_json(result) if r["status"] != "held" and r["total_pay"])

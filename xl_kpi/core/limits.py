@@ -56,8 +56,12 @@ def _condition_problems(plan: Plan, a, month: str, given: dict[str, float], who:
     if missing:
         return _each(given, "figure_missing", f"{a.name}的条件需要{month}的外部数据：{'、'.join(missing)}，尚未导入：{who} / "
                      f"the figures the condition of {a.id} reads are not imported for {month}")
-    if condition.holds(a.when, figures):
-        return []
+    try:
+        if condition.holds(a.when, figures):
+            return []
+    except condition.ConditionError as exc:  # a division by a figure imported as 0
+        return _each(given, "award_condition", f"{a.name}的条件无法判定：{str(exc).split(' / ')[0]}：{who} / the "
+                     f"condition of {a.id} cannot be decided")
     shown = "，".join(f"{plan.figure(n).name}{num(figures[n])}" for n in condition.names(a.when))
     return _each(given, "award_condition", f"{a.name}的条件（{a.when}）按{month}导入的外部数据不成立（{shown}），不能给予："
                  f"{who} / the condition of {a.id} does not hold for {month}")

@@ -117,7 +117,11 @@ def _against_conditions(plan: Plan, pool: Pool, month: str, figures: dict[str, f
         return Problem("figure_missing", f"{pool.name}的条件需要{month}的外部数据：{'、'.join(missing)}，尚未导入；"
                        f"导入后再汇总（xl-kpi import 文件 --month {month}） / the figures the conditions of "
                        f"{pool.id} read are not imported for {month}", employee=lead)
-    total = pool.decided(figures)
+    try:
+        total = pool.decided(figures)
+    except condition.ConditionError as exc:  # a division by a figure imported as 0
+        return Problem("pool_condition", f"{pool.name}的条件无法判定：{str(exc).split(' / ')[0]} / the conditions of "
+                       f"{pool.id} cannot be decided", employee=lead)
     split = snap(sum(pts for _, pts in shares))
     if not shares and not total:
         return None

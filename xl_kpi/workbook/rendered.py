@@ -78,8 +78,9 @@ def _slot(piece, sheet: str, text: str) -> tuple:
     slots are empty: matched in one go), its kind (for a formula cell: its ``<f>…</f>``), where it is, and
     the text after it."""
     start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
-    kind = piece.formula if piece.kind == "formula" else piece.kind
-    return start, start + "/>" + text, kind, sheet, _index(piece.coord), text
+    if piece.kind == "formula":  # never empty: a formula cell left without its formula is not as written
+        return start, None, piece.formula, sheet, _index(piece.coord), text
+    return start, start + "/>" + text, piece.kind, sheet, _index(piece.coord), text
 
 
 def _index(coord: str) -> tuple[int, int]:
@@ -167,7 +168,7 @@ def _read_part(xml: str, part: tuple, out: dict) -> bool:
         cells = out.get(sheet)
         if cells is None:
             cells = out[sheet] = {}
-        if xml.startswith(empty, pos):
+        if empty is not None and xml.startswith(empty, pos):
             cells[rc] = ""
             pos += len(empty)
             continue

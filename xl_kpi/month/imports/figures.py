@@ -1,5 +1,5 @@
-"""外部数据: figures for the whole department (行业平均, 竞品) that metrics take their targets or baselines
-from: 指标, 数值[, 类型], no 工号."""
+"""外部数据: figures for the whole department (行业平均, 竞品, the department's own 排名) that metrics take their
+targets or baselines from and the conditions of pools and awards read: 指标, 数值[, 类型], no 工号."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -75,5 +75,5 @@ def _is_figures(source: Source, job: ImportJob) -> bool:
         and not has(source, ADJ_HEADERS, "item")
 
 
-KIND = ImportKind("外部数据（行业、竞品）", HEADERS, "指标，数值[，类型 行业、竞品或排名]，不含工号（或 metric, value[, kind]）",
+KIND = ImportKind("外部数据（行业、竞品、排名）", HEADERS, "指标，数值[，类型 行业、竞品或排名]，不含工号（或 metric, value[, kind]）",
                   _is_figures, import_figures)
