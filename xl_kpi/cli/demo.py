@@ -48,8 +48,8 @@ def cmd_demo(args) -> int:
     console.print(f"应发合计 / total pay: {total:,.2f}")
     console.print(f"工资汇总 / payroll summary: {summary_path(ws, month).resolve()}")
     path = write_report(gather(ws, plan, roster, month), report_path(ws, month), plan)  # six months, as the mail's
-    console.print(f"{len(DEMO_MONTHS) + 2}. 绩效报告 / performance report (6 个月, 有数据 / with data "
-                  f"{DEMO_MONTHS[0]}–{month}): {path.resolve()}")
+    console.print(f"{len(DEMO_MONTHS) + 2}. 绩效报告（6个月，{DEMO_MONTHS[0]}–{month}有数据） / performance report "
+                  f"(6 months, with data {DEMO_MONTHS[0]}–{month}): {path.resolve()}")
     mailing = mail.build(ws, month, mail.load_config(ws))
     outbox = ws.root / "outbox"
     paths = mail.write_eml(mailing, outbox)

@@ -21,7 +21,7 @@ from ..core.errors import KpiError, Problem
 from ..workbook.cells import META_SHEET
 from ..workbook.derive import stable_bytes
 from ..workbook.formulas import normalize, workbook_formulas
-from ..workbook.style import BOLD, head, put
+from ..workbook.style import BOLD, box, fit_row, head, print_a4, put
 from . import udfs
 
 FILE_NAME = "自检.xlsx"
@@ -55,14 +55,18 @@ def build() -> bytes:
     ws.title = SHEET
     put(ws, 1, 1, f"xl_kpi 加载项自检（xl_kpi {__version__}）：用装有加载项的 Excel 打开本文件，等待提示后保存，发回人力资源部").font = BOLD
     head(ws, 2, ["项目", "结果", "证据", "未通过时"])
+    widths = dict(zip("ABCD", (46, 10, 60, 50)))
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
     for i, (key, label, fix) in enumerate(CHECKS):
         r = FIRST_ROW + i
         for col, value in enumerate((label, NOT_RUN, "", fix, key), start=1):
             put(ws, r, col, value).alignment = Alignment(wrap_text=True, vertical="top")
+        fit_row(ws, r, {1: widths["A"], 4: widths["D"]})
+    box(ws, 2, 1, FIRST_ROW + len(CHECKS) - 1, 4)
     put(ws, STAMP_ROW, 1, "运行时间")
     ws.column_dimensions["E"].hidden = True  # the ids the add-in looks for
-    for col, width in zip("ABCD", (34, 10, 60, 50)):
-        ws.column_dimensions[col].width = width
+    print_a4(ws)  # landscape, the four columns on one page
     fs = wb.create_sheet(FUNCTIONS)
     head(fs, 1, ["公式", "应得", "实得", "", "等级", "最低分", "系数"])
     for i, (formula, value) in enumerate(CALLS, start=2):
