@@ -228,7 +228,7 @@ def test_computed_metrics_import_their_figures_not_their_value(space, tmp_path):
     (s,) = [x for x in score_month(ws, plan, roster, "2026-10") if x.employee.id == "E002"]
     assert s.card.metrics["complaint_rate"].actual == pytest.approx(23 / 22872)
     csv.write_text("工号,指标,数值\nE002,用户投诉率,0.1%\n", encoding="utf-8")
-    with pytest.raises(KpiError, match="由计算得出, 请导入它用到的原始数据"):
+    with pytest.raises(KpiError, match="由计算得出，请导入它用到的原始数据"):
         import_file(ws, plan, roster, csv, "2026-10")
 
 
@@ -254,7 +254,7 @@ def test_a_broken_rule_text_is_reported_at_its_own_line():
     text = PLAN.replace('rule: "step(per=1%, pts=0.5, cap=10)"', 'rule: "step(per=1%, pts=0.5, cap=10"')
     (p,) = problems_of(text)
     assert p.line == line_of(text, 'rule: "step(per=1%, pts=0.5, cap=10"') and p.path.endswith("metrics.0.rule")
-    assert "应写成 类型(参数)" in p.message
+    assert "应写成 类型（参数）" in p.message
 
 
 def test_unknown_keys_list_what_is_allowed_and_ids_are_explained_in_words():
@@ -437,7 +437,7 @@ def test_a_target_from_the_industry_figure_hr_imports(tmp_path):
     with pytest.raises(KpiError) as caught:
         import_file(ws, plan, roster, figures, "2026-10")
     assert [p.line for p in caught.value.problems] == [2, 3]
-    assert "是行业数据, 不是竞品" in caught.value.problems[0].message
+    assert "是行业数据，不是竞品" in caught.value.problems[0].message
     with pytest.raises(KpiError, match="不是方案 figures 中的外部数据"):
         load_plan_text(FIGURES.replace("target_figure: industry_reads", "target_figure: industry_read"))
 
