@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from pyopenvba import ExcelFile
 from pyopenvba.apps.excel import ExcelApplication
 
+from excel_shapes import excel_save
 from helpers import run_cli
 from test_addin_vba import HOST_STUB, XLWINGS_STUB
 from xl_kpi.excel import addin_file, selftest
@@ -129,6 +130,13 @@ def test_python_answers_and_a_saved_copy_keeps_the_formulas(workbook, tmp_path):
     rows = {key: selftest.FIRST_ROW + i for i, (key, *_) in enumerate(selftest.CHECKS)}
     assert cells[f"B{rows['python']}"] == "通过" and "xl_kpi" in cells[f"C{rows['python']}"]
     assert cells[f"B{rows['saved']}"] == "通过"
+
+    for udf in ("_xludf.", "[1]!"):  # Excel's own ways to save the add-in's functions: the same formulas
+        excel = tmp_path / f"excel{len(udf)}.xlsx"
+        excel_save(workbook, excel, {key: value() for key, (_, value) in zip(selftest.expected_formulas(),
+                                                                               selftest.CALLS)}, udf=udf)
+        selftest.selftest(book, save_copy=lambda path: shutil.copy(excel, path))
+        assert cells[f"B{rows['saved']}"] == "通过", (udf, cells[f"C{rows['saved']}"])
 
     changed = tmp_path / "changed.xlsx"  # a save that rewrote a formula into something else
     wb = load_workbook(workbook)

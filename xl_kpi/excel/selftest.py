@@ -20,7 +20,7 @@ from .. import __version__
 from ..core.errors import KpiError, Problem
 from ..workbook.cells import META_SHEET
 from ..workbook.derive import stable_bytes
-from ..workbook.formulas import normalize, workbook_formulas
+from ..workbook.formulas import workbook_formulas
 from ..workbook.style import BOLD, box, fit_row, head, print_a4, put
 from . import udfs
 
@@ -104,12 +104,11 @@ def selftest(book, save_copy=None) -> None:
         copy = Path(tmp) / FILE_NAME
         try:
             save_copy(copy)
-            found = workbook_formulas(copy).cells
+            found = workbook_formulas(copy)  # read as the payroll's check reads a returned workbook
         except Exception as exc:  # whatever Excel or the file says: it is the evidence
             _put(sheet, "saved", FAIL, f"无法保存或读取副本：{exc}")
             return
-    changed = [f"{s}!{c}" for (s, c), f in expected_formulas().items()
-               if (s, c) not in found or normalize(found[(s, c)].formula) != normalize(f)]
+    changed = [f"{s}!{c}" for (s, c), f in expected_formulas().items() if not found.same((s, c), f)]
     _put(sheet, "saved", FAIL if changed else PASS,
          f"公式被判为改动：{'、'.join(changed)}" if changed else f"{len(expected_formulas())}个加载项公式保存后与生成时相同")
 
