@@ -104,6 +104,7 @@ class Template:
         self._at = {(slot.sheet, slot.coord): (key, slot.kind) for key, slot in self.slots.items()}
         self._blank: dict[tuple[str, str], object] | None = None  # the template's own cell values
         self._empty = None  # each formula's value with every slot empty, and the slots it read
+        self._empty_xml: dict[str, tuple[object, str]] = {}  # piece key → that value and its cell's XML
 
     def _formula_pieces(self, xml: str, sheet: str) -> list[tuple[int, int, _Piece]]:
         """The formula cells of a sheet part: each becomes a hole its value goes into."""
@@ -153,7 +154,7 @@ class Template:
                 out = [texts[0]]
                 for piece, text in zip(pieces, texts[1:]):
                     if piece.kind == "formula":
-                        out.append(formula_xml(piece.coord, piece.style, piece.formula, computed.get(piece.key)))
+                        out.append(self._formula_cell(piece, computed.get(piece.key)))
                     else:
                         out.append(cell_xml(piece.coord, piece.style, values.get(piece.key), piece.kind))
                     out.append(text)
@@ -161,6 +162,21 @@ class Template:
             else:
                 members.append(self.packed[name])
         return zipped.write(members)
+
+    def _formula_cell(self, piece: _Piece, value) -> str:
+        """The cell's XML; the one worked out once when its value is the empty template's (most cells)."""
+        empty = self.empty_formula(piece)
+        if value is empty[0] or type(value) is type(empty[0]) and value == empty[0]:
+            return empty[1]
+        return formula_xml(piece.coord, piece.style, piece.formula, value)
+
+    def empty_formula(self, piece: _Piece) -> tuple[object, str]:
+        """A formula cell's value in the empty template (no slot filled) and its XML."""
+        if not self._empty_xml:
+            values = self.computed({})
+            self._empty_xml = {p.key: (values.get(p.key), formula_xml(p.coord, p.style, p.formula, values.get(p.key)))
+                               for _, pieces in self.pieces.values() for p in pieces if p.kind == "formula"}
+        return self._empty_xml[piece.key]
 
     def computed(self, values: dict[str, object]) -> dict[str, object]:
         """Each formula cell's value (by its piece key) with the slots holding ``values``. A formula that

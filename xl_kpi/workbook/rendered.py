@@ -46,7 +46,9 @@ class _Shape:
         sheet_of = {part: sheet for sheet, part in template.parts.items()}
         # per part: the text before the first slot, then per slot what its cell starts with, its kind, where
         # it is, and the template's text after it
-        self.parts = {part: (texts[0], [_slot(p, sheet_of[part], text) for p, text in zip(pieces, texts[1:])])
+        self.parts = {part: (texts[0], [_slot(template, p, sheet_of[part], text) for p, text in zip(pieces, texts[1:])],
+                             {(sheet_of[part], _index(p.coord)): _computed(*_after_start(template, p))
+                              for p in pieces if p.kind == "formula"})
                       for part, (texts, pieces) in template.pieces.items()}
         blank = template.render({})
         with zipfile.ZipFile(io.BytesIO(blank)) as z:
@@ -61,7 +63,7 @@ class _Shape:
         # with its slots put in
         self.blank = assemble(Path(), self.workbook_xml, self.grids.__getitem__, self.sheet_names, self.formula_cells,
                               as_written=True)
-        slots = {(sheet, rc) for _, held in self.parts.values() for *_, sheet, rc, _ in held}
+        slots = {(sheet, rc) for _, held, _ in self.parts.values() for *_, sheet, rc, _ in held}
         lay = _layout(self.workbook_xml)
         self.values = [(n, sh, (r, c)) for n, sh, r, c in lay.values if (sh, (r, c)) in slots]
         self.rules = [(m, sh, (r, c)) for m, sh, r, c in lay.rules if (sh, (r, c)) in slots]
@@ -73,14 +75,21 @@ class _Shape:
         self.simple = not any(sh == META_SHEET and (rc[1] == 0 or rc[0] >= len(meta)) for sh, rc in slots)
 
 
-def _slot(piece, sheet: str, text: str) -> tuple:
-    """What a slot's cell starts with, the same cell left empty with the template's text after it (most
-    slots are empty: matched in one go), its kind (for a formula cell: its ``<f>…</f>``), where it is, and
-    the text after it."""
+def _slot(template: Template, piece, sheet: str, text: str) -> tuple:
+    """What a slot's cell starts with, the same cell as the empty template has it with the template's text
+    after it (most slots are empty, most formula cells hold the empty template's value: matched in one go),
+    its kind (for a formula cell: its ``<f>…</f>``), where it is, and the text after it."""
     start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
-    if piece.kind == "formula":  # never empty: a formula cell left without its formula is not as written
-        return start, None, piece.formula, sheet, _index(piece.coord), text
+    if piece.kind == "formula":  # never without its formula: a cell emptied is not as written
+        return start, template.empty_formula(piece)[1] + text, piece.formula, sheet, _index(piece.coord), text
     return start, start + "/>" + text, piece.kind, sheet, _index(piece.coord), text
+
+
+def _after_start(template: Template, piece) -> tuple[str, str]:
+    """What follows ``<c r=… s=…`` in a formula cell of the empty template, and its formula."""
+    xml = template.empty_formula(piece)[1]
+    start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
+    return xml[len(start):], piece.formula
 
 
 def _index(coord: str) -> tuple[int, int]:
@@ -160,7 +169,7 @@ def _slot_cells(path: Path, template: Template) -> dict[str, dict[tuple[int, int
 def _read_part(xml: str, part: tuple, out: dict) -> bool:
     """The slot cells of one sheet part into ``out``; False when the part is not the template's text
     with a slot cell in each hole, exactly as derive.cell_xml writes it."""
-    first, slots = part
+    first, slots, empties = part
     if not xml.startswith(first):
         return False
     pos = len(first)
@@ -168,8 +177,8 @@ def _read_part(xml: str, part: tuple, out: dict) -> bool:
         cells = out.get(sheet)
         if cells is None:
             cells = out[sheet] = {}
-        if empty is not None and xml.startswith(empty, pos):
-            cells[rc] = ""
+        if xml.startswith(empty, pos):
+            cells[rc] = empties.get((sheet, rc), "")  # a formula cell's empty-template value, a slot's blank
             pos += len(empty)
             continue
         if not xml.startswith(start, pos):
