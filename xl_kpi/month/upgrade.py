@@ -95,7 +95,7 @@ def ensure_upgraded(ws: Workspace, plan: Plan, roster: list[Employee], say: Call
         return
     say(f"工作区由版本{before}升级到{__version__}：把各月工作簿生成时的公式记入HR的记录"
         + ("，并把工作簿中的加减分、目标与基准记入（0.1.0没有HR的记录）" if before == "0.1.0" else "")
-        + "，被评人工作簿中他人的评分记入HR的记录（本版本只认评分表或导入）"
+        + ("，被评人工作簿中他人的评分记入HR的记录（本版本只认评分表或导入）" if key(before) < key("0.3.0") else "")
         + f"，保留此前汇总的工资以便核对；已结账的月份不改写 / upgrading the workspace from {before} to {__version__}")
     moved = move_legacy_backups(ws)
     if moved:
@@ -213,7 +213,8 @@ def _month(ws: Workspace, plan: Plan, roster: list[Employee], store: Store, mont
         if emp not in people or role not in plan.roles:
             continue  # a stray file: the roll-up says whose it is not
         formulas = by_cell({k: c.formula for k, c in workbook_formulas(path).cells.items()})
-        proven = record is not None and legacy_fingerprint(path) == record.formulas
+        # the record's fingerprint: an earlier release's digest of the texts, or (0.3.0 on) of their meaning
+        proven = record is not None and record.formulas in (legacy_fingerprint(path), meaning_fingerprint(formulas))
         groups.setdefault((role, mode), []).append((emp, path, formulas, proven))
         found[emp] = data
     for (role, mode), members in groups.items():
@@ -232,7 +233,8 @@ def _month(ws: Workspace, plan: Plan, roster: list[Employee], store: Store, mont
                          for emp, path, _, _ in members]
     if release == "0.1.0":
         _carry_typed(ws, plan, store, month, people, found, up)
-    _carry_ratings(plan, store, month, people, found, up)
+    if key(release) < key("0.3.0"):  # from 0.3.0 on, other raters' ratings are HR's record already
+        _carry_ratings(plan, store, month, people, found, up)
     up.pay = _earlier_pay(ws, store, month, people)
     return up
 
