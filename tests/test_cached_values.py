@@ -42,7 +42,7 @@ def same(a, b) -> bool:
 
 
 EDGES = st.one_of(st.none(), st.sampled_from([0, 1, -1, 0.5, 0.1 + 0.2, 59.995, 60, 79.99999999999999, 80, 90,
-                                               99.995, 100, 100.0000000000001, 150, 1e9, 2999.9999999999995]),
+                                               99.995, 100, 100.0000000000001, 150, 1e9, 1e300, 2999.9999999999995]),
                   st.floats(-1000, 100000, allow_nan=False).map(lambda x: round(x, 3)), st.integers(-5, 5000))
 LOG_COUNTS = st.one_of(st.none(), st.sampled_from([0, 1, 2, 3, 1.5, -1, "两次"]))
 
@@ -129,6 +129,7 @@ def test_an_add_in_formula_is_saved_without_a_value():
     ('COUNTIF(C1:C2,">0")', 1.0),
     ("ROUND(2.675,2)", 2.68), ("INT(0.29*100)", 29.0), ("-2^2", 4.0), ("5%", 0.05), ('IF("a",1,2)', evaluate.VALUE),
     ('"A"="a"', True), ("0.1+0.2=0.3", True), ("CHOOSE(3,1,2)", evaluate.VALUE), ("N(C2)", 0.0),
+    ("ROUND(1E300,2)", 1e300), ("1E300*1E300", evaluate.NUM), ("INT(1E300*1E300)", evaluate.NUM),
 ])
 def test_spreadsheet_rules(formula, want):
     cells = {"C1": 3.0, "C2": "x"}

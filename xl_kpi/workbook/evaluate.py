@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import InvalidOperation
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -25,7 +26,7 @@ class Error(str):
     """A spreadsheet error value (#N/A, #VALUE!, #DIV/0!), passed on by whatever reads it."""
 
 
-NA, VALUE, DIV0 = Error("#N/A"), Error("#VALUE!"), Error("#DIV/0!")
+NA, VALUE, DIV0, NUM = Error("#N/A"), Error("#VALUE!"), Error("#DIV/0!"), Error("#NUM!")
 
 
 class Unknown(Exception):
@@ -119,13 +120,18 @@ def _arith(op: str, a, b):
     if err:
         return err
     if op == "/":
-        return DIV0 if b == 0 else a / b
+        if b == 0:
+            return DIV0
+        result = a / b
+        return result if math.isfinite(result) else NUM
     if op == "^":
         try:
-            return a ** b
+            result = a ** b
         except (OverflowError, ZeroDivisionError):
-            return DIV0 if a == 0 else VALUE
-    return a + b if op == "+" else a - b if op == "-" else a * b
+            return DIV0 if a == 0 else NUM
+    else:
+        result = a + b if op == "+" else a - b if op == "-" else a * b
+    return result if isinstance(result, float) and math.isfinite(result) else NUM  # overflow, or a complex root
 
 
 def _infix(op: str, left: Node, right: Node) -> Node:
@@ -201,7 +207,13 @@ def _logical(pick):
 
 def _round(x, digits):
     x, digits = number(x), number(digits)
-    return _first_error(x, digits) or float(round_half_up(x, int(digits)))
+    err = _first_error(x, digits)
+    if err:
+        return err
+    try:
+        return float(round_half_up(x, int(digits)))
+    except InvalidOperation:  # more digits than a double holds: nothing to round
+        return x
 
 
 def _int(x):
@@ -467,7 +479,7 @@ def evaluate(formulas: dict[tuple[str, str], str], values: Cells, known: dict | 
                 stack.append(key)
             try:
                 done[key] = _scalar(compiled(formulas[key])(cell, sheet))
-            except Unknown:
+            except (Unknown, ArithmeticError, ValueError):  # nothing made up where a rule above did not hold
                 done[key] = unknown
             finally:
                 if track:
