@@ -42,6 +42,11 @@ def names(text: str) -> list[str]:
     return list(dict.fromkeys(n.id for n in ast.walk(parse(text)) if isinstance(n, ast.Name)))
 
 
+def unread(texts: list[str], figures: dict[str, float]) -> list[str]:
+    """The figure ids these conditions read that ``figures`` lacks, each once: what HR has yet to import."""
+    return [n for n in dict.fromkeys(n for text in texts for n in names(text)) if n not in figures]
+
+
 def holds(text: str, figures: dict[str, float]) -> bool:
     """Whether the condition holds for these figures (every name given); numbers compare as a spreadsheet
     shows them (15 significant digits)."""

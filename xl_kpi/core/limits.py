@@ -52,7 +52,7 @@ def award_problems(plan: Plan, month: str, counts: Counts, earlier_months: dict[
 def _condition_problems(plan: Plan, a, month: str, given: dict[str, float], who: str,
                         figures: dict[str, float]) -> list[Problem]:
     """An item given in a month whose imported figures do not meet its condition, or lack what it reads."""
-    missing = [plan.figure(n).name for n in condition.names(a.when) if n not in figures]
+    missing = [plan.figure(n).name for n in condition.unread([a.when], figures)]
     if missing:
         return _each(given, "figure_missing", f"{a.name}的条件需要{month}的外部数据：{'、'.join(missing)}，尚未导入：{who} / "
                      f"the figures the condition of {a.id} reads are not imported for {month}")

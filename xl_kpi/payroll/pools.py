@@ -110,8 +110,7 @@ def _against_conditions(plan: Plan, pool: Pool, month: str, figures: dict[str, f
                         roster: list[Employee]) -> Problem | None:
     """Why a split of a pool with conditions cannot be paid this month, or None when it can: a figure the
     conditions read is not imported, or the split does not add up to what they decide."""
-    needed = [n for _, text in pool.conditions() for n in condition.names(text)]
-    missing = [plan.figure(n).name for n in dict.fromkeys(needed) if n not in figures]
+    missing = [plan.figure(n).name for n in condition.unread([text for _, text in pool.conditions()], figures)]
     lead = next((e.id for e in roster if e.role == pool.lead), None)
     if missing:
         return Problem("figure_missing", f"{pool.name}的条件需要{month}的外部数据：{'、'.join(missing)}，尚未导入；"

@@ -3,24 +3,18 @@ no value): a phone's preview, WeChat's file viewer, pandas and calamine then sho
 recalculating, and every spreadsheet computes the same one."""
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
-from .derive import sheet_parts
+from .derive import sheet_parts, with_parts
 
 
 def with_cached(data: bytes, values: dict[tuple[str, str], float | str]) -> bytes:
     """The file with each formula cell (sheet, coordinate) given its value."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        files = {n: src.read(n) for n in src.namelist()}
+    def edit(files: dict[str, bytes]) -> None:
         parts = sheet_parts(files)
         for (sheet, coord), value in values.items():
             files[parts[sheet]] = _put(files[parts[sheet]], coord, value)
-        for item in src.infolist():
-            z.writestr(item, files[item.filename])
-    return out.getvalue()
+    return with_parts(data, edit)
 
 
 def _put(xml: bytes, coord: str, value) -> bytes:

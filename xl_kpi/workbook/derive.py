@@ -240,6 +240,18 @@ def as_written(value, kind: str):
     return _BAD_XML.sub("", str(value))
 
 
+def with_parts(data: bytes, edit: typing.Callable[[dict[str, bytes]], None]) -> bytes:
+    """The xlsx with ``edit`` applied to its parts (name → bytes, changed in place); every part written back
+    in its order with its own zip entry (name, date, compression), so what is not edited stays as it was."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as z:
+        files = {n: src.read(n) for n in src.namelist()}
+        edit(files)
+        for item in src.infolist():
+            z.writestr(item, files[item.filename], item.compress_type)
+    return out.getvalue()
+
+
 def stable_bytes(data: bytes, rows: dict[str, typing.IO[bytes]] | None = None) -> bytes:
     """An openpyxl-saved file with the moment of saving taken out (the docProps stamps and every zip
     entry's date), so the same content always gives the same bytes, whoever computed it and when.

@@ -79,17 +79,20 @@ def _slot(template: Template, piece, sheet: str, text: str) -> tuple:
     """What a slot's cell starts with, the same cell as the empty template has it with the template's text
     after it (most slots are empty, most formula cells hold the empty template's value: matched in one go),
     its kind (for a formula cell: its ``<f>…</f>``), where it is, and the text after it."""
-    start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
+    start = _start(piece)
     if piece.kind == "formula":  # never without its formula: a cell emptied is not as written
         return start, template.empty_formula(piece)[1] + text, piece.formula, sheet, _index(piece.coord), text
     return start, start + "/>" + text, piece.kind, sheet, _index(piece.coord), text
 
 
+def _start(piece) -> str:
+    """What a slot's or formula's cell starts with, as derive writes it: ``<c r=… s=…``."""
+    return f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
+
+
 def _after_start(template: Template, piece) -> tuple[str, str]:
     """What follows ``<c r=… s=…`` in a formula cell of the empty template, and its formula."""
-    xml = template.empty_formula(piece)[1]
-    start = f'<c r="{piece.coord}"' + (f' s="{piece.style}"' if piece.style else "")
-    return xml[len(start):], piece.formula
+    return template.empty_formula(piece)[1][len(_start(piece)):], piece.formula
 
 
 def _index(coord: str) -> tuple[int, int]:

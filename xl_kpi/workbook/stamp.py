@@ -5,13 +5,11 @@ line is appended as a row of inline strings (readable by all of them), every oth
 and the reader takes a key's last line."""
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from xml.sax.saxutils import escape
 
 from .cells import META_SHEET
-from .derive import sheet_parts
+from .derive import sheet_parts, with_parts
 
 AUDIT_HEAD = "audit_head"  # the key a close writes: "entry:hash" of the audit trail's head then
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
@@ -21,13 +19,17 @@ _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\s*/>|</((?:\w+:)?)sheetData>")
 def with_meta_line(data: bytes, key: str, value: str) -> bytes:
     """The workbook with ``key`` → ``value`` appended to its hidden sheet; ValueError for a workbook
     without one."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    names = src.namelist()
-    files = {n: src.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") if n in names}
-    part = sheet_parts(files).get(META_SHEET) if len(files) == 2 else None
-    if part is None or part not in names:
-        raise ValueError(f"没有隐藏的{META_SHEET}表 / no {META_SHEET} sheet")
-    xml = src.read(part)
+    def edit(files: dict[str, bytes]) -> None:
+        whole = "xl/workbook.xml" in files and "xl/_rels/workbook.xml.rels" in files
+        part = sheet_parts(files).get(META_SHEET) if whole else None
+        if part is None or part not in files:
+            raise ValueError(f"没有隐藏的{META_SHEET}表 / no {META_SHEET} sheet")
+        files[part] = _appended(files[part], key, value)
+    return with_parts(data, edit)
+
+
+def _appended(xml: bytes, key: str, value: str) -> bytes:
+    """The sheet's XML with a row of two inline strings after its last row, in the writer's own prefix."""
     m = _SHEET_DATA.search(xml)
     if m is None:
         raise ValueError(f"{META_SHEET}表无法读取 / cannot read the {META_SHEET} sheet")
@@ -37,11 +39,5 @@ def with_meta_line(data: bytes, key: str, value: str) -> bytes:
                     f"</{prefix}is></{prefix}c>" for col, text in (("A", key), ("B", value)))
     line = f'<{prefix}row r="{row}">{cells}</{prefix}row>'.encode("utf-8")
     if m.group(1) is not None:  # <sheetData/>
-        new = xml[:m.start()] + f"<{prefix}sheetData>".encode() + line + f"</{prefix}sheetData>".encode() + xml[m.end():]
-    else:
-        new = xml[:m.start()] + line + xml[m.start():]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for info in src.infolist():
-            z.writestr(info, new if info.filename == part else src.read(info.filename), info.compress_type)
-    return out.getvalue()
+        return xml[:m.start()] + f"<{prefix}sheetData>".encode() + line + f"</{prefix}sheetData>".encode() + xml[m.end():]
+    return xml[:m.start()] + line + xml[m.start():]
